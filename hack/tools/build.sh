@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds the testbed's Go tools into .cache/bin: kube-apiserver,
+# kube-controller-manager, kube-scheduler and kube-proxy from k8s.io/kubernetes,
+# etcd, CoreDNS and the NRI runtime driver. Skips the build when the sources
+# and the Go version are unchanged since the last one.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+out="$root/.cache/bin"
+command -v go >/dev/null || { echo "hack/tools/build.sh: Go is not installed (need Go >= 1.25 on PATH)" >&2; exit 1; }
+
+stamp=$( { go version; cd "$here" && find . -name '*.go' -o -name 'go.mod' -o -name 'go.sum' -o -name 'build.sh' | LC_ALL=C sort | xargs sha256sum; } | sha256sum | cut -c1-16)
+if [ -f "$out/.stamp" ] && [ "$(cat "$out/.stamp")" = "$stamp" ]; then
+  echo "tools: up to date in $out"
+  exit 0
+fi
+
+mkdir -p "$out"
+start=$(date +%s)
+echo "tools: building Kubernetes, etcd and the NRI runtime driver (first build takes several minutes)"
+(cd "$here" && go build -trimpath -o "$out/" \
+  k8s.io/kubernetes/cmd/kube-apiserver \
+  k8s.io/kubernetes/cmd/kube-controller-manager \
+  k8s.io/kubernetes/cmd/kube-scheduler \
+  k8s.io/kubernetes/cmd/kube-proxy \
+  ./cmd/etcd ./cmd/nri-runtime)
+echo "tools: building CoreDNS"
+(cd "$here/coredns" && go build -trimpath -o "$out/coredns" .)
+echo "$stamp" > "$out/.stamp"
+echo "tools: built in $(( $(date +%s) - start )) s"
