@@ -18,6 +18,7 @@ export default tseslint.config(
       // @kubernetes/client-node models are plain data classes; object literals are their intended use.
       '@typescript-eslint/no-unsafe-class-instance-assignment': 'off',
       '@typescript-eslint/explicit-module-boundary-types': 'off',
+      '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
       'no-console': 'off',
     },
   },

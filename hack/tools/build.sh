@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the testbed's Go tools into .cache/bin: kube-apiserver,
-# kube-controller-manager, kube-scheduler and kube-proxy from k8s.io/kubernetes,
+# kube-controller-manager, kube-scheduler, kube-proxy and kubectl from
+# k8s.io/kubernetes,
 # etcd, CoreDNS and the NRI runtime driver. Skips the build when the sources
 # and the Go version are unchanged since the last one.
 set -euo pipefail
@@ -23,6 +24,7 @@ echo "tools: building Kubernetes, etcd and the NRI runtime driver (first build t
   k8s.io/kubernetes/cmd/kube-controller-manager \
   k8s.io/kubernetes/cmd/kube-scheduler \
   k8s.io/kubernetes/cmd/kube-proxy \
+  k8s.io/kubernetes/cmd/kubectl \
   ./cmd/etcd ./cmd/nri-runtime)
 echo "tools: building CoreDNS"
 (cd "$here/coredns" && go build -trimpath -o "$out/coredns" .)

@@ -90,6 +90,11 @@ func (s *sandboxes) list() []*adaptation.PodSandbox {
 }
 
 func toSandbox(p *podSpec) *adaptation.PodSandbox {
+	// Host-network pods share the node's namespace: containerd lists no network namespace for them.
+	var namespaces []*adaptation.LinuxNamespace
+	if p.Netns != "" {
+		namespaces = append(namespaces, &adaptation.LinuxNamespace{Type: "network", Path: p.Netns})
+	}
 	return &adaptation.PodSandbox{
 		Id:          p.ID,
 		Name:        p.Name,
@@ -98,9 +103,7 @@ func toSandbox(p *podSpec) *adaptation.PodSandbox {
 		Labels:      p.Labels,
 		Annotations: p.Annotations,
 		Ips:         p.IPs,
-		Linux: &adaptation.LinuxPodSandbox{
-			Namespaces: []*adaptation.LinuxNamespace{{Type: "network", Path: p.Netns}},
-		},
+		Linux:       &adaptation.LinuxPodSandbox{Namespaces: namespaces},
 	}
 }
 

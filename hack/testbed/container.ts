@@ -1,0 +1,96 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFile, mkdir, stat, writeFile } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+export interface Mount {
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+export interface ContainerProcessSpec {
+  /** Network namespace the process runs in (the pod's, or the node's for host-network pods). */
+  netns: string;
+  hostname: string;
+  argv: string[];
+  env: Record<string, string>;
+  mounts: Mount[];
+  workingDir: string | undefined;
+  /** Where the launch script and the log go. */
+  dir: string;
+  /** File recording mount points this run created on the host, removed by `testbed down`. */
+  createdPathsFile: string;
+}
+
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** Creates missing mount points, recording each directory made so teardown can remove it. */
+async function ensureMountPoint(target: string, createdPathsFile: string, isFile: boolean): Promise<void> {
+  const missing: string[] = [];
+  let dir = isFile ? dirname(target) : target;
+  for (;;) {
+    const exists = await stat(dir).then(
+      () => true,
+      () => false,
+    );
+    if (exists) break;
+    missing.unshift(dir);
+    dir = dirname(dir);
+  }
+  for (const d of missing) {
+    // Another container may be creating the same mount point right now: only the creator records it.
+    const made = await mkdir(d).then(
+      () => true,
+      (err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw err;
+      },
+    );
+    if (made) await appendFile(createdPathsFile, `${d}\n`);
+  }
+  if (isFile) {
+    const made = await writeFile(target, '', { flag: 'wx' }).then(
+      () => true,
+      () => false,
+    );
+    if (made) await appendFile(createdPathsFile, `${target}\n`);
+  }
+}
+
+/**
+ * Writes the launch script: bind mounts in the private mount namespace that
+ * `ip netns exec` creates, the pod's hostname in its own UTS namespace, then exec.
+ */
+function launchScript(spec: ContainerProcessSpec): string {
+  const lines = ['set -e'];
+  for (const m of spec.mounts) {
+    lines.push(`mount --bind ${quote(m.source)} ${quote(m.target)}`);
+    if (m.readOnly) lines.push(`mount -o remount,bind,ro ${quote(m.target)}`);
+  }
+  lines.push(`hostname ${quote(spec.hostname)}`);
+  if (spec.workingDir) lines.push(`cd ${quote(spec.workingDir)}`);
+  lines.push(`exec ${spec.argv.map(quote).join(' ')}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Starts one container as a process; its output goes to `<dir>/log`. */
+export async function startContainerProcess(spec: ContainerProcessSpec): Promise<ChildProcess> {
+  await mkdir(spec.dir, { recursive: true });
+  for (const m of spec.mounts) {
+    const isFile = (await stat(m.source)).isFile();
+    await ensureMountPoint(m.target, spec.createdPathsFile, isFile);
+  }
+  const script = join(spec.dir, 'launch.sh');
+  await writeFile(script, launchScript(spec));
+  const log = openSync(join(spec.dir, 'log'), 'a');
+  try {
+    return spawn('ip', ['netns', 'exec', spec.netns, 'unshare', '--uts', '--', 'sh', script], {
+      env: spec.env,
+      stdio: ['ignore', log, log],
+      detached: true, // own process group, so stop reaches the container's children too
+    });
+  } finally {
+    closeSync(log);
+  }
+}

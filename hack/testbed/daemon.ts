@@ -1,0 +1,177 @@
+import { appendFileSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ControlPlane } from '../../test/harness/controlPlane.js';
+import { renderKubeconfig } from '../../test/harness/kubeconfig.js';
+import { waitFor } from '../../test/harness/wait.js';
+import { clusterAddons } from './addons.js';
+import { createAll } from './apply.js';
+import { buildNetwork } from './network.js';
+import { NodeAgent } from './nodeAgent.js';
+import { testbedPaths } from './paths.js';
+import { planTestbed, type ClusterPlan, type TestbedPlan } from './plan.js';
+import { sweep } from './sweep.js';
+
+export type Phase = 'starting' | 'ready' | 'failed' | 'stopping';
+
+export interface TestbedStatus {
+  phase: Phase;
+  pid: number;
+  error?: string;
+  plan: TestbedPlan;
+  startedAt: string;
+  readyAt?: string;
+}
+
+/**
+ * The testbed supervisor: one detached process that builds the network, runs
+ * every control plane and node agent, and on SIGTERM takes it all down again.
+ */
+class TestbedDaemon {
+  private readonly paths = testbedPaths();
+  private readonly planes: ControlPlane[] = [];
+  private readonly agents: NodeAgent[] = [];
+  private readonly status: TestbedStatus;
+  private readonly started = Date.now();
+
+  constructor(private readonly plan: TestbedPlan) {
+    this.status = { phase: 'starting', pid: process.pid, plan, startedAt: new Date().toISOString() };
+  }
+
+  private write(update: Partial<TestbedStatus>): void {
+    Object.assign(this.status, update);
+    writeFileSync(this.paths.statusFile, JSON.stringify(this.status, null, 2));
+  }
+
+  progress(message: string): void {
+    const secs = ((Date.now() - this.started) / 1000).toFixed(1);
+    appendFileSync(this.paths.progressFile, `[${secs.padStart(6)} s] ${message}\n`);
+  }
+
+  log = (message: string): void => {
+    appendFileSync(this.paths.daemonLog, `${new Date().toISOString()} ${message}\n`);
+  };
+
+  async up(): Promise<void> {
+    mkdirSync(this.paths.runDir, { recursive: true });
+    this.write({});
+    this.progress(`network: hub + ${this.plan.clusters.length - 1} member clusters, ${this.plan.clusters[0]?.nodes.length ?? 0} nodes each`);
+    await buildNetwork(this.plan);
+    this.progress('control planes: etcd, kube-apiserver, kube-controller-manager, kube-scheduler');
+    await Promise.all(this.plan.clusters.map((c) => this.startControlPlane(c)));
+    this.progress('nodes: registering node agents and NRI runtimes');
+    await Promise.all(this.plan.clusters.map((c) => this.startNodes(c)));
+    this.progress('add-ons: kube-proxy and CoreDNS');
+    await Promise.all(this.plan.clusters.map((c) => this.installAddons(c)));
+    this.write({ phase: 'ready', readyAt: new Date().toISOString() });
+    this.progress(`ready: kubeconfigs in ${this.paths.stateDir}/<cluster>.kubeconfig`);
+  }
+
+  private async startControlPlane(c: ClusterPlan): Promise<void> {
+    const cp = new ControlPlane({
+      name: c.name,
+      dir: join(this.paths.runDir, 'clusters', c.name),
+      netns: c.controlPlane.netns,
+      bindAddress: '0.0.0.0',
+      advertiseAddress: c.controlPlane.ip,
+      clientAddress: c.hostLink.peerIp,
+      apiServerPort: c.controlPlane.port,
+      serviceCidr: c.serviceCidr,
+      podCidr: c.podCidr,
+      serviceIp: c.apiServiceIp,
+    });
+    this.planes.push(cp);
+    await cp.start();
+    copyFileSync(cp.kubeconfigPath, this.paths.kubeconfig(c.name));
+    this.progress(`  ${c.name}: control plane ready at ${cp.server}`);
+  }
+
+  private async startNodes(c: ClusterPlan): Promise<void> {
+    const cp = this.planes.find((p) => p.name === c.name);
+    if (!cp) throw new Error(`no control plane for ${c.name}`);
+    await Promise.all(
+      c.nodes.map(async (node) => {
+        const creds = await cp.issueClientCert(`system:node:${node.name}`, ['system:nodes']);
+        const kc = new KubeConfig();
+        kc.loadFromString(renderKubeconfig({ cluster: c.name, server: cp.server, caPem: cp.caPem, user: node.name, credentials: creds }));
+        const agent = new NodeAgent({
+          cluster: c,
+          node,
+          kubeConfig: kc,
+          networkKubeConfig: cp.kubeConfig(),
+          runDir: this.paths.runDir,
+          createdPathsFile: this.paths.createdPathsFile,
+          pidFile: this.paths.pidFile,
+          nodeResolvConf: `nameserver ${this.plan.wan.ip}\n`,
+          log: this.log,
+        });
+        this.agents.push(agent);
+        await agent.start();
+      }),
+    );
+    this.progress(`  ${c.name}: ${c.nodes.length} nodes Ready (CNI ${c.cni})`);
+  }
+
+  private async installAddons(c: ClusterPlan): Promise<void> {
+    const cp = this.planes.find((p) => p.name === c.name);
+    if (!cp) throw new Error(`no control plane for ${c.name}`);
+    const kc = cp.kubeConfig();
+    await createAll(kc, clusterAddons(c));
+    const apps = kc.makeApiClient(AppsV1Api);
+    const core = kc.makeApiClient(CoreV1Api);
+    await waitFor(
+      async () => {
+        cp.assertRunning();
+        const ds = await apps.readNamespacedDaemonSet({ name: 'kube-proxy', namespace: 'kube-system' });
+        const dns = await apps.readNamespacedDeployment({ name: 'coredns', namespace: 'kube-system' });
+        const proxyReady = (ds.status?.numberReady ?? 0) === c.nodes.length;
+        const dnsReady = (dns.status?.readyReplicas ?? 0) === (dns.spec?.replicas ?? 1);
+        if (!proxyReady || !dnsReady) return undefined;
+        // CoreDNS answers only through kube-proxy's rules: wait for the Service's endpoints too.
+        const slices = await core.readNamespacedEndpoints({ name: 'kube-dns', namespace: 'kube-system' });
+        return (slices.subsets?.[0]?.addresses?.length ?? 0) > 0 ? true : undefined;
+      },
+      { what: `${c.name} kube-proxy and CoreDNS ready`, timeoutMs: 120_000, intervalMs: 500 },
+    );
+    this.progress(`  ${c.name}: kube-proxy and CoreDNS ready`);
+  }
+
+  async down(): Promise<void> {
+    this.write({ phase: 'stopping' });
+    await Promise.allSettled(this.agents.map((a) => a.stop()));
+    await Promise.allSettled(this.planes.map((p) => p.stop({ keepDir: true })));
+    await sweep(this.paths, { keepState: true });
+  }
+
+  fail(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.log(`failed: ${err instanceof Error ? (err.stack ?? message) : message}`);
+    this.progress(`failed: ${message}`);
+    this.write({ phase: 'failed', error: message });
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { clusters: { type: 'string', default: '2' }, nodes: { type: 'string', default: '2' } } });
+  const daemon = new TestbedDaemon(planTestbed({ clusters: Number(values.clusters), nodes: Number(values.nodes) }));
+  let stopping = false;
+  const shutdown = () => {
+    if (stopping) return;
+    stopping = true;
+    daemon.progress('stopping: removing pods, control planes and network');
+    void daemon.down().finally(() => process.exit(0));
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  process.on('uncaughtException', (err) => daemon.log(`uncaught: ${err.stack ?? err.message}`));
+  process.on('unhandledRejection', (err) => daemon.log(`unhandled rejection: ${String(err)}`));
+  try {
+    await daemon.up();
+  } catch (err) {
+    // Stay up in the failed phase: `down` (or the waiting `up`) tears down and reads the logs.
+    daemon.fail(err);
+  }
+}
+
+void main();

@@ -1,0 +1,94 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { openSync, closeSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { toolPath } from '../../test/harness/tools.js';
+import { HarnessError } from '../../test/harness/errors.js';
+
+export interface SandboxInfo {
+  id: string;
+  name: string;
+  uid: string;
+  namespace: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  /** Pod network namespace path; empty for host-network pods. */
+  netns: string;
+  ips?: string[];
+}
+
+type Op = 'RunPodSandbox' | 'StopPodSandbox' | 'RemovePodSandbox';
+
+interface Reply {
+  id: number;
+  error?: string;
+}
+
+/**
+ * Drives one node's nri-runtime (containerd's NRI adaptation code): plugins
+ * connect to `socket`; pod sandbox events go through `deliver()`.
+ */
+export class NriRuntime {
+  private child: ChildProcessByStdio<Writable, Readable, null> | undefined;
+  private nextId = 1;
+  private readonly pending = new Map<number, (r: Reply) => void>();
+  private ready: Promise<void> | undefined;
+
+  constructor(
+    readonly socket: string,
+    private readonly logFile: string,
+  ) {}
+
+  start(): Promise<void> {
+    const log = openSync(this.logFile, 'a');
+    const child = spawn(toolPath('nri-runtime'), ['--socket', this.socket], { stdio: ['pipe', 'pipe', log] }) as ChildProcessByStdio<Writable, Readable, null>;
+    closeSync(log);
+    this.child = child;
+    this.ready = new Promise((resolve, reject) => {
+      child.once('exit', (code, signal) => {
+        const err = new HarnessError('PROCESS_EXITED', `nri-runtime exited (${signal ?? `code ${code}`}); see ${this.logFile}`);
+        reject(err);
+        for (const settle of this.pending.values()) settle({ id: 0, error: err.message });
+        this.pending.clear();
+      });
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        let reply: Reply;
+        try {
+          reply = JSON.parse(line) as Reply;
+        } catch {
+          return;
+        }
+        if (reply.id === 0) {
+          resolve();
+          return;
+        }
+        this.pending.get(reply.id)?.(reply);
+        this.pending.delete(reply.id);
+      });
+    });
+    return this.ready;
+  }
+
+  /** Delivers one pod sandbox event to every connected plugin; rejects with the plugins' error. */
+  async deliver(op: Op, pod: SandboxInfo): Promise<void> {
+    await this.ready;
+    const child = this.child;
+    if (!child) throw new Error('nri-runtime is not started');
+    const id = this.nextId++;
+    const reply = await new Promise<Reply>((resolve) => {
+      this.pending.set(id, resolve);
+      child.stdin.write(`${JSON.stringify({ id, op, pod })}\n`);
+    });
+    if (reply.error) throw new HarnessError('COMMAND_FAILED', `NRI ${op} for ${pod.namespace}/${pod.name}: ${reply.error}`);
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.stdin.end();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,64 @@
+import { ListWatch, Watch, type KubeConfig, type KubernetesObject, type ListPromise } from '@kubernetes/client-node';
+
+export interface WatchHandlers<T> {
+  upsert(obj: T): void;
+  remove(obj: T): void;
+}
+
+/**
+ * A list-watch that survives errors: @kubernetes/client-node's informer stops
+ * for good on most errors, so restart it with backoff. Handler exceptions are
+ * caught and logged instead of silently killing the watch.
+ */
+export class ResilientWatch<T extends KubernetesObject> {
+  private informer: ListWatch<T> | undefined;
+  private stopped = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private failures = 0;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly path: string,
+    private readonly list: ListPromise<T>,
+    private readonly handlers: WatchHandlers<T>,
+    private readonly log: (msg: string) => void,
+    private readonly fieldSelector?: string,
+  ) {}
+
+  /** Resolves once the first list has been delivered. */
+  async start(): Promise<void> {
+    const informer = new ListWatch<T>(this.path, new Watch(this.kc), this.list, false, undefined, this.fieldSelector);
+    const guard = (fn: (o: T) => void) => (o: T) => {
+      try {
+        fn(o);
+      } catch (err) {
+        this.log(`watch ${this.path}: handler failed: ${(err as Error).message}`);
+      }
+    };
+    informer.on('add', guard((o) => this.handlers.upsert(o)));
+    informer.on('update', guard((o) => this.handlers.upsert(o)));
+    informer.on('delete', guard((o) => this.handlers.remove(o)));
+    informer.on('error', (err: unknown) => {
+      if (this.stopped) return;
+      this.failures += 1;
+      const backoff = Math.min(10_000, 500 * 2 ** Math.min(this.failures, 5));
+      this.log(`watch ${this.path} failed (${(err as Error | undefined)?.message ?? String(err)}); restarting in ${backoff} ms`);
+      this.retryTimer = setTimeout(() => {
+        if (!this.stopped) informer.start().then(() => (this.failures = 0), () => undefined);
+      }, backoff);
+    });
+    this.informer = informer;
+    await informer.start();
+  }
+
+  /** Objects currently known to the watch. */
+  cached(): readonly T[] {
+    return this.informer?.list() ?? [];
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    await this.informer?.stop();
+  }
+}

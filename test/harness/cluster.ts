@@ -1,0 +1,56 @@
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { waitFor } from './wait.js';
+
+/** The seed example's server: Deployment `nginx-app` (nginx + curl sidecar) and Service `nginx-svc`. */
+export async function createNginxApp(kc: KubeConfig, namespace = 'default', replicas = 3): Promise<void> {
+  const labels = { app: 'nginx-app' };
+  await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+    namespace,
+    body: {
+      metadata: { name: 'nginx-app', labels },
+      spec: {
+        replicas,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            containers: [
+              { name: 'nginx', image: 'nginx:1.14.2', ports: [{ containerPort: 80 }] },
+              { name: 'curl', image: 'alpine/curl', command: ['sleep', 'infinity'] },
+            ],
+          },
+        },
+      },
+    },
+  });
+  await kc.makeApiClient(CoreV1Api).createNamespacedService({
+    namespace,
+    body: { metadata: { name: 'nginx-svc' }, spec: { selector: labels, ports: [{ name: 'http', port: 80, targetPort: 80 }] } },
+  });
+}
+
+/** A pod that idles, to run commands from. */
+export async function createClientPod(kc: KubeConfig, name: string, namespace = 'default', nodeName?: string): Promise<void> {
+  await kc.makeApiClient(CoreV1Api).createNamespacedPod({
+    namespace,
+    body: {
+      metadata: { name, labels: { app: name } },
+      spec: { ...(nodeName ? { nodeName } : {}), containers: [{ name: 'curl', image: 'alpine/curl', command: ['sleep', 'infinity'] }] },
+    },
+  });
+}
+
+const isReady = (p: V1Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+
+/** Waits until `count` pods match `selector` and all are Running and Ready; returns them. */
+export async function waitForReadyPods(kc: KubeConfig, namespace: string, selector: string, count: number, timeoutMs = 90_000): Promise<V1Pod[]> {
+  const core = kc.makeApiClient(CoreV1Api);
+  return waitFor(
+    async () => {
+      const pods = (await core.listNamespacedPod({ namespace, labelSelector: selector })).items;
+      const ready = pods.filter((p) => p.status?.phase === 'Running' && isReady(p) && !p.metadata?.deletionTimestamp);
+      return ready.length === count ? ready : undefined;
+    },
+    { what: `${count} ready pods "${selector}" in ${namespace}`, timeoutMs, intervalMs: 300 },
+  );
+}
