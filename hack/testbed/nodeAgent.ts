@@ -297,7 +297,11 @@ export class NodeAgent {
     } catch (err) {
       const message = (err as Error).message;
       const sandboxFailed = !rt.record.sandboxReady;
-      if (sandboxFailed) rt.record.sandboxError = message;
+      if (sandboxFailed) {
+        // The runtime gives a pod no address until its sandbox exists.
+        rt.record.sandboxError = message;
+        rt.record.podIp = undefined;
+      }
       void this.event(pod, 'Warning', sandboxFailed ? 'FailedCreatePodSandBox' : 'Failed', message);
       this.opts.log(`${this.name}: ${rt.key} failed to start: ${message}`);
       await rt.stop(0);

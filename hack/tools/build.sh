@@ -25,7 +25,7 @@ echo "tools: building Kubernetes, etcd and the NRI runtime driver (first build t
   k8s.io/kubernetes/cmd/kube-scheduler \
   k8s.io/kubernetes/cmd/kube-proxy \
   k8s.io/kubernetes/cmd/kubectl \
-  ./cmd/etcd ./cmd/nri-runtime)
+  ./cmd/etcd ./cmd/nri-runtime ./cmd/nri-event-logger)
 echo "tools: building CoreDNS"
 (cd "$here/coredns" && go build -trimpath -o "$out/coredns" .)
 echo "$stamp" > "$out/.stamp"

@@ -1,13 +1,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { Address4 } from 'ip-address';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { down, kubeConfigFor, podNetns, up } from '../../hack/testbed/testbed.js';
 import { listNetns } from '../../hack/testbed/net.js';
 import { testbedPaths } from '../../hack/testbed/paths.js';
-import { NETNS_PREFIX, type TestbedPlan } from '../../hack/testbed/plan.js';
+import { NETNS_PREFIX, podNetnsName, type TestbedPlan } from '../../hack/testbed/plan.js';
+import { toolPath } from '../harness/tools.js';
+import { waitFor } from '../harness/wait.js';
 import { run, runIn } from '../harness/run.js';
 import { createClientPod, createNginxApp, waitForReadyPods } from '../harness/cluster.js';
 
@@ -146,3 +150,61 @@ async function projectedDir(kc: KubeConfig, pod: string): Promise<string> {
 async function projectedToken(kc: KubeConfig, pod: string): Promise<string> {
   return (await readFile(`${await projectedDir(kc, pod)}/token`, 'utf8')).trim();
 }
+
+describe('NRI: pod sandbox events reach plugins through containerd\'s NRI code', () => {
+  let logger: ChildProcessWithoutNullStreams | undefined;
+  const events: { event: string; name?: string; netns?: string; pods?: string[] }[] = [];
+
+  before(async () => {
+    await up({ clusters: 1, nodes: 1 });
+  });
+
+  after(async () => {
+    logger?.kill();
+    await down();
+  });
+
+  test('a plugin is synchronized on connect, sees Run/Stop/Remove with the pod netns, and its error fails the pod', async () => {
+    const kc = kubeConfigFor('cluster1');
+    const core = kc.makeApiClient(CoreV1Api);
+    const node = 'cluster1-node1';
+    await waitForReadyPods(kc, 'kube-system', 'k8s-app=kube-dns', 2);
+    const socket = join(testbedPaths().runDir, 'nodes', node, 'root/var/run/nri/nri.sock');
+    logger = spawn(toolPath('nri-event-logger'), ['--socket', socket]);
+    createInterface({ input: logger.stdout }).on('line', (l) => events.push(JSON.parse(l) as (typeof events)[number]));
+    const seen = (pred: (e: (typeof events)[number]) => boolean, what: string) =>
+      waitFor(async () => Promise.resolve(events.find(pred)), { what, timeoutMs: 30_000 });
+
+    const sync = await seen((e) => e.event === 'Synchronize', 'Synchronize');
+    assert.ok(sync.pods?.some((p) => p.startsWith('kube-system/coredns-')), `existing pods replayed: ${String(sync.pods)}`);
+
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: { metadata: { name: 'nri-probe', labels: { app: 'nri-probe' } }, spec: { nodeName: node, containers: [{ name: 'c', image: 'busybox', command: ['sleep', 'infinity'] }] } },
+    });
+    const [pod] = await waitForReadyPods(kc, 'default', 'app=nri-probe', 1);
+    const run = await seen((e) => e.event === 'RunPodSandbox' && e.name === 'nri-probe', 'RunPodSandbox');
+    assert.equal(run.netns, `/run/netns/${podNetnsName('cluster1', pod?.metadata?.uid ?? '')}`);
+    await core.deleteNamespacedPod({ name: 'nri-probe', namespace: 'default' });
+    await seen((e) => e.event === 'StopPodSandbox' && e.name === 'nri-probe', 'StopPodSandbox');
+    await seen((e) => e.event === 'RemovePodSandbox' && e.name === 'nri-probe', 'RemovePodSandbox');
+
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: { metadata: { name: 'nri-reject-1' }, spec: { nodeName: node, containers: [{ name: 'c', image: 'busybox' }] } },
+    });
+    const failed = await waitFor(
+      async () => {
+        const list = await core.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.name=nri-reject-1' });
+        return list.items.find((e) => e.reason === 'FailedCreatePodSandBox');
+      },
+      { what: 'FailedCreatePodSandBox event', timeoutMs: 30_000 },
+    );
+    assert.match(failed.message ?? '', /refuses pods named nri-reject/);
+    const rejected = await core.readNamespacedPod({ name: 'nri-reject-1', namespace: 'default' });
+    const st = rejected.status;
+    assert.ok(st);
+    assert.equal(st.phase, 'Pending');
+    assert.equal(st.podIP, undefined);
+  });
+});

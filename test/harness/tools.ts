@@ -24,7 +24,9 @@ export type ToolName =
   | 'kube-scheduler'
   | 'kube-proxy'
   | 'coredns'
-  | 'nri-runtime';
+  | 'nri-runtime'
+  | 'nri-event-logger'
+  | 'kubectl';
 
 /** Absolute path of a Go-built tool, or a TOOL_MISSING error that says how to build it. */
 export function toolPath(name: ToolName): string {
