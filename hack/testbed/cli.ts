@@ -22,7 +22,7 @@ async function cmdUp(args: string[]): Promise<number> {
   const paths = testbedPaths();
   console.log(`\ntestbed up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   for (const c of status.plan.clusters) console.log(`  ${c.name.padEnd(9)} KUBECONFIG=${paths.kubeconfig(c.name)}`);
-  console.log('\ntry:  kubectl --kubeconfig .testbed/cluster1.kubeconfig get nodes   (if you have kubectl)');
+  console.log('\ntry:  .cache/bin/kubectl --kubeconfig .testbed/cluster1.kubeconfig get pods -A -o wide');
   console.log('      npm run testbed -- exec cluster1 kube-system/<coredns-pod> -- dig kubernetes.default.svc.cluster.local');
   console.log('stop: npm run testbed -- down');
   return 0;

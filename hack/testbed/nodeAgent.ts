@@ -278,10 +278,11 @@ export class NodeAgent {
         await existing.stop(Math.min(pod.metadata.deletionGracePeriodSeconds ?? 30, 30));
       }
       await this.core
-        .deleteNamespacedPod({ name: pod.metadata.name ?? '', namespace: pod.metadata.namespace ?? '', gracePeriodSeconds: 0, body: { preconditions: { uid } } })
+        .deleteNamespacedPod({ name: pod.metadata.name ?? '', namespace: pod.metadata.namespace ?? '', gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid } } })
         .catch((err: unknown) => {
-          if (!isNotFound(err) && (err as { code?: number }).code !== 409) throw err;
+          if (!isNotFound(err)) throw err;
         });
+      this.opts.log(`${this.name}: pod ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} stopped and deleted`);
       return;
     }
     if (existing) {

@@ -110,7 +110,14 @@ export async function down(paths = testbedPaths(), opts: { preserveLogTo?: strin
     process.kill(s.pid, 'SIGTERM');
     const deadline = Date.now() + 90_000;
     while (alive(s.pid) && Date.now() < deadline) await delay(200);
-    if (alive(s.pid)) process.kill(-s.pid, 'SIGKILL');
+  }
+  if (s) {
+    // The daemon leads its own process group: whatever it started and left behind dies with the group.
+    try {
+      process.kill(-s.pid, 'SIGKILL');
+    } catch {
+      // group already empty
+    }
   }
   if (opts.preserveLogTo && existsSync(paths.daemonLog)) {
     mkdirSync(join(opts.preserveLogTo, '..'), { recursive: true });

@@ -5,7 +5,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { Address4 } from 'ip-address';
-import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { down, kubeConfigFor, podNetns, up } from '../../hack/testbed/testbed.js';
 import { listNetns } from '../../hack/testbed/net.js';
 import { testbedPaths } from '../../hack/testbed/paths.js';
@@ -128,6 +128,87 @@ describe('local testbed: hub + 2 member clusters', () => {
     const hubCp = plan.clusters[0]?.controlPlane;
     const out = await runIn(memberNode.netns, 'curl', ['--silent', '--insecure', '--max-time', '3', `https://${hubCp?.ip ?? ''}:${hubCp?.port ?? 0}/healthz`]);
     assert.equal(out.stdout, 'ok');
+  });
+
+  test('a forwarding stanza added to the coredns ConfigMap works after restarting CoreDNS', async () => {
+    const core = cluster1.makeApiClient(CoreV1Api);
+    const apps = cluster1.makeApiClient(AppsV1Api);
+    // A second DNS server at a static ClusterIP, the way crossdns will be deployed.
+    const labels = { app: 'zone-dns' };
+    await core.createNamespacedConfigMap({
+      namespace: 'default',
+      body: { metadata: { name: 'zone-dns' }, data: { Corefile: 'fleet.test:53 {\n    hosts {\n        10.112.0.5 web.fleet.test\n    }\n}\n' } },
+    });
+    await apps.createNamespacedDeployment({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'zone-dns' },
+        spec: {
+          replicas: 1,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: {
+              containers: [
+                {
+                  name: 'coredns',
+                  image: 'registry.k8s.io/coredns/coredns:v1.14.7',
+                  args: ['-conf', '/etc/zone-dns/Corefile'],
+                  volumeMounts: [{ name: 'config', mountPath: '/etc/zone-dns' }],
+                },
+              ],
+              volumes: [{ name: 'config', configMap: { name: 'zone-dns' } }],
+            },
+          },
+        },
+      },
+    });
+    await core.createNamespacedService({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'zone-dns' },
+        spec: { selector: labels, clusterIP: '10.96.0.11', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] },
+      },
+    });
+    await waitForReadyPods(cluster1, 'default', 'app=zone-dns', 1);
+
+    const cm = await core.readNamespacedConfigMap({ name: 'coredns', namespace: 'kube-system' });
+    const corefile = `${cm.data?.Corefile ?? ''}fleet.test:53 {\n    forward . 10.96.0.11\n}\n`;
+    cm.data = { Corefile: corefile };
+    await core.replaceNamespacedConfigMap({ name: 'coredns', namespace: 'kube-system', body: cm });
+    await core.deleteCollectionNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' });
+    await waitForReadyPods(cluster1, 'kube-system', 'k8s-app=kube-dns', 2);
+
+    const netns = await podNetns('cluster1', 'default', 'client');
+    const answer = await waitFor(
+      async () => {
+        const { stdout } = await runIn(netns, 'dig', ['+short', '+time=1', '+tries=1', 'web.fleet.test']);
+        return stdout.trim() || undefined;
+      },
+      { what: 'web.fleet.test through the cluster DNS', timeoutMs: 30_000, intervalMs: 500 },
+    );
+    assert.equal(answer, '10.112.0.5');
+  });
+
+  test('deleting a namespace removes its pods and their sandboxes (namespace controller + node agent)', async () => {
+    const core = cluster2.makeApiClient(CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: 'doomed' } } });
+    await createClientPod(cluster2, 'victim', 'doomed');
+    const [victim] = await waitForReadyPods(cluster2, 'doomed', 'app=victim', 1);
+    const netns = podNetnsName('cluster2', victim?.metadata?.uid ?? '');
+    assert.ok((await listNetns()).includes(netns));
+    await core.deleteNamespace({ name: 'doomed' });
+    await waitFor(
+      async () => {
+        const gone = await core.readNamespace({ name: 'doomed' }).then(
+          () => false,
+          (err: unknown) => (err as { code?: number }).code === 404,
+        );
+        return gone ? true : undefined;
+      },
+      { what: 'namespace doomed to be deleted', timeoutMs: 60_000, intervalMs: 500 },
+    );
+    assert.ok(!(await listNetns()).includes(netns), 'the pod sandbox is gone');
   });
 
   test('the host gained no route beyond the testbed links', async () => {
