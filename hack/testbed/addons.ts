@@ -68,7 +68,7 @@ function kubeProxy(c: ClusterPlan): KubernetesObject[] {
 }
 
 /** The kubeadm default Corefile: cluster names from the API, everything else forwarded. */
-export const DEFAULT_COREFILE = `.:53 {
+const DEFAULT_COREFILE = `.:53 {
     errors
     health {
        lameduck 5s

@@ -8,7 +8,7 @@ import { repoRoot } from '../../test/harness/tools.js';
 import type { TestbedStatus } from './daemon.js';
 import { testbedPaths, type TestbedPaths } from './paths.js';
 import { planTestbed, podNetnsName } from './plan.js';
-import { sweep } from './sweep.js';
+import { alive, sweep } from './sweep.js';
 import { listHostLinks, listNetns } from './net.js';
 import { HOST_LINK_PREFIX, NETNS_PREFIX } from './plan.js';
 
@@ -22,15 +22,6 @@ function readStatus(paths: TestbedPaths): TestbedStatus | undefined {
     return JSON.parse(readFileSync(paths.statusFile, 'utf8')) as TestbedStatus;
   } catch {
     return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

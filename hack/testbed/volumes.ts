@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
-import type { V1Pod, V1Volume, V1KeyToPath } from '@kubernetes/client-node';
+import type { V1DownwardAPIVolumeFile, V1Pod, V1Volume, V1KeyToPath } from '@kubernetes/client-node';
 import { fieldValue, type EnvSources } from './env.js';
 
 export interface VolumeDeps extends EnvSources {
@@ -41,6 +41,13 @@ async function writeKeys(dir: string, data: Record<string, string | Buffer>, ite
   }
 }
 
+async function writeDownward(pod: V1Pod, dir: string, volume: string, items: V1DownwardAPIVolumeFile[] | undefined) {
+  for (const item of items ?? []) {
+    if (!item.fieldRef) throw new VolumeError(`volume ${volume}: only fieldRef items are supported`);
+    await writeKeys(dir, { [item.path]: fieldValue(pod, item.fieldRef.fieldPath) }, undefined, volume);
+  }
+}
+
 async function materialize(pod: V1Pod, v: V1Volume, dir: string, deps: VolumeDeps): Promise<string> {
   const ns = pod.metadata?.namespace ?? 'default';
   const source = async (kind: 'configMap' | 'secret', name: string, optional: boolean | undefined) => {
@@ -65,10 +72,7 @@ async function materialize(pod: V1Pod, v: V1Volume, dir: string, deps: VolumeDep
     return dir;
   }
   if (v.downwardAPI) {
-    for (const item of v.downwardAPI.items ?? []) {
-      if (!item.fieldRef) throw new VolumeError(`volume ${v.name}: only fieldRef items are supported`);
-      await writeKeys(dir, { [item.path]: fieldValue(pod, item.fieldRef.fieldPath) }, undefined, v.name);
-    }
+    await writeDownward(pod, dir, v.name, v.downwardAPI.items);
     return dir;
   }
   if (v.projected) {
@@ -81,10 +85,7 @@ async function materialize(pod: V1Pod, v: V1Volume, dir: string, deps: VolumeDep
       } else if (s.secret) {
         await writeKeys(dir, await source('secret', s.secret.name ?? '', s.secret.optional), s.secret.items, `secret ${s.secret.name ?? ''}`);
       } else if (s.downwardAPI) {
-        for (const item of s.downwardAPI.items ?? []) {
-          if (!item.fieldRef) throw new VolumeError(`volume ${v.name}: only fieldRef items are supported`);
-          await writeKeys(dir, { [item.path]: fieldValue(pod, item.fieldRef.fieldPath) }, undefined, v.name);
-        }
+        await writeDownward(pod, dir, v.name, s.downwardAPI.items);
       } else {
         throw new VolumeError(`volume ${v.name}: projected source not supported by the testbed`);
       }

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { HarnessError } from './errors.js';
 
@@ -28,14 +27,6 @@ export class ManagedProcess {
 
   constructor(readonly spec: ProcessSpec) {
     this.exited = new Promise((resolve) => (this.markExited = resolve));
-  }
-
-  get pid(): number | undefined {
-    return this.child?.pid;
-  }
-
-  get running(): boolean {
-    return this.child !== undefined && this.exitInfo === undefined;
   }
 
   start(): void {
@@ -87,10 +78,5 @@ export class ManagedProcess {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  /** Resolves when the process exits, for whatever reason. */
-  async wait(): Promise<void> {
-    if (this.child && !this.exitInfo) await Promise.race([this.exited, once(this.child, 'exit')]);
   }
 }
