@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { createClientPod, createNginxApp, waitForReadyPods } from '../../test/harness/cluster.js';
+import { createClientPod, createNginxApp, waitForReadyPods, waitForServiceEndpoints } from '../../test/harness/cluster.js';
+import { waitFor } from '../../test/harness/wait.js';
 import { runIn } from '../../test/harness/run.js';
 import { down, kubeConfigFor, podNetns, up } from '../testbed/testbed.js';
 
@@ -40,7 +41,12 @@ async function demo(): Promise<void> {
   );
   const page = await step(
     'cluster1 client: curl http://nginx-svc.default.svc.cluster.local',
-    async () => (await runIn(await podNetns('cluster1', 'default', 'client'), 'curl', ['-s', '--max-time', '5', 'http://nginx-svc.default.svc.cluster.local'])).stdout,
+    async () => {
+      await waitForServiceEndpoints(cluster1, 'default', 'nginx-svc', 3);
+      const netns = await podNetns('cluster1', 'default', 'client');
+      const curl = () => runIn(netns, 'curl', ['-sf', '--max-time', '5', 'http://nginx-svc.default.svc.cluster.local']);
+      return (await waitFor(curl, { what: 'nginx-svc to answer', timeoutMs: 30_000, intervalMs: 500 })).stdout;
+    },
     'check CoreDNS and kube-proxy pods in kube-system (.cache/bin/kubectl --kubeconfig .testbed/cluster1.kubeconfig get pods -A)',
   );
   console.log(`\n${page}`);

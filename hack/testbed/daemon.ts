@@ -5,6 +5,7 @@ import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { ControlPlane } from '../../test/harness/controlPlane.js';
 import { renderKubeconfig } from '../../test/harness/kubeconfig.js';
 import { waitFor } from '../../test/harness/wait.js';
+import { runIn } from '../../test/harness/run.js';
 import { clusterAddons } from './addons.js';
 import { createAll } from './apply.js';
 import { buildNetwork } from './network.js';
@@ -134,6 +135,17 @@ class TestbedDaemon {
       },
       { what: `${c.name} kube-proxy and CoreDNS ready`, timeoutMs: 120_000, intervalMs: 500 },
     );
+    // Ready means answering: a node resolves the apiserver's name through kube-dns and kube-proxy.
+    const node = c.nodes[0];
+    if (node) {
+      await waitFor(
+        async () => {
+          const { stdout } = await runIn(node.netns, 'dig', ['+short', '+time=1', '+tries=1', `@${c.dnsServiceIp}`, 'kubernetes.default.svc.cluster.local']);
+          return stdout.trim() === c.apiServiceIp ? true : undefined;
+        },
+        { what: `${c.name} cluster DNS answering at ${c.dnsServiceIp}`, timeoutMs: 60_000, intervalMs: 300 },
+      );
+    }
     this.progress(`  ${c.name}: kube-proxy and CoreDNS ready`);
   }
 

@@ -82,7 +82,7 @@ async function buildCluster(plan: TestbedPlan, c: ClusterPlan): Promise<void> {
     await addVeth({ netns, name: 'eth0' }, { netns: lanNetns, name: port });
     await setMaster(lanNetns, port, lanBridge);
     await addAddress(netns, 'eth0', `${ip}/${c.lanPrefix}`);
-    if (c.lanGateway) await addRoute(netns, 'default', c.lanGateway);
+    await addRoute(netns, 'default', c.lanGateway);
   };
 
   const cp = c.controlPlane;
@@ -117,6 +117,8 @@ export async function buildNetwork(plan: TestbedPlan): Promise<void> {
   await addNetns(plan.wan.netns);
   await addBridge(plan.wan.netns, plan.wan.bridge);
   await addAddress(plan.wan.netns, plan.wan.bridge, `${plan.wan.ip}/${plan.wan.prefix}`);
+  // The wan is a dead end: it switches between its ports and routes nowhere.
+  await sysctl(plan.wan.netns, 'net.ipv4.ip_forward', '0');
   for (const c of plan.clusters) await buildCluster(plan, c);
 }
 

@@ -32,9 +32,9 @@ export interface ClusterPlan {
   apiServiceIp: string;
   /** ClusterIP of kube-dns (CoreDNS). */
   dnsServiceIp: string;
-  /** LAN prefix length and default gateway of nodes and the control plane (members only). */
+  /** LAN prefix length and default gateway of nodes and the control plane. */
   lanPrefix: number;
-  lanGateway: string | undefined;
+  lanGateway: string;
   controlPlane: { netns: string; ip: string; port: number };
   /** Link between the host and the control-plane netns, so tests reach the apiserver. */
   hostLink: { hostIf: string; hostIp: string; peerIp: string; prefix: number };
@@ -94,7 +94,8 @@ export function planTestbed(opts: PlanOptions): TestbedPlan {
       apiServiceIp: '10.96.0.1',
       dnsServiceIp: '10.96.0.10',
       lanPrefix: 24,
-      lanGateway: hub ? undefined : `${LAN_NET}.1`,
+      // The hub's default route ends in the wan namespace, which forwards nothing further.
+      lanGateway: hub ? `${WAN_NET}.1` : `${LAN_NET}.1`,
       controlPlane: { netns: `${NETNS_PREFIX}${name}-cp`, ip: `${net}.2`, port: 6443 },
       hostLink: {
         hostIf: `${HOST_LINK_PREFIX}${name}`,

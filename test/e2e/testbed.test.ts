@@ -13,7 +13,7 @@ import { NETNS_PREFIX, podNetnsName, type TestbedPlan } from '../../hack/testbed
 import { toolPath } from '../harness/tools.js';
 import { waitFor } from '../harness/wait.js';
 import { run, runIn } from '../harness/run.js';
-import { createClientPod, createNginxApp, waitForReadyPods } from '../harness/cluster.js';
+import { createClientPod, createNginxApp, waitForReadyPods, waitForServiceEndpoints } from '../harness/cluster.js';
 
 const WELCOME = /<title>Welcome to nginx!<\/title>/;
 
@@ -79,7 +79,14 @@ describe('local testbed: hub + 2 member clusters', () => {
     const { stdout } = await runIn(netns, 'dig', ['+short', '+time=2', '+tries=2', 'nginx-svc.default.svc.cluster.local']);
     const svc = await cluster1.makeApiClient(CoreV1Api).readNamespacedService({ name: 'nginx-svc', namespace: 'default' });
     assert.equal(stdout.trim(), svc.spec?.clusterIP);
-    assert.match(await curlFrom('cluster1', 'client', 'http://nginx-svc.default.svc.cluster.local/'), WELCOME);
+    // Endpoints reach kube-proxy a moment after the pods turn Ready, as in any cluster.
+    await waitForServiceEndpoints(cluster1, 'default', 'nginx-svc', 3);
+    const page = await waitFor(() => curlFrom('cluster1', 'client', 'http://nginx-svc.default.svc.cluster.local/'), {
+      what: 'nginx-svc answering through kube-proxy',
+      timeoutMs: 15_000,
+      intervalMs: 500,
+    });
+    assert.match(page, WELCOME);
     assert.match(await curlFrom('cluster1', 'client', 'http://nginx-svc/'), WELCOME, 'search domains apply');
   });
 

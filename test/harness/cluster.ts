@@ -1,4 +1,4 @@
-import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { waitFor } from './wait.js';
 
 /** The seed example's server: Deployment `nginx-app` (nginx + curl sidecar) and Service `nginx-svc`. */
@@ -52,5 +52,18 @@ export async function waitForReadyPods(kc: KubeConfig, namespace: string, select
       return ready.length === count ? ready : undefined;
     },
     { what: `${count} ready pods "${selector}" in ${namespace}`, timeoutMs, intervalMs: 300 },
+  );
+}
+
+/** Waits until the Service's EndpointSlices list `count` ready endpoints (what kube-proxy programs). */
+export async function waitForServiceEndpoints(kc: KubeConfig, namespace: string, service: string, count: number, timeoutMs = 60_000): Promise<void> {
+  const discovery = kc.makeApiClient(DiscoveryV1Api);
+  await waitFor(
+    async () => {
+      const slices = await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
+      const ready = slices.items.flatMap((s) => s.endpoints).filter((e) => e.conditions?.ready === true);
+      return ready.length === count ? true : undefined;
+    },
+    { what: `${count} ready endpoints of Service ${namespace}/${service}`, timeoutMs, intervalMs: 300 },
   );
 }
