@@ -5,6 +5,20 @@ import type { ClusterPlan } from './plan.js';
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 const tolerateAll = [{ operator: 'Exists' }];
 
+/** A kube-system ServiceAccount and the ClusterRoleBinding that grants it `clusterRole`. */
+function serviceAccountBoundTo(name: string, clusterRole: string, binding: string): KubernetesObject[] {
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: 'kube-system' } },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: binding },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
+      subjects: [{ kind: 'ServiceAccount', name, namespace: 'kube-system' }],
+    } as KubernetesObject,
+  ];
+}
+
 /** kube-proxy as kubeadm deploys it: a host-network DaemonSet with its ServiceAccount's token. */
 function kubeProxy(c: ClusterPlan): KubernetesObject[] {
   const kubeconfig = stringify({
@@ -17,14 +31,7 @@ function kubeProxy(c: ClusterPlan): KubernetesObject[] {
   });
   const labels = { 'k8s-app': 'kube-proxy' };
   return [
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'kube-proxy', namespace: 'kube-system' } },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: 'testbed:kube-proxy' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:node-proxier' },
-      subjects: [{ kind: 'ServiceAccount', name: 'kube-proxy', namespace: 'kube-system' }],
-    } as KubernetesObject,
+    ...serviceAccountBoundTo('kube-proxy', 'system:node-proxier', 'testbed:kube-proxy'),
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-proxy', namespace: 'kube-system' }, data: { 'kubeconfig.conf': kubeconfig } } as KubernetesObject,
     {
       apiVersion: 'apps/v1',
@@ -94,7 +101,6 @@ const DEFAULT_COREFILE = `.:53 {
 function coreDns(c: ClusterPlan): KubernetesObject[] {
   const labels = { 'k8s-app': 'kube-dns' };
   return [
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'coredns', namespace: 'kube-system' } },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
@@ -104,13 +110,7 @@ function coreDns(c: ClusterPlan): KubernetesObject[] {
         { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list', 'watch'] },
       ],
     } as KubernetesObject,
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: 'system:coredns' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:coredns' },
-      subjects: [{ kind: 'ServiceAccount', name: 'coredns', namespace: 'kube-system' }],
-    } as KubernetesObject,
+    ...serviceAccountBoundTo('coredns', 'system:coredns', 'system:coredns'),
     { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'coredns', namespace: 'kube-system' }, data: { Corefile: DEFAULT_COREFILE } } as KubernetesObject,
     {
       apiVersion: 'apps/v1',

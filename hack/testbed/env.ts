@@ -10,6 +10,20 @@ export class EnvError extends Error {
   override name = 'EnvError';
 }
 
+/** Data of a ConfigMap or Secret; a missing one is an error unless the reference is optional. */
+export async function readSource(
+  sources: EnvSources,
+  kind: 'configMap' | 'secret',
+  namespace: string,
+  name: string,
+  optional: boolean | undefined,
+  referencedBy: string,
+): Promise<Record<string, string>> {
+  const data = await sources[kind](namespace, name);
+  if (!data && !optional) throw new EnvError(`${kind} ${namespace}/${name} not found (referenced by ${referencedBy})`);
+  return data ?? {};
+}
+
 /** Value of a downward-API field path of the pod (env fieldRef and downwardAPI volumes). */
 export function fieldValue(pod: V1Pod, fieldPath: string): string {
   const meta = pod.metadata ?? {};
@@ -64,11 +78,8 @@ export async function containerEnv(
 ): Promise<Record<string, string>> {
   const namespace = pod.metadata?.namespace ?? 'default';
   const env: Record<string, string> = { ...base };
-  const lookup = async (kind: 'configMap' | 'secret', name: string, optional: boolean | undefined) => {
-    const data = await sources[kind](namespace, name);
-    if (!data && !optional) throw new EnvError(`${kind} ${namespace}/${name} not found (referenced by container ${c.name})`);
-    return data ?? {};
-  };
+  const lookup = (kind: 'configMap' | 'secret', name: string, optional: boolean | undefined) =>
+    readSource(sources, kind, namespace, name, optional, `container ${c.name}`);
   for (const from of c.envFrom ?? []) {
     const prefix = from.prefix ?? '';
     const data = from.configMapRef

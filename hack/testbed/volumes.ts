@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
 import type { V1DownwardAPIVolumeFile, V1Pod, V1Volume, V1KeyToPath } from '@kubernetes/client-node';
-import { fieldValue, type EnvSources } from './env.js';
+import { fieldValue, readSource, type EnvSources } from './env.js';
 
 export interface VolumeDeps extends EnvSources {
   /** A token for the pod's ServiceAccount, bound to the pod. */
@@ -50,11 +50,8 @@ async function writeDownward(pod: V1Pod, dir: string, volume: string, items: V1D
 
 async function materialize(pod: V1Pod, v: V1Volume, dir: string, deps: VolumeDeps): Promise<string> {
   const ns = pod.metadata?.namespace ?? 'default';
-  const source = async (kind: 'configMap' | 'secret', name: string, optional: boolean | undefined) => {
-    const data = await deps[kind](ns, name);
-    if (!data && !optional) throw new VolumeError(`${kind} ${ns}/${name} not found (volume ${v.name})`);
-    return data ?? {};
-  };
+  const source = (kind: 'configMap' | 'secret', name: string, optional: boolean | undefined) =>
+    readSource(deps, kind, ns, name, optional, `volume ${v.name}`);
   if (v.hostPath) {
     const path = hostPathSource(deps.nodeRoot, v.hostPath.path);
     if (path.startsWith(deps.nodeRoot)) await mkdir(path, { recursive: true });
