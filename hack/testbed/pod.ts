@@ -206,8 +206,8 @@ export class PodRuntime {
     try {
       proc = await this.spawn(c, volumes, attempt);
     } catch (err) {
+      // The caller reports the failure (Event and log): the first start via the node agent, restarts below.
       rec.state = { kind: 'waiting', reason: 'CreateContainerError', message: (err as Error).message };
-      this.ctx.event(this.pod, 'Warning', 'Failed', `Error: ${(err as Error).message}`);
       this.ctx.statusChanged(this);
       throw err;
     }
@@ -241,7 +241,13 @@ export class PodRuntime {
       rec.state = { kind: 'waiting', reason: 'CrashLoopBackOff', message: `back-off restarting container ${c.name}` };
       this.ctx.statusChanged(this);
       const backoffMs = Math.min(30_000, 1000 * 2 ** Math.min(rec.restartCount - 1, 5));
-      void delay(backoffMs).then(() => this.startContainer(c, volumes, attempt + 1).catch(() => undefined));
+      void delay(backoffMs).then(() =>
+        this.startContainer(c, volumes, attempt + 1).catch((err: unknown) => {
+          const message = (err as Error).message;
+          this.ctx.event(this.pod, 'Warning', 'Failed', `restarting container ${c.name}: ${message}`);
+          this.ctx.log(`${this.key} container ${c.name} failed to restart: ${message}`);
+        }),
+      );
     });
   }
 
