@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-packages=(iproute2 nftables iptables wireguard-go wireguard-tools dnsutils iperf3
+packages=(iproute2 iputils-ping nftables iptables wireguard-go wireguard-tools dnsutils iperf3
   containernetworking-plugins conntrack curl util-linux procps nginx-light ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
