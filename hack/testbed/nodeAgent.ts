@@ -14,7 +14,7 @@ import { addRoute, deleteRouteIfPresent } from './net.js';
 import { NriRuntime } from './nriRuntime.js';
 import { PodRuntime, type NodeContext } from './pod.js';
 import { podStatus } from './podStatus.js';
-import { ResilientWatch } from './watch.js';
+import { ResilientWatch } from '../../controller/kube/resilientWatch.js';
 import { waitFor } from '../../test/harness/wait.js';
 import { toolPath } from '../../test/harness/tools.js';
 import type { ClusterPlan, NodePlan } from './plan.js';

@@ -1,0 +1,125 @@
+import { CoordinationV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { pino, type Logger } from 'pino';
+import { parseControllerOptions, type ControllerOptions } from './options.js';
+import { EventRecorder } from './kube/events.js';
+import { ResilientWatch } from './kube/resilientWatch.js';
+import { NodeApiServer } from './nodeapi/server.js';
+import { PodAddressService } from './podnet/podAddresses.js';
+import { podMtu, underlayMtu } from './podnet/mtu.js';
+import { enableForwarding } from './podnet/forwarding.js';
+import { NodeCidrStore, DEFAULT_NODE_CIDR_CONFIGMAP } from './ipam/nodeCidrStore.js';
+import { NodeCidrAllocator } from './nodecidr/allocator.js';
+import { OwnNodeCidr } from './nodecidr/ownCidr.js';
+import { LeaderElector } from './leader/elector.js';
+import { LeaderPodLabeler } from './leader/leaderLabel.js';
+
+/** Pods of the cnf DaemonSet carry this label; leader election runs among them. */
+export const CNF_SELECTOR = 'fleetboard.io/role=cnf';
+const SWEEP_INTERVAL_MS = 30_000;
+
+/** The node controller of the cnf pod: composition root. */
+async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<void>> {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  const core = kc.makeApiClient(CoreV1Api);
+  const events = new EventRecorder(core, 'fleetboard-controller', opts.nodeName, log);
+
+  await enableForwarding();
+  const mtu = opts.mtu || podMtu(await underlayMtu());
+  const addresses = new PodAddressService(core, events, { nodeName: opts.nodeName, globalCidr: opts.globalCidr, mtu, log });
+  const api = new NodeApiServer(opts.socket, addresses, log);
+  await api.start();
+
+  const pods = new ResilientWatch<V1Pod>(
+    kc,
+    '/api/v1/pods',
+    () => core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${opts.nodeName}` }),
+    { upsert: (p) => addresses.podUpdated(p), remove: (p) => addresses.podDeleted(p) },
+    (m) => log.warn(m),
+    `spec.nodeName=${opts.nodeName}`,
+  );
+  await pods.start();
+  const sweep = setInterval(() => addresses.sweep(new Set(pods.cached().map((p) => p.metadata?.uid ?? ''))), SWEEP_INTERVAL_MS);
+
+  const ownCidr = new OwnNodeCidr(
+    kc,
+    core,
+    { namespace: opts.namespace, configMap: DEFAULT_NODE_CIDR_CONFIGMAP, node: opts.nodeName },
+    (cidr) => addresses.adoptNodeCidr(cidr, pods.cached()),
+    log,
+  );
+  await ownCidr.start();
+
+  const store = new NodeCidrStore(core, opts.namespace, DEFAULT_NODE_CIDR_CONFIGMAP);
+  const allocator = new NodeCidrAllocator(kc, core, store, events, { clusterCidr: opts.clusterCidr, nodePrefix: opts.nodeCidrPrefix, log });
+  const labeler = new LeaderPodLabeler(core, { namespace: opts.namespace, podName: opts.podName, selector: CNF_SELECTOR }, log);
+  const elector = new LeaderElector(
+    kc.makeApiClient(CoordinationV1Api),
+    {
+      namespace: opts.namespace,
+      leaseName: opts.leaseName,
+      identity: opts.podName,
+      leaseDurationMs: opts.leaseDurationMs,
+      renewDeadlineMs: opts.renewDeadlineMs,
+      retryPeriodMs: opts.retryPeriodMs,
+    },
+    {
+      onStartedLeading: () => {
+        log.info('leading: allocating node CIDRs');
+        labeler.setLeading(true);
+        allocator.start().catch((err: unknown) => log.error({ err: (err as Error).message }, 'node CIDR allocator failed to start'));
+      },
+      onStoppedLeading: () => {
+        log.info('no longer leading');
+        labeler.setLeading(false);
+        void allocator.stop();
+      },
+    },
+    log,
+  );
+  elector.start();
+  log.info({ node: opts.nodeName, clusterCidr: opts.clusterCidr, mtu }, 'controller started');
+
+  return async () => {
+    clearInterval(sweep);
+    // Releasing the Lease first lets another cnf take over at once.
+    await elector.stop();
+    await allocator.stop();
+    await labeler.stop();
+    await api.stop();
+    await ownCidr.stop();
+    await pods.stop();
+  };
+}
+
+async function main(): Promise<void> {
+  let opts: ControllerOptions;
+  try {
+    opts = parseControllerOptions(process.argv.slice(2), process.env);
+  } catch (err) {
+    console.error(`fleetboard-controller: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  const log = pino({ level: opts.logLevel, base: { component: 'controller', node: opts.nodeName } });
+  let stop: () => Promise<void>;
+  try {
+    stop = await run(opts, log);
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'controller failed to start');
+    process.exit(1);
+  }
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'stopping');
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err: (err as Error).message }, 'unclean stop');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+void main();

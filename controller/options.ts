@@ -1,0 +1,88 @@
+import { parseArgs } from 'node:util';
+import { containsCidr, parseCidr } from './ipam/cidr.js';
+
+export interface ControllerOptions {
+  nodeName: string;
+  podName: string;
+  namespace: string;
+  socket: string;
+  globalCidr: string;
+  clusterCidr: string;
+  nodeCidrPrefix: number;
+  /** 0: underlay MTU - 80, detected at start. */
+  mtu: number;
+  leaseName: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  logLevel: string;
+}
+
+export class OptionsError extends Error {
+  override name = 'OptionsError';
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+function seconds(flag: string, text: string): number {
+  const v = Number(text.replace(/s$/, ''));
+  if (!Number.isFinite(v) || v <= 0) throw new OptionsError(`--${flag} must be a positive number of seconds such as 15s (got "${text}")`);
+  return Math.round(v * 1000);
+}
+
+/** Parses and validates the controller's flags once, at start; NODE_NAME, POD_NAME and POD_NAMESPACE come from the downward API. */
+export function parseControllerOptions(argv: string[], env: NodeJS.ProcessEnv): ControllerOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      'node-name': { type: 'string', default: env.NODE_NAME ?? '' },
+      'pod-name': { type: 'string', default: env.POD_NAME ?? '' },
+      namespace: { type: 'string', default: env.POD_NAMESPACE ?? '' },
+      socket: { type: 'string', default: '/var/run/fleetboard/node.sock' },
+      'global-cidr': { type: 'string', default: '10.112.0.0/12' },
+      'cluster-cidr': { type: 'string', default: '' },
+      'node-cidr-prefix': { type: 'string', default: '24' },
+      mtu: { type: 'string', default: '0' },
+      'lease-name': { type: 'string', default: 'fleetboard-cnf-leader' },
+      'lease-duration': { type: 'string', default: '15s' },
+      'renew-deadline': { type: 'string', default: '10s' },
+      'retry-period': { type: 'string', default: '2s' },
+      'log-level': { type: 'string', default: 'info' },
+    },
+  });
+  for (const [flag, env] of [['node-name', 'NODE_NAME'], ['pod-name', 'POD_NAME'], ['namespace', 'POD_NAMESPACE']] as const) {
+    if (!values[flag]) throw new OptionsError(`--${flag} (or ${env} from the downward API) is required`);
+  }
+  if (!values['cluster-cidr']) throw new OptionsError('--cluster-cidr is required: the range this cluster carves node CIDRs from, e.g. 10.112.0.0/16');
+  let global, cluster;
+  try {
+    global = parseCidr(values['global-cidr']);
+    cluster = parseCidr(values['cluster-cidr']);
+  } catch (err) {
+    throw new OptionsError((err as Error).message, { cause: err });
+  }
+  if (!containsCidr(global, cluster)) throw new OptionsError(`--cluster-cidr ${values['cluster-cidr']} must lie inside --global-cidr ${values['global-cidr']}`);
+  const prefix = Number(values['node-cidr-prefix']);
+  if (!Number.isInteger(prefix) || prefix < cluster.prefix || prefix > 30) {
+    throw new OptionsError(`--node-cidr-prefix must be a whole number from /${cluster.prefix} (the cluster CIDR) to /30 (got "${values['node-cidr-prefix']}")`);
+  }
+  const mtu = Number(values.mtu);
+  if (!Number.isInteger(mtu) || (mtu !== 0 && (mtu < 576 || mtu > 9000))) throw new OptionsError(`--mtu must be 0 (automatic) or 576 to 9000 (got "${values.mtu}")`);
+  if (!LEVELS.includes(values['log-level'])) throw new OptionsError(`--log-level must be one of ${LEVELS.join(', ')} (got "${values['log-level']}")`);
+  return {
+    nodeName: values['node-name'],
+    podName: values['pod-name'],
+    namespace: values.namespace,
+    socket: values.socket,
+    globalCidr: values['global-cidr'],
+    clusterCidr: values['cluster-cidr'],
+    nodeCidrPrefix: prefix,
+    mtu,
+    leaseName: values['lease-name'],
+    leaseDurationMs: seconds('lease-duration', values['lease-duration']),
+    renewDeadlineMs: seconds('renew-deadline', values['renew-deadline']),
+    retryPeriodMs: seconds('retry-period', values['retry-period']),
+    logLevel: values['log-level'],
+  };
+}

@@ -1,0 +1,50 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { NodeAddressPool } from '../ipam/addressPool.js';
+import { decodePodNetwork } from '../ipam/annotations.js';
+
+/** A pod whose recorded address cannot be kept; it gets a new one when it is wired again. */
+export interface RebuildProblem {
+  pod: V1Pod;
+  reason: string;
+}
+
+/**
+ * Rebuilds a node's pool from what its pods record after a restart. Oldest
+ * pods first, so when an annotation was edited by hand to a taken address
+ * the pod that had it first keeps it. Terminated pods hold nothing. Pure.
+ */
+export function rebuildPool(nodeCidr: string, pods: readonly V1Pod[]): { pool: NodeAddressPool; problems: RebuildProblem[] } {
+  const pool = new NodeAddressPool(nodeCidr);
+  const problems: RebuildProblem[] = [];
+  const byAge = [...pods].sort((a, b) => created(a) - created(b) || (a.metadata?.uid ?? '').localeCompare(b.metadata?.uid ?? ''));
+  for (const pod of byAge) {
+    if (isTerminal(pod) || pod.spec?.hostNetwork) continue;
+    let recorded;
+    try {
+      recorded = decodePodNetwork(pod.metadata?.annotations);
+    } catch (err) {
+      problems.push({ pod, reason: (err as Error).message });
+      continue;
+    }
+    if (!recorded) continue;
+    if (recorded.cidr !== pool.cidr) {
+      problems.push({ pod, reason: `its address ${recorded.ipAddress} is from ${recorded.cidr}, not this node's CIDR ${pool.cidr}` });
+      continue;
+    }
+    try {
+      pool.reserve(pod.metadata?.uid ?? '', recorded.ipAddress);
+    } catch (err) {
+      problems.push({ pod, reason: (err as Error).message });
+    }
+  }
+  return { pool, problems };
+}
+
+export function isTerminal(pod: V1Pod): boolean {
+  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+}
+
+function created(pod: V1Pod): number {
+  const t = pod.metadata?.creationTimestamp;
+  return t ? new Date(t).getTime() : 0;
+}
