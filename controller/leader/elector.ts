@@ -1,0 +1,229 @@
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { leaseDurationSeconds, validateLeaderElectionConfig, type LeaderElectionConfig } from './config.js';
+import { LeaderElectionError } from './errors.js';
+import { LeaseClient, type LeaseApi } from './leaseClient.js';
+import { decideLease, leaseRecordOf, releasedRecord, type LeaseObservation } from './leaseDecision.js';
+
+export { DEFAULT_LEADER_TIMINGS, type LeaderElectionConfig, type LeaderTimings } from './config.js';
+
+export interface LeaderCallbacks {
+  /** We now hold the Lease; start the leader-only work. */
+  onStartedLeading(): void;
+  /** We no longer hold the Lease (lost, not renewed in time, or stopping); stop the leader-only work now. */
+  onStoppedLeading(): void;
+  /** The Lease names a different holder than before (ourselves included). */
+  onNewLeader?(identity: string): void;
+}
+
+/** client-go's JitterFactor: candidates retry at random points in [retry, 2.2 × retry] so they do not collide. */
+const ACQUIRE_JITTER = 1.2;
+
+/**
+ * Lease-based leader election with client-go's semantics: expiry is judged by
+ * when we last saw the Lease change on our own clock, writes use the Lease's
+ * resourceVersion, and a leader that cannot renew within renewDeadline steps
+ * down before any follower may consider the Lease expired.
+ */
+export class LeaderElector {
+  private readonly config: LeaderElectionConfig;
+  private readonly lease: LeaseClient;
+  private readonly log: Logger;
+  private readonly durationSeconds: number;
+  /** Aborted by stop(): cancels whatever request the loop is waiting on. */
+  private readonly stopSignal = new AbortController();
+  private state: 'new' | 'running' | 'stopped' = 'new';
+  private leading = false;
+  private observed: LeaseObservation | undefined;
+  private currentLeader: string | undefined;
+  private roundTimer: NodeJS.Timeout | undefined;
+  private renewDeadlineTimer: NodeJS.Timeout | undefined;
+  private round: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    api: LeaseApi,
+    config: LeaderElectionConfig,
+    private readonly callbacks: LeaderCallbacks,
+    log: Logger,
+  ) {
+    validateLeaderElectionConfig(config);
+    this.config = { ...config };
+    this.lease = new LeaseClient(api, config.namespace, config.leaseName);
+    this.durationSeconds = leaseDurationSeconds(config.leaseDurationMs);
+    this.log = log.child({ lease: `${config.namespace}/${config.leaseName}`, identity: config.identity });
+  }
+
+  get isLeader(): boolean {
+    return this.leading;
+  }
+
+  /** The holder named by the Lease as last seen; undefined when nobody holds it. */
+  get leader(): string | undefined {
+    return this.currentLeader;
+  }
+
+  start(): void {
+    if (this.state !== 'new') {
+      throw new LeaderElectionError('ALREADY_STARTED', `leader elector ${this.config.identity} was already started; create a new LeaderElector to run again`);
+    }
+    this.state = 'running';
+    this.log.info('starting leader election');
+    this.scheduleRound(0);
+  }
+
+  /** Stops the loop; a leader first stops acting (onStoppedLeading), then releases the Lease. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    const wasRunning = this.state === 'running';
+    this.state = 'stopped';
+    clearTimeout(this.roundTimer);
+    this.stopSignal.abort(new Error('leader elector stopped'));
+    await this.round;
+    this.stepDown('elector stopping', 'info');
+    if (wasRunning) await this.release();
+    this.log.info('leader election stopped');
+  }
+
+  private scheduleRound(delayMs: number): void {
+    this.roundTimer = setTimeout(() => {
+      this.roundTimer = undefined;
+      this.round = this.withDeadline(this.stopSignal.signal, (signal) => this.tryAcquireOrRenew(signal))
+        .catch((err: unknown) => {
+          if (this.state === 'running') this.log.warn({ err }, 'leader election round failed; retrying');
+        })
+        .finally(() => {
+          this.round = undefined;
+          if (this.state === 'running') this.scheduleRound(this.nextDelayMs());
+        });
+    }, delayMs);
+  }
+
+  private nextDelayMs(): number {
+    const retry = this.config.retryPeriodMs;
+    return this.leading ? retry : retry + Math.random() * ACQUIRE_JITTER * retry;
+  }
+
+  private async tryAcquireOrRenew(signal: AbortSignal): Promise<void> {
+    // Measured before the read: followers cannot have seen our write before we sent it,
+    // so counting the renew deadline from here keeps us on the safe side.
+    const sentAtMs = performance.now();
+    const current = await this.lease.read(signal);
+    const decision = decideLease({
+      lease: current ? leaseRecordOf(current.spec) : undefined,
+      previous: this.observed,
+      identity: this.config.identity,
+      leading: this.leading,
+      nowMs: performance.now(),
+      wallTime: new Date(),
+      leaseDurationSeconds: this.durationSeconds,
+    });
+    if (decision.action !== 'create') this.observed = decision.observed;
+    if (decision.action === 'follow') {
+      this.noteLeader(decision.holder);
+      this.stepDown(`lease is held by ${decision.holder}`);
+      this.log.debug({ holder: decision.holder, expiresInMs: decision.expiresInMs }, 'following');
+      return;
+    }
+    const outcome = current ? await this.lease.replace(current, decision.record, signal) : await this.lease.create(decision.record, signal);
+    if (outcome === 'conflict') {
+      this.log.debug({ action: decision.action }, 'lease changed under us; another candidate won this round');
+      return;
+    }
+    this.observed = { record: decision.record, observedAtMs: performance.now() };
+    if (decision.action !== 'renew') {
+      this.log.info({ action: decision.action, reason: decision.action === 'acquire' ? decision.reason : undefined }, 'lease acquired');
+    }
+    this.noteLeader(this.config.identity);
+    this.renewed(sentAtMs);
+  }
+
+  private renewed(sentAtMs: number): void {
+    // A write that lands while stopping is undone by the release.
+    if (this.state !== 'running') return;
+    const remainingMs = sentAtMs + this.config.renewDeadlineMs - performance.now();
+    if (remainingMs <= 0) {
+      // The write landed, but too late to be sure no follower has given up on us.
+      this.stepDown('lease write completed after the renew deadline');
+      return;
+    }
+    clearTimeout(this.renewDeadlineTimer);
+    this.renewDeadlineTimer = setTimeout(() => {
+      this.renewDeadlineTimer = undefined;
+      this.stepDown(`lease not renewed within renewDeadline (${this.config.renewDeadlineMs} ms)`);
+    }, remainingMs);
+    if (this.leading) return;
+    this.leading = true;
+    this.log.info('started leading');
+    this.invoke('onStartedLeading', () => this.callbacks.onStartedLeading());
+  }
+
+  private stepDown(reason: string, level: 'info' | 'warn' = 'warn'): void {
+    clearTimeout(this.renewDeadlineTimer);
+    this.renewDeadlineTimer = undefined;
+    if (!this.leading) return;
+    this.leading = false;
+    this.log[level]({ reason }, 'stopped leading');
+    this.invoke('onStoppedLeading', () => this.callbacks.onStoppedLeading());
+  }
+
+  private noteLeader(holder: string): void {
+    const leader = holder === '' ? undefined : holder;
+    if (leader === this.currentLeader) return;
+    this.currentLeader = leader;
+    if (leader === undefined) return;
+    this.log.info({ leader }, 'new leader observed');
+    this.invoke('onNewLeader', () => this.callbacks.onNewLeader?.(leader));
+  }
+
+  /** Hands the Lease over at once: empty holder, as client-go's ReleaseOnCancel writes it. */
+  private async release(): Promise<void> {
+    try {
+      // The loop's signal is aborted by now, so the release runs under a deadline of its own.
+      await this.withDeadline(undefined, async (signal) => {
+        const current = await this.lease.read(signal);
+        const record = current ? leaseRecordOf(current.spec) : undefined;
+        if (!current || record?.holderIdentity !== this.config.identity) return;
+        const outcome = await this.lease.replace(current, releasedRecord(record, new Date()), signal);
+        if (outcome === 'conflict') {
+          this.log.warn('lease changed while releasing it; leaving it to expire');
+          return;
+        }
+        this.currentLeader = undefined;
+        this.log.info('lease released');
+      });
+    } catch (err) {
+      this.log.error({ err }, 'could not release the lease; followers take over once it expires');
+    }
+  }
+
+  /**
+   * Runs `work` with a signal that aborts after renewDeadline (and with `parent`):
+   * a round that takes longer is worthless to a leader anyway. The timer is ours
+   * rather than AbortSignal.timeout's so that it is cleared as soon as the work ends.
+   */
+  private async withDeadline<T>(parent: AbortSignal | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const deadline = new AbortController();
+    const timer = setTimeout(() => {
+      deadline.abort(new Error(`lease request took longer than renewDeadline (${this.config.renewDeadlineMs} ms)`));
+    }, this.config.renewDeadlineMs);
+    try {
+      return await work(parent ? AbortSignal.any([parent, deadline.signal]) : deadline.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** A throwing callback is the caller's bug; it must not break the election loop. */
+  private invoke(name: keyof LeaderCallbacks, call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      this.log.error({ err, callback: name }, 'leader election callback threw');
+    }
+  }
+}
