@@ -23,6 +23,7 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string) => {
     log.info({ signal }, 'stopping');
     await stub.stop();
+    wiring.stop();
     controller.close();
     process.exit(0);
   };

@@ -26,6 +26,8 @@ export interface PodWiringOptions {
 /** Time the background reconcile of a Synchronize gives one pod. */
 const SYNC_POD_BUDGET_MS = 30_000;
 const SYNC_CONCURRENCY = 4;
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30_000;
 
 /**
  * NRI handlers that give every workload pod its second interface: an address
@@ -34,6 +36,8 @@ const SYNC_CONCURRENCY = 4;
  */
 export class PodWiring implements NriHandlers {
   private readonly queue = new KeyedQueue();
+  /** Running pods a reconcile could not wire yet (e.g. the node has no CIDR yet), retried with backoff. */
+  private readonly retries = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly controller: AddressSource,
@@ -51,15 +55,18 @@ export class PodWiring implements NriHandlers {
   }
 
   stopPodSandbox(pod: PodSandbox, deadline: number): Promise<void> {
+    this.cancelRetry(pod.uid);
     return this.queue.run(pod.uid, () => this.unwire(pod, 'StopPodSandbox', deadline));
   }
 
   removePodSandbox(pod: PodSandbox, deadline: number): Promise<void> {
+    this.cancelRetry(pod.uid);
     return this.queue.run(pod.uid, () => this.unwire(pod, 'RemovePodSandbox', deadline));
   }
 
   /** Answers at once; wires every live pod and removes veths of pods that are gone in the background. */
   synchronize(pods: PodSandbox[]): Promise<void> {
+    for (const uid of [...this.retries.keys()]) this.cancelRetry(uid);
     void this.reconcile(pods).catch((err: unknown) => this.opts.log.error({ err: (err as Error).message }, 'reconciling pods after synchronize failed'));
     return Promise.resolve();
   }
@@ -78,12 +85,36 @@ export class PodWiring implements NriHandlers {
         const p = pod;
         await this.queue.run(p.uid, () => this.wire(p, Date.now() + SYNC_POD_BUDGET_MS)).catch((err: unknown) => {
           failed++;
-          this.opts.log.error({ pod: podKey(p), err: (err as Error).message }, 'cannot wire a running pod');
+          this.opts.log.error({ pod: podKey(p), err: (err as Error).message }, 'cannot wire a running pod; retrying');
+          this.retryLater(p, 1);
         });
       }
     };
     await Promise.all(Array.from({ length: SYNC_CONCURRENCY }, worker));
     this.opts.log.info({ pods: live.length, failed }, 'reconciled running pods');
+  }
+
+  /** Clears pending retries; the composition root calls it on shutdown. */
+  stop(): void {
+    for (const uid of [...this.retries.keys()]) this.cancelRetry(uid);
+  }
+
+  private retryLater(pod: PodSandbox, attempt: number): void {
+    const delayMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (attempt - 1));
+    const timer = setTimeout(() => {
+      this.retries.delete(pod.uid);
+      if (!existsSync(podNetnsPath(pod) ?? '')) return;
+      this.queue.run(pod.uid, () => this.wire(pod, Date.now() + SYNC_POD_BUDGET_MS)).catch((err: unknown) => {
+        this.opts.log.warn({ pod: podKey(pod), attempt, err: (err as Error).message }, 'still cannot wire a running pod; retrying');
+        this.retryLater(pod, attempt + 1);
+      });
+    }, delayMs);
+    this.retries.set(pod.uid, timer);
+  }
+
+  private cancelRetry(uid: string): void {
+    clearTimeout(this.retries.get(uid));
+    this.retries.delete(uid);
   }
 
   private async wire(pod: PodSandbox, deadline: number): Promise<void> {

@@ -66,6 +66,6 @@ function checkPod<T>(pod: PodRef | null, done: sendUnaryData<T>): PodRef | undef
 }
 
 function toServiceError(err: unknown): Partial<StatusObject> {
-  const e = err as Error & { grpcCode?: number };
+  const e = err as Error & { grpcCode?: status };
   return { code: e.grpcCode ?? status.INTERNAL, details: e.message };
 }

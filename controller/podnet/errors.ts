@@ -2,7 +2,7 @@ import { status } from '@grpc/grpc-js';
 
 export type PodNetErrorCode = 'NOT_READY' | 'POD_GONE' | 'EXHAUSTED' | 'API';
 
-const GRPC: Record<PodNetErrorCode, number> = {
+const GRPC: Record<PodNetErrorCode, status> = {
   NOT_READY: status.UNAVAILABLE,
   POD_GONE: status.NOT_FOUND,
   EXHAUSTED: status.RESOURCE_EXHAUSTED,
@@ -12,7 +12,7 @@ const GRPC: Record<PodNetErrorCode, number> = {
 /** Errors of the node's pod address service; `grpcCode` is what the plugin receives. */
 export class PodNetError extends Error {
   override name = 'PodNetError';
-  readonly grpcCode: number;
+  readonly grpcCode: status;
 
   constructor(
     readonly code: PodNetErrorCode,

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFile, mkdir, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, realpath, stat, writeFile } from 'node:fs/promises';
 import { closeSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -62,10 +62,11 @@ async function ensureMountPoint(target: string, createdPathsFile: string, isFile
  * Writes the launch script: bind mounts in the private mount namespace that
  * `ip netns exec` creates, the pod's hostname in its own UTS namespace, then exec.
  */
-function launchScript(spec: ContainerProcessSpec): string {
+function launchScript(spec: ContainerProcessSpec, mounts: Mount[]): string {
   const lines = ['set -e'];
-  for (const m of spec.mounts) {
-    lines.push(`mount --bind ${quote(m.source)} ${quote(m.target)}`);
+  for (const m of mounts) {
+    // rbind, as runtimes do for hostPath: /run/netns holds one nsfs mount per pod.
+    lines.push(`mount --rbind ${quote(m.source)} ${quote(m.target)}`);
     if (m.readOnly) lines.push(`mount -o remount,bind,ro ${quote(m.target)}`);
   }
   lines.push(`hostname ${quote(spec.hostname)}`);
@@ -77,12 +78,17 @@ function launchScript(spec: ContainerProcessSpec): string {
 /** Starts one container as a process; its output goes to `<dir>/log`. */
 export async function startContainerProcess(spec: ContainerProcessSpec): Promise<ChildProcess> {
   await mkdir(spec.dir, { recursive: true });
+  const mounts: Mount[] = [];
   for (const m of spec.mounts) {
     const isFile = (await stat(m.source)).isFile();
     await ensureMountPoint(m.target, spec.createdPathsFile, isFile);
+    // A host path mounted at itself (/var/run/netns is /run/netns) needs no mount, and
+    // leaving it alone keeps the host's mount propagation (pods created later appear).
+    if (!m.readOnly && (await realpath(m.source)) === (await realpath(m.target))) continue;
+    mounts.push(m);
   }
   const script = join(spec.dir, 'launch.sh');
-  await writeFile(script, launchScript(spec));
+  await writeFile(script, launchScript(spec, mounts));
   const log = openSync(join(spec.dir, 'log'), 'a');
   try {
     return spawn('ip', ['netns', 'exec', spec.netns, 'unshare', '--uts', '--', 'sh', script], {

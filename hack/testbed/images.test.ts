@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveImage } from './images.js';
 
-const tools = { coredns: '/bin/coredns', kubeProxy: '/bin/kube-proxy' };
+const tools = { coredns: '/bin/coredns', kubeProxy: '/bin/kube-proxy', node: '/bin/node', fleetboard: { 'fleetboard-plugin': '/dist/plugin/main.js' } };
 
 test('nginx images serve the welcome page', () => {
   assert.deepEqual(resolveImage({ name: 'web', image: 'nginx:1.14.2' }, tools), { kind: 'nginx', port: 80 });
@@ -33,4 +33,13 @@ test('an unknown image is refused with the list of known ones', () => {
   const r = resolveImage({ name: 'x', image: 'redis:7' }, tools);
   assert.ok(r.kind === 'unknown');
   assert.match(r.message, /redis:7.*known: nginx/);
+});
+
+test('fleetboard commands run their compiled entry point with node', () => {
+  assert.deepEqual(resolveImage({ name: 'plugin', image: 'ghcr.io/fleetboard-io/fleetboard:dev', command: ['fleetboard-plugin', '--interface=eth-fleet'] }, tools), {
+    kind: 'exec',
+    argv: ['/bin/node', '/dist/plugin/main.js', '--interface=eth-fleet'],
+  });
+  const r = resolveImage({ name: 'x', image: 'ghcr.io/fleetboard-io/fleetboard:dev', command: ['fleetctl'] }, tools);
+  assert.equal(r.kind, 'unknown');
 });

@@ -9,11 +9,15 @@
  * | coredns                     | CoreDNS built from its Go module, with the pod's args    |
  * | kube-proxy                  | kube-proxy built from k8s.io/kubernetes, pod's command   |
  * | pause                       | idles                                                    |
+ * | fleetboard                  | the pod's command (fleetboard-plugin, fleetboard-controller) run from dist/ with node |
  */
 
 export interface ToolPaths {
   coredns: string;
   kubeProxy: string;
+  /** The node binary and the compiled entry point of each FleetBoard command. */
+  node: string;
+  fleetboard: Record<string, string>;
 }
 
 export interface ContainerSpecLite {
@@ -30,7 +34,7 @@ export type Launch =
 
 const IDLE = ['sleep', 'infinity'];
 const SHELL_IMAGES = ['curl', 'alpine', 'busybox', 'netshoot', 'ubuntu', 'debian'];
-export const KNOWN_IMAGES = ['nginx', ...SHELL_IMAGES, 'coredns', 'kube-proxy', 'pause'];
+export const KNOWN_IMAGES = ['nginx', ...SHELL_IMAGES, 'coredns', 'kube-proxy', 'pause', 'fleetboard'];
 
 const basename = (p: string) => p.slice(p.lastIndexOf('/') + 1);
 
@@ -54,6 +58,12 @@ export function resolveImage(c: ContainerSpecLite, tools: ToolPaths): Launch {
     return { kind: 'exec', argv: [...withTool(command, 'kube-proxy', tools.kubeProxy), ...args] };
   }
   if (name.includes('pause')) return { kind: 'exec', argv: IDLE };
+  if (name.includes('fleetboard')) {
+    const [first, ...rest] = [...command, ...args];
+    const entry = first === undefined ? undefined : tools.fleetboard[basename(first)];
+    if (!entry) return { kind: 'unknown', message: `container ${c.name}: the fleetboard image runs one of ${Object.keys(tools.fleetboard).join(', ')}` };
+    return { kind: 'exec', argv: [tools.node, entry, ...rest] };
+  }
   if (SHELL_IMAGES.some((s) => name.includes(s))) {
     if (command.length > 0) return { kind: 'exec', argv: [...command, ...args] };
     // curl images have curl as entrypoint; the others a shell.

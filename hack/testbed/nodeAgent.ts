@@ -16,7 +16,7 @@ import { PodRuntime, type NodeContext } from './pod.js';
 import { podStatus } from './podStatus.js';
 import { ResilientWatch } from '../../controller/kube/resilientWatch.js';
 import { waitFor } from '../../test/harness/wait.js';
-import { toolPath } from '../../test/harness/tools.js';
+import { repoRoot, toolPath } from '../../test/harness/tools.js';
 import type { ClusterPlan, NodePlan } from './plan.js';
 
 export interface NodeAgentOptions {
@@ -146,7 +146,15 @@ export class NodeAgent {
       runDir: this.opts.runDir,
       createdPathsFile: this.opts.createdPathsFile,
       pidFile: this.opts.pidFile,
-      tools: { coredns: toolPath('coredns'), kubeProxy: toolPath('kube-proxy') },
+      tools: {
+        coredns: toolPath('coredns'),
+        kubeProxy: toolPath('kube-proxy'),
+        node: process.execPath,
+        fleetboard: {
+          'fleetboard-plugin': join(repoRoot, 'dist/plugin/main.js'),
+          'fleetboard-controller': join(repoRoot, 'dist/controller/main.js'),
+        },
+      },
       nri: this.nri,
       volumeDeps: {
         ...sources,

@@ -1,0 +1,128 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+
+/**
+ * FleetBoard's member-cluster agent as Kubernetes objects: the cnf DaemonSet
+ * (plugin + controller sharing the cnf netns) and least-privilege RBAC. The
+ * Helm chart (charts/fleetboard-agent) will render the same objects.
+ */
+export interface AgentOptions {
+  clusterCidr: string;
+  namespace?: string;
+  image?: string;
+  /** Lease timings in seconds; short ones make leader changes quick in tests. */
+  leaseDuration?: number;
+  renewDeadline?: number;
+  retryPeriod?: number;
+  nodeCidrPrefix?: number;
+}
+
+export const AGENT_NAMESPACE = 'fleetboard-system';
+const NAME = 'fleetboard-cnf';
+const LEASE = 'fleetboard-cnf-leader';
+const NODE_CIDRS = 'fleetboard-node-cidrs';
+
+export function agentManifests(o: AgentOptions): KubernetesObject[] {
+  const namespace = o.namespace ?? AGENT_NAMESPACE;
+  const image = o.image ?? 'ghcr.io/fleetboard-io/fleetboard:dev';
+  const labels = { 'app.kubernetes.io/name': 'fleetboard', 'app.kubernetes.io/component': 'cnf', 'fleetboard.io/role': 'cnf' };
+  const fieldEnv = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
+  const rule = (apiGroups: string[], resources: string[], verbs: string[], resourceNames?: string[]) => ({
+    apiGroups,
+    resources,
+    verbs,
+    ...(resourceNames ? { resourceNames } : {}),
+  });
+  return [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: NAME, namespace } },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: NAME },
+      rules: [
+        // Pod annotations record addresses; the leader labels cnf pods.
+        rule([''], ['pods'], ['get', 'list', 'watch', 'patch']),
+        rule([''], ['nodes'], ['get', 'list', 'watch']),
+        rule([''], ['events'], ['create', 'patch']),
+      ],
+    } as KubernetesObject,
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRoleBinding',
+      metadata: { name: NAME },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NAME },
+      subjects: [{ kind: 'ServiceAccount', name: NAME, namespace }],
+    } as KubernetesObject,
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: NAME, namespace },
+      rules: [
+        // create cannot be limited by name; everything else is limited to our two objects.
+        rule(['coordination.k8s.io'], ['leases'], ['create']),
+        rule(['coordination.k8s.io'], ['leases'], ['get', 'update'], [LEASE]),
+        rule([''], ['configmaps'], ['create']),
+        rule([''], ['configmaps'], ['get', 'list', 'watch', 'update'], [NODE_CIDRS]),
+      ],
+    } as KubernetesObject,
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: NAME, namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: NAME },
+      subjects: [{ kind: 'ServiceAccount', name: NAME, namespace }],
+    } as KubernetesObject,
+    {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: NAME, namespace, labels },
+      spec: {
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: NAME,
+            priorityClassName: 'system-node-critical',
+            tolerations: [{ operator: 'Exists' }],
+            containers: [
+              {
+                name: 'plugin',
+                image,
+                command: ['fleetboard-plugin', '--nri-socket=/var/run/nri/nri.sock', '--controller-socket=/var/run/fleetboard/node.sock', '--interface=eth-fleet'],
+                // Entering pods' network namespaces needs SYS_ADMIN; creating links NET_ADMIN.
+                securityContext: { privileged: true },
+                volumeMounts: [
+                  { name: 'nri', mountPath: '/var/run/nri' },
+                  { name: 'netns', mountPath: '/var/run/netns', mountPropagation: 'HostToContainer' },
+                  { name: 'sockets', mountPath: '/var/run/fleetboard' },
+                ],
+              },
+              {
+                name: 'controller',
+                image,
+                command: [
+                  'fleetboard-controller',
+                  `--cluster-cidr=${o.clusterCidr}`,
+                  '--socket=/var/run/fleetboard/node.sock',
+                  `--lease-duration=${o.leaseDuration ?? 15}s`,
+                  `--renew-deadline=${o.renewDeadline ?? 10}s`,
+                  `--retry-period=${o.retryPeriod ?? 2}s`,
+                  `--node-cidr-prefix=${o.nodeCidrPrefix ?? 24}`,
+                ],
+                env: [fieldEnv('NODE_NAME', 'spec.nodeName'), fieldEnv('POD_NAME', 'metadata.name'), fieldEnv('POD_NAMESPACE', 'metadata.namespace')],
+                // Routes and forwarding in the cnf netns.
+                securityContext: { privileged: true },
+                volumeMounts: [{ name: 'sockets', mountPath: '/var/run/fleetboard' }],
+              },
+            ],
+            volumes: [
+              { name: 'nri', hostPath: { path: '/var/run/nri' } },
+              { name: 'netns', hostPath: { path: '/var/run/netns' } },
+              { name: 'sockets', emptyDir: {} },
+            ],
+          },
+        },
+      },
+    } as KubernetesObject,
+  ];
+}
