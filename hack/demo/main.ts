@@ -3,6 +3,8 @@ import { createClientPod, createNginxApp, waitForReadyPods, waitForServiceEndpoi
 import { waitFor } from '../../test/harness/wait.js';
 import { runIn } from '../../test/harness/run.js';
 import { down, kubeConfigFor, podNetns, up } from '../testbed/testbed.js';
+import { createAll } from '../testbed/apply.js';
+import { AGENT_NAMESPACE, agentManifests } from '../testbed/fleetboardAgent.js';
 
 /**
  * The local demo: brings up the testbed (hub + 2 member clusters), runs the
@@ -30,6 +32,17 @@ async function demo(): Promise<void> {
   );
   const cluster1 = kubeConfigFor('cluster1');
   await step(
+    'installing the FleetBoard agent (cnf DaemonSet: NRI plugin + controller) in cluster1 and cluster2',
+    async () => {
+      for (const [i, name] of ['cluster1', 'cluster2'].entries()) {
+        const kc = kubeConfigFor(name);
+        await createAll(kc, agentManifests({ clusterCidr: `10.${113 + i}.0.0/16` }));
+        await waitForReadyPods(kc, AGENT_NAMESPACE, 'fleetboard.io/role=cnf', 2);
+      }
+    },
+    'look at the cnf pods\' logs under .testbed/run/pods/<uid>/containers/',
+  );
+  await step(
     'cluster1: Deployment nginx-app (3 replicas), Service nginx-svc, client pod',
     async () => {
       await createNginxApp(cluster1);
@@ -49,10 +62,21 @@ async function demo(): Promise<void> {
     },
     'check CoreDNS and kube-proxy pods in kube-system (.cache/bin/kubectl --kubeconfig .testbed/cluster1.kubeconfig get pods -A)',
   );
+  const second = await step(
+    'cluster1 client: its second interface eth-fleet',
+    async () => {
+      const netns = await podNetns('cluster1', 'default', 'client');
+      const show = () => runIn(netns, 'ip', ['-br', 'addr', 'show', 'dev', 'eth-fleet']);
+      return (await waitFor(show, { what: 'eth-fleet in the client pod', timeoutMs: 30_000, intervalMs: 500 })).stdout;
+    },
+    'see the plugin log of the cnf pod on the client\'s node (.testbed/run/pods/<uid>/containers/plugin/)',
+  );
   console.log(`\n${page}`);
+  console.log(`client pod, second interface: ${second.trim()}\n`);
   console.log(`The testbed stays up. Explore it:
   .cache/bin/kubectl --kubeconfig .testbed/cluster1.kubeconfig get pods -A -o wide
   npm run testbed -- exec cluster1 default/client -- curl -s nginx-svc
+  npm run testbed -- exec cluster1 default/client -- ip addr show eth-fleet
 Tear it down:
   npm run demo -- down`);
 }

@@ -165,7 +165,12 @@ describe('every pod gets its second interface (cluster1, 2 nodes)', () => {
       await run('pkill', ['-KILL', '-f', target]).catch(() => undefined);
     }
     await waitForReadyPods(kc, 'default', 'app=churn', 25, 300_000);
-    await waitForReadyPods(kc, AGENT_NAMESPACE, 'fleetboard.io/role=cnf', 2);
+    const cnf = await waitForReadyPods(kc, AGENT_NAMESPACE, 'fleetboard.io/role=cnf', 2);
+    for (const p of cnf) {
+      for (const c of p.status?.containerStatuses ?? []) {
+        assert.ok(c.restartCount >= 1, `${c.name} on ${p.spec?.nodeName ?? ''} was restarted (restartCount ${c.restartCount})`);
+      }
+    }
     const wired = await settle(kc, nodeCidrs, 'every pod wired once after restarts');
     assert.ok(wired >= 31, `web + churn pods wired (${wired})`);
   });
