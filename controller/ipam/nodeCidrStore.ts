@@ -40,6 +40,25 @@ function sameAssignment(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, s
 }
 
 /**
+ * The CIDR `cm` records for `node`, normalised; undefined until the leader
+ * assigns one. An unreadable entry is an INVALID_CIDR error.
+ */
+export function recordedNodeCidr(cm: V1ConfigMap | undefined, node: string): string | undefined {
+  const recorded = cm?.data?.[node];
+  if (recorded === undefined) return undefined;
+  try {
+    return formatCidr(parseCidr(recorded));
+  } catch (err) {
+    const where = `${cm?.metadata?.namespace ?? ''}/${cm?.metadata?.name ?? ''}`;
+    throw new IpamError(
+      'INVALID_CIDR',
+      `ConfigMap ${where} records ${JSON.stringify(recorded)} for node ${node}, which is not a CIDR; the leader replaces it on its next reconcile`,
+      { cause: err },
+    );
+  }
+}
+
+/**
  * The durable record of node CIDRs: a ConfigMap whose data maps node name to
  * CIDR. The leader writes it; every node reads its own entry. Writes are
  * optimistic (create, or replace at the resourceVersion that was read), so
@@ -74,17 +93,7 @@ export class NodeCidrStore {
 
   /** The CIDR recorded for `node`, for the node's own controller; undefined until the leader assigns one. */
   async nodeCidr(node: string): Promise<string | undefined> {
-    const recorded = (await this.load())?.data?.[node];
-    if (recorded === undefined) return undefined;
-    try {
-      return formatCidr(parseCidr(recorded));
-    } catch (err) {
-      throw new IpamError(
-        'INVALID_CIDR',
-        `ConfigMap ${this.where()} records ${JSON.stringify(recorded)} for node ${node}, which is not a CIDR; the leader replaces it on its next reconcile`,
-        { cause: err },
-      );
-    }
+    return recordedNodeCidr(await this.load(), node);
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { CoreV1Api, KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { ResilientWatch } from '../kube/resilientWatch.js';
-import { formatCidr, parseCidr } from '../ipam/cidr.js';
+import { recordedNodeCidr } from '../ipam/nodeCidrStore.js';
 
 /**
  * Every node's controller: follows the recorded node CIDRs and reports its own
@@ -38,16 +38,14 @@ export class OwnNodeCidr {
   }
 
   private seen(cm: V1ConfigMap): void {
-    const recorded = cm.data?.[this.where.node];
-    if (!recorded) return;
-    let cidr: string;
+    let cidr: string | undefined;
     try {
-      cidr = formatCidr(parseCidr(recorded));
+      cidr = recordedNodeCidr(cm, this.where.node);
     } catch (err) {
-      this.log.error({ recorded, err: (err as Error).message }, 'the recorded node CIDR is unreadable; waiting for the leader to fix it');
+      this.log.error({ err: (err as Error).message }, 'the recorded node CIDR is unreadable; waiting for the leader to fix it');
       return;
     }
-    if (cidr === this.current) return;
+    if (cidr === undefined || cidr === this.current) return;
     this.current = cidr;
     this.changed(cidr);
   }

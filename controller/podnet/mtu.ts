@@ -1,7 +1,4 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-
-const exec = promisify(execFile);
+import { ipJson } from '../../plugin/netns/ip.js';
 
 /** WireGuard over IPv4/IPv6 UDP costs up to 80 bytes per packet. */
 export const TUNNEL_OVERHEAD = 80;
@@ -13,11 +10,9 @@ export function podMtu(underlayMtu: number): number {
 
 /** MTU of the interface our default route leaves through (the underlay, in the cnf netns). */
 export async function underlayMtu(): Promise<number> {
-  const routes = JSON.parse((await exec('ip', ['-j', 'route', 'show', 'default'])).stdout || '[]') as { dev?: string }[];
-  const dev = routes[0]?.dev;
+  const dev = (await ipJson<{ dev?: string }>({}, ['route', 'show', 'default']))[0]?.dev;
   if (!dev) throw new Error('no default route: cannot tell the underlay MTU; set --mtu');
-  const links = JSON.parse((await exec('ip', ['-j', 'link', 'show', 'dev', dev])).stdout || '[]') as { mtu?: number }[];
-  const mtu = links[0]?.mtu;
+  const mtu = (await ipJson<{ mtu?: number }>({}, ['link', 'show', 'dev', dev]))[0]?.mtu;
   if (!mtu) throw new Error(`cannot read the MTU of ${dev}; set --mtu`);
   return mtu;
 }

@@ -35,10 +35,6 @@ export class PodAddressService implements PodNetworkHandlers {
     private readonly opts: PodAddressOptions,
   ) {}
 
-  get nodeCidr(): string | undefined {
-    return this.pool?.cidr;
-  }
-
   /** Takes the node CIDR into use, rebuilding allocations from the node's pods. */
   adoptNodeCidr(cidr: string, pods: readonly V1Pod[]): void {
     const { pool, problems } = rebuildPool(cidr, pods);

@@ -48,6 +48,13 @@ const SUBSCRIBED = eventMask([NriEvent.RUN_POD_SANDBOX, NriEvent.STOP_POD_SANDBO
 
 type PodOp = 'runPodSandbox' | 'stopPodSandbox' | 'removePodSandbox';
 
+/** Older runtimes deliver pod events through StateChange; other events are acknowledged and ignored. */
+const STATE_CHANGE_OPS = new Map<number, PodOp>([
+  [NriEvent.RUN_POD_SANDBOX, 'runPodSandbox'],
+  [NriEvent.STOP_POD_SANDBOX, 'stopPodSandbox'],
+  [NriEvent.REMOVE_POD_SANDBOX, 'removePodSandbox'],
+]);
+
 /**
  * One connection to the runtime: register, answer Configure and Synchronize,
  * then relay pod events (dedicated RPCs or StateChange) to the handlers.
@@ -133,14 +140,7 @@ export class NriSession {
 
   private async stateChange(b: Buffer, deadline: number | undefined): Promise<Buffer> {
     const ev = decodeStateChange(b);
-    const op: PodOp | undefined =
-      ev.event === NriEvent.RUN_POD_SANDBOX
-        ? 'runPodSandbox'
-        : ev.event === NriEvent.STOP_POD_SANDBOX
-          ? 'stopPodSandbox'
-          : ev.event === NriEvent.REMOVE_POD_SANDBOX
-            ? 'removePodSandbox'
-            : undefined;
+    const op = STATE_CHANGE_OPS.get(ev.event);
     if (op) await this.podEvent(op, ev.pod, deadline);
     return EMPTY;
   }
