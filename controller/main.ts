@@ -12,6 +12,8 @@ import { NodeCidrAllocator } from './nodecidr/allocator.js';
 import { OwnNodeCidr } from './nodecidr/ownCidr.js';
 import { LeaderElector } from './leader/elector.js';
 import { LeaderPodLabeler } from './leader/leaderLabel.js';
+import { controllerMetrics } from './metrics/controllerMetrics.js';
+import { MetricsServer } from './metrics/server.js';
 
 /** Pods of the cnf DaemonSet carry this label; leader election runs among them. */
 export const CNF_SELECTOR = 'fleetboard.io/role=cnf';
@@ -78,7 +80,15 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
     log,
   );
   elector.start();
-  log.info({ node: opts.nodeName, clusterCidr: opts.clusterCidr, mtu }, 'controller started');
+
+  const metrics = new MetricsServer(
+    opts.metricsAddress,
+    controllerMetrics({ pool: () => addresses.usage(), leading: () => elector.isLeader }),
+    () => (addresses.usage() ? undefined : `node ${opts.nodeName} has no node CIDR yet; the cluster's leader assigns it`),
+    log,
+  );
+  await metrics.start();
+  log.info({ node: opts.nodeName, clusterCidr: opts.clusterCidr, mtu, metrics: opts.metricsAddress }, 'controller started');
 
   return async () => {
     clearInterval(sweep);
@@ -89,6 +99,7 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
     await api.stop();
     await ownCidr.stop();
     await pods.stop();
+    await metrics.stop();
   };
 }
 

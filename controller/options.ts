@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { containsCidr, parseCidr } from './ipam/cidr.js';
+import type { ListenAddress } from './metrics/server.js';
 
 export interface ControllerOptions {
   nodeName: string;
@@ -15,6 +16,8 @@ export interface ControllerOptions {
   leaseDurationMs: number;
   renewDeadlineMs: number;
   retryPeriodMs: number;
+  /** /metrics, /healthz and /readyz. */
+  metricsAddress: ListenAddress;
   logLevel: string;
 }
 
@@ -28,6 +31,14 @@ function seconds(flag: string, text: string): number {
   const v = Number(text.replace(/s$/, ''));
   if (!Number.isFinite(v) || v <= 0) throw new OptionsError(`--${flag} must be a positive number of seconds such as 15s (got "${text}")`);
   return Math.round(v * 1000);
+}
+
+/** `host:port`, `:port` or `[v6]:port`. */
+export function parseListenAddress(flag: string, text: string): ListenAddress {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]*):(\d{1,5})$/.exec(text);
+  const port = Number(m?.[2]);
+  if (!m || port > 65535) throw new OptionsError(`--${flag} must be host:port or :port, e.g. :9464 (got "${text}")`);
+  return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port };
 }
 
 /** Parses and validates the controller's flags once, at start; NODE_NAME, POD_NAME and POD_NAMESPACE come from the downward API. */
@@ -48,6 +59,7 @@ export function parseControllerOptions(argv: string[], env: NodeJS.ProcessEnv): 
       'lease-duration': { type: 'string', default: '15s' },
       'renew-deadline': { type: 'string', default: '10s' },
       'retry-period': { type: 'string', default: '2s' },
+      'metrics-address': { type: 'string', default: ':9464' },
       'log-level': { type: 'string', default: 'info' },
     },
   });
@@ -83,6 +95,7 @@ export function parseControllerOptions(argv: string[], env: NodeJS.ProcessEnv): 
     leaseDurationMs: seconds('lease-duration', values['lease-duration']),
     renewDeadlineMs: seconds('renew-deadline', values['renew-deadline']),
     retryPeriodMs: seconds('retry-period', values['retry-period']),
+    metricsAddress: parseListenAddress('metrics-address', values['metrics-address']),
     logLevel: values['log-level'],
   };
 }

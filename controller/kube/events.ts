@@ -1,5 +1,9 @@
 import type { CoreV1Api, V1ObjectReference } from '@kubernetes/client-node';
-import type { Logger } from 'pino';
+
+/** Where a failure to post is reported; a pino Logger fits. */
+export interface EventFailureLog {
+  warn(fields: Record<string, unknown>, msg: string): void;
+}
 
 /** Posts Kubernetes Events for what a user must see or act on; failures to post are logged, never thrown. */
 export class EventRecorder {
@@ -7,7 +11,7 @@ export class EventRecorder {
     private readonly core: CoreV1Api,
     private readonly component: string,
     private readonly instance: string,
-    private readonly log: Logger,
+    private readonly log: EventFailureLog,
   ) {}
 
   emit(object: V1ObjectReference, type: 'Normal' | 'Warning', reason: string, message: string): void {

@@ -6,6 +6,7 @@ import { IpamError } from '../ipam/errors.js';
 import type { EventRecorder } from '../kube/events.js';
 import type { PodNetworkHandlers } from '../nodeapi/server.js';
 import type { PodNetworkConfig, PodRef } from '../../proto/nodeApi.js';
+import type { PoolUsage } from '../metrics/controllerMetrics.js';
 import { PodNetError } from './errors.js';
 import { isTerminal, rebuildPool } from './rebuild.js';
 
@@ -40,13 +41,23 @@ export class PodAddressService implements PodNetworkHandlers {
     const { pool, problems } = rebuildPool(cidr, pods);
     for (const { pod, reason } of problems) {
       this.opts.log.warn({ pod: `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`, reason }, 'recorded address not kept');
-      this.events.emit(podRef(pod), 'Warning', 'FleetboardAddressNotKept', `${reason}; the pod gets a new address from ${cidr} when it is next wired`);
+      this.events.emit(
+        podRef(pod),
+        'Warning',
+        'FleetboardAddressNotKept',
+        `${reason}. FleetBoard holds no address for this pod now (fleetboard.io/ annotations are written by FleetBoard only): delete the pod so that it is wired again with a fresh address from ${cidr}`,
+      );
     }
     const now = Date.now();
     this.allocatedAt.clear();
     for (const pod of pods) if (pool.addressOf(pod.metadata?.uid ?? '')) this.allocatedAt.set(pod.metadata?.uid ?? '', now);
     this.pool = pool;
     this.opts.log.info({ nodeCidr: cidr, rebuilt: pool.used, problems: problems.length }, 'node CIDR in use');
+  }
+
+  /** Undefined until the node CIDR is adopted. */
+  usage(): PoolUsage | undefined {
+    return this.pool && { cidr: this.pool.cidr, used: this.pool.used, capacity: this.pool.size };
   }
 
   async allocate(ref: PodRef): Promise<PodNetworkConfig> {

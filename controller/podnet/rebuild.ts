@@ -1,6 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { NodeAddressPool } from '../ipam/addressPool.js';
 import { decodePodNetwork } from '../ipam/annotations.js';
+import { IpamError } from '../ipam/errors.js';
 
 /** A pod whose recorded address cannot be kept; it gets a new one when it is wired again. */
 export interface RebuildProblem {
@@ -17,6 +18,7 @@ export function rebuildPool(nodeCidr: string, pods: readonly V1Pod[]): { pool: N
   const pool = new NodeAddressPool(nodeCidr);
   const problems: RebuildProblem[] = [];
   const byAge = [...pods].sort((a, b) => created(a) - created(b) || (a.metadata?.uid ?? '').localeCompare(b.metadata?.uid ?? ''));
+  const names = new Map(pods.map((p) => [p.metadata?.uid ?? '', `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`]));
   for (const pod of byAge) {
     if (isTerminal(pod) || pod.spec?.hostNetwork) continue;
     let recorded;
@@ -34,7 +36,11 @@ export function rebuildPool(nodeCidr: string, pods: readonly V1Pod[]): { pool: N
     try {
       pool.reserve(pod.metadata?.uid ?? '', recorded.ipAddress);
     } catch (err) {
-      problems.push({ pod, reason: (err as Error).message });
+      const holder = err instanceof IpamError && err.code === 'ADDRESS_TAKEN' ? pool.holder(recorded.ipAddress) : undefined;
+      const reason = holder
+        ? `its recorded address ${recorded.ipAddress} is held by pod ${names.get(holder) ?? holder}, which had it first`
+        : `its recorded address is not usable: ${(err as Error).message}`;
+      problems.push({ pod, reason });
     }
   }
   return { pool, problems };

@@ -15,6 +15,7 @@ import { NriRuntime } from './nriRuntime.js';
 import { PodRuntime, type NodeContext } from './pod.js';
 import { podStatus } from './podStatus.js';
 import { ResilientWatch } from '../../controller/kube/resilientWatch.js';
+import { EventRecorder } from '../../controller/kube/events.js';
 import { waitFor } from '../../test/harness/wait.js';
 import { repoRoot, toolPath } from '../../test/harness/tools.js';
 import type { ClusterPlan, NodePlan } from './plan.js';
@@ -50,6 +51,7 @@ const isNotFound = (err: unknown) => (err as { code?: number }).code === 404;
 export class NodeAgent {
   private readonly core: CoreV1Api;
   private readonly nri: NriRuntime;
+  private readonly events: EventRecorder;
   private readonly pods = new Map<string, PodRuntime>();
   private readonly queues = new Map<string, Promise<void>>();
   private readonly retries = new Map<string, number>();
@@ -63,7 +65,8 @@ export class NodeAgent {
 
   constructor(private readonly opts: NodeAgentOptions) {
     this.core = opts.kubeConfig.makeApiClient(CoreV1Api);
-    this.nri = new NriRuntime(join(this.nodeRoot, 'var/run/nri/nri.sock'), join(opts.runDir, 'logs', `${opts.node.name}-nri.log`));
+    this.events = new EventRecorder(this.core, 'kubelet', opts.node.name, { warn: (fields, msg) => opts.log(`${opts.node.name}: ${msg} ${JSON.stringify(fields)}`) });
+    this.nri = new NriRuntime(join(this.nodeRoot, 'var/run/nri/nri.sock'), join(opts.runDir, 'logs', `${opts.node.name}-nri.log`), opts.node.nri);
   }
 
   get name(): string {
@@ -175,7 +178,7 @@ export class NodeAgent {
         },
       },
       statusChanged: (p) => this.markDirty(p),
-      event: (pod, type, reason, message) => void this.event(pod, type, reason, message),
+      event: (pod, type, reason, message) => this.event(pod, type, reason, message),
       log: this.opts.log,
     };
   }
@@ -311,7 +314,7 @@ export class NodeAgent {
         rt.record.sandboxError = message;
         rt.record.podIp = undefined;
       }
-      void this.event(pod, 'Warning', sandboxFailed ? 'FailedCreatePodSandBox' : 'Failed', message);
+      this.event(pod, 'Warning', sandboxFailed ? 'FailedCreatePodSandBox' : 'Failed', message);
       this.opts.log(`${this.name}: ${rt.key} failed to start: ${message}`);
       await rt.stop(0);
       this.markDirty(rt);
@@ -353,25 +356,9 @@ export class NodeAgent {
     });
   }
 
-  private async event(pod: V1Pod, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
-    const now = new Date();
-    await this.core
-      .createNamespacedEvent({
-        namespace: pod.metadata?.namespace ?? 'default',
-        body: {
-          metadata: { generateName: `${pod.metadata?.name ?? 'pod'}.` },
-          involvedObject: { kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '' },
-          type,
-          reason,
-          message,
-          source: { component: 'kubelet', host: this.name },
-          reportingComponent: 'kubelet',
-          reportingInstance: this.name,
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        },
-      })
-      .catch((err: unknown) => this.opts.log(`${this.name}: event ${reason}: ${(err as Error).message}`));
+  private event(pod: V1Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    const ref = { kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '' };
+    this.events.emit(ref, type, reason, message);
   }
+
 }

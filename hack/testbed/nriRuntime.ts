@@ -2,8 +2,9 @@ import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { openSync, closeSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { toolPath } from '../../test/harness/tools.js';
+import { toolPath, type ToolName } from '../../test/harness/tools.js';
 import { HarnessError } from '../../test/harness/errors.js';
+import type { NriRelease } from './plan.js';
 
 export interface SandboxInfo {
   id: string;
@@ -19,13 +20,15 @@ export interface SandboxInfo {
 
 type Op = 'RunPodSandbox' | 'StopPodSandbox' | 'RemovePodSandbox';
 
+const DRIVER: Record<NriRelease, ToolName> = { current: 'nri-runtime', 'v0.3': 'nri-runtime-v0.3' };
+
 interface Reply {
   id: number;
   error?: string;
 }
 
 /**
- * Drives one node's nri-runtime (containerd's NRI adaptation code): plugins
+ * Drives one node's NRI runtime driver (containerd's NRI adaptation code): plugins
  * connect to `socket`; pod sandbox events go through `deliver()`.
  */
 export class NriRuntime {
@@ -37,16 +40,17 @@ export class NriRuntime {
   constructor(
     readonly socket: string,
     private readonly logFile: string,
+    readonly release: NriRelease = 'current',
   ) {}
 
   start(): Promise<void> {
     const log = openSync(this.logFile, 'a');
-    const child = spawn(toolPath('nri-runtime'), ['--socket', this.socket], { stdio: ['pipe', 'pipe', log] }) as ChildProcessByStdio<Writable, Readable, null>;
+    const child = spawn(toolPath(DRIVER[this.release]), ['--socket', this.socket], { stdio: ['pipe', 'pipe', log] }) as ChildProcessByStdio<Writable, Readable, null>;
     closeSync(log);
     this.child = child;
     this.ready = new Promise((resolve, reject) => {
       child.once('exit', (code, signal) => {
-        const err = new HarnessError('PROCESS_EXITED', `nri-runtime exited (${signal ?? `code ${code}`}); see ${this.logFile}`);
+        const err = new HarnessError('PROCESS_EXITED', `${DRIVER[this.release]} exited (${signal ?? `code ${code}`}); see ${this.logFile}`);
         reject(err);
         for (const settle of this.pending.values()) settle({ id: 0, error: err.message });
         this.pending.clear();

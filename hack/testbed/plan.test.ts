@@ -15,6 +15,7 @@ test('default plan: hub on the wan, two members behind NAT with identical LAN, p
   assert.equal(c1.serviceCidr, c2.serviceCidr);
   assert.deepEqual(c1.nodes.map((n) => n.ip), c2.nodes.map((n) => n.ip));
   assert.notEqual(c1.cni, c2.cni, 'members run different CNI plugins');
+  assert.deepEqual(c1.nodes.map((n) => n.nri), ['current', 'v0.3'], 'nodes run both NRI wire protocols');
 });
 
 test('names and host links are unique across the testbed', () => {

@@ -15,10 +15,18 @@
 
 export type CniType = 'ptp' | 'bridge';
 
+/**
+ * Which containerd/nri release a node's runtime embeds: `current` delivers pod
+ * events through their dedicated RPCs, `v0.3` (containerd 1.7.0) through StateChange.
+ */
+export type NriRelease = 'current' | 'v0.3';
+
 export interface NodePlan {
   name: string;
   netns: string;
   ip: string;
+  /** The containerd NRI release this node's runtime embeds. */
+  nri: NriRelease;
 }
 
 export interface ClusterPlan {
@@ -81,7 +89,9 @@ export function planTestbed(opts: PlanOptions): TestbedPlan {
     const net = hub ? WAN_NET : LAN_NET;
     const nodes: NodePlan[] = [];
     for (let j = 1; j <= opts.nodes; j++) {
-      nodes.push({ name: `${name}-node${j}`, netns: `${NETNS_PREFIX}${name}-n${j}`, ip: `${net}.${(hub ? 20 : 10) + j}` });
+      // Every second node runs containerd 1.7.0's NRI, so both wire protocols are in use.
+      const nri = j % 2 === 0 ? 'v0.3' : 'current';
+      nodes.push({ name: `${name}-node${j}`, netns: `${NETNS_PREFIX}${name}-n${j}`, ip: `${net}.${(hub ? 20 : 10) + j}`, nri });
     }
     clusters.push({
       name,

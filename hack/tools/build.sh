@@ -2,7 +2,7 @@
 # Builds the testbed's Go tools into .cache/bin: kube-apiserver,
 # kube-controller-manager, kube-scheduler, kube-proxy and kubectl from
 # k8s.io/kubernetes,
-# etcd, CoreDNS and the NRI runtime driver. Skips the build when the sources
+# etcd, CoreDNS and the NRI runtime drivers (current NRI and v0.3). Skips the build when the sources
 # and the Go version are unchanged since the last one.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,6 +26,8 @@ echo "tools: building Kubernetes, etcd and the NRI runtime driver (first build t
   k8s.io/kubernetes/cmd/kube-proxy \
   k8s.io/kubernetes/cmd/kubectl \
   ./cmd/etcd ./cmd/nri-runtime ./cmd/nri-event-logger)
+echo "tools: building the NRI v0.3 runtime driver (containerd 1.7.0's NRI)"
+(cd "$here/nri-legacy" && go build -trimpath -o "$out/nri-runtime-v0.3" .)
 echo "tools: building CoreDNS"
 (cd "$here/coredns" && go build -trimpath -o "$out/coredns" .)
 echo "$stamp" > "$out/.stamp"

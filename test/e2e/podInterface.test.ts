@@ -1,15 +1,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AppsV1Api, CoordinationV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { Address4 } from 'ip-address';
 import { down, kubeConfigFor, up } from '../../hack/testbed/testbed.js';
 import { createAll } from '../../hack/testbed/apply.js';
 import { AGENT_NAMESPACE, agentManifests } from '../../hack/testbed/fleetboardAgent.js';
 import { podNetnsName } from '../../hack/testbed/plan.js';
-import { hostInterfaceName } from '../../plugin/netns/podInterface.js';
 import { decodePodNetwork } from '../../controller/ipam/annotations.js';
-import { cnfPods, fleetInterface, hostEnds, waitForNodeCidrs } from '../harness/fleetboard.js';
-import { waitForReadyPods } from '../harness/cluster.js';
+import { cnfPods, fleetInterface, settleWiring, waitForNodeCidrs, wiredPods } from '../harness/fleetboard.js';
+import { createPauseDeployment, scaleDeployment, waitForReadyPods } from '../harness/cluster.js';
 import { run, runIn } from '../harness/run.js';
 import { waitFor } from '../harness/wait.js';
 
@@ -17,67 +16,6 @@ const CLUSTER = 'cluster1';
 const CLUSTER_CIDR = '10.113.0.0/16';
 const GLOBAL_CIDR = '10.112.0.0/12';
 const inCidr = (ip: string, cidr: string) => new Address4(ip).isInSubnet(new Address4(cidr));
-
-/** An idle Deployment; `pause` keeps 200 replicas cheap. */
-async function deployment(kc: KubeConfig, name: string, replicas: number): Promise<void> {
-  const labels = { app: name };
-  await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
-    namespace: 'default',
-    body: {
-      metadata: { name, labels },
-      spec: {
-        replicas,
-        selector: { matchLabels: labels },
-        template: { metadata: { labels }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10' }] } },
-      },
-    },
-  });
-}
-
-async function scale(kc: KubeConfig, name: string, replicas: number): Promise<void> {
-  await kc.makeApiClient(AppsV1Api).patchNamespacedDeploymentScale(
-    { name, namespace: 'default', body: { spec: { replicas } } },
-    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-  );
-}
-
-/** Pods that must have the interface: running in their own netns, not FleetBoard's own. */
-async function wiredPods(kc: KubeConfig): Promise<V1Pod[]> {
-  const pods = await kc.makeApiClient(CoreV1Api).listPodForAllNamespaces();
-  return pods.items.filter(
-    (p) => p.status?.phase === 'Running' && !p.spec?.hostNetwork && !p.metadata?.deletionTimestamp && p.metadata?.labels?.['fleetboard.io/role'] !== 'cnf',
-  );
-}
-
-/**
- * The invariant a user relies on: every live pod has exactly one interface
- * with its annotated address, no two pods share an address, and each cnf
- * netns holds exactly one veth per pod on its node.
- */
-async function assertEveryPodWiredOnce(kc: KubeConfig, nodeCidrs: Map<string, string>): Promise<number> {
-  const pods = await wiredPods(kc);
-  const owners = new Map<string, string>();
-  for (const p of pods) {
-    const key = `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`;
-    const net = decodePodNetwork(p.metadata?.annotations);
-    assert.ok(net, `${key} has fleetboard.io/ annotations`);
-    assert.ok(!owners.has(net.ipAddress), `${net.ipAddress} given to both ${owners.get(net.ipAddress) ?? ''} and ${key}`);
-    owners.set(net.ipAddress, key);
-    assert.equal(net.cidr, nodeCidrs.get(p.spec?.nodeName ?? ''), `${key} address comes from its node's CIDR`);
-    const nic = await fleetInterface(CLUSTER, p);
-    assert.equal(nic?.ip, net.ipAddress, `${key} eth-fleet holds the annotated address`);
-  }
-  for (const node of nodeCidrs.keys()) {
-    const expected = pods.filter((p) => p.spec?.nodeName === node).map((p) => hostInterfaceName(p.metadata?.uid ?? '')).sort();
-    assert.deepEqual((await hostEnds(CLUSTER, kc, node)).sort(), expected, `veths in the cnf netns of ${node} are exactly its pods'`);
-  }
-  return pods.length;
-}
-
-/** Waits until the invariant holds (pods settle asynchronously after churn). */
-async function settle(kc: KubeConfig, nodeCidrs: Map<string, string>, what: string): Promise<number> {
-  return waitFor(() => assertEveryPodWiredOnce(kc, nodeCidrs), { what, timeoutMs: 180_000, intervalMs: 2000 });
-}
 
 describe('every pod gets its second interface (cluster1, 2 nodes)', () => {
   let kc: KubeConfig;
@@ -111,7 +49,7 @@ describe('every pod gets its second interface (cluster1, 2 nodes)', () => {
   });
 
   test('Deployment pods get eth-fleet with the annotated address, MAC, route and MTU, and reach each other through it', async () => {
-    await deployment(kc, 'web', 6);
+    await createPauseDeployment(kc, 'web', 6);
     const pods = await waitForReadyPods(kc, 'default', 'app=web', 6);
     assert.ok(new Set(pods.map((p) => p.spec?.nodeName)).size === 2, 'replicas run on both nodes');
     for (const p of pods) {
@@ -141,24 +79,24 @@ describe('every pod gets its second interface (cluster1, 2 nodes)', () => {
 
   test('200 pods created at once hold 200 distinct addresses from their nodes; deleting them frees every veth', async () => {
     const started = Date.now();
-    await deployment(kc, 'bulk', 200);
+    await createPauseDeployment(kc, 'bulk', 200);
     await waitForReadyPods(kc, 'default', 'app=bulk', 200, 600_000);
-    const wired = await settle(kc, nodeCidrs, '200 bulk pods wired once each');
+    const wired = await settleWiring(CLUSTER, kc, nodeCidrs, '200 bulk pods wired once each');
     console.log(`# 200 pods ready and wired in ${((Date.now() - started) / 1000).toFixed(1)} s (${wired} wired pods in the cluster)`);
-    await scale(kc, 'bulk', 0);
+    await scaleDeployment(kc, 'bulk', 0);
     await waitFor(async () => ((await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: 'default', labelSelector: 'app=bulk' })).items.length === 0 ? true : undefined), {
       what: 'bulk pods gone',
       timeoutMs: 300_000,
       intervalMs: 1000,
     });
-    await settle(kc, nodeCidrs, 'only the remaining pods keep veths');
+    await settleWiring(CLUSTER, kc, nodeCidrs, 'only the remaining pods keep veths');
   });
 
   test('restarting the plugin and the controller while pods come and go ends with every pod wired exactly once', async () => {
-    await deployment(kc, 'churn', 20);
+    await createPauseDeployment(kc, 'churn', 20);
     const steps = [35, 8, 30, 12, 25];
     for (const [i, replicas] of steps.entries()) {
-      await scale(kc, 'churn', replicas);
+      await scaleDeployment(kc, 'churn', replicas);
       // Alternate: kill every plugin, then every controller, mid-churn.
       const target = i % 2 === 0 ? 'dist/plugin/main.js' : 'dist/controller/main.js';
       await waitFor(async () => ((await wiredPods(kc)).length > 0 ? true : undefined), { what: 'pods running', timeoutMs: 30_000 });
@@ -171,7 +109,7 @@ describe('every pod gets its second interface (cluster1, 2 nodes)', () => {
         assert.ok(c.restartCount >= 1, `${c.name} on ${p.spec?.nodeName ?? ''} was restarted (restartCount ${c.restartCount})`);
       }
     }
-    const wired = await settle(kc, nodeCidrs, 'every pod wired once after restarts');
+    const wired = await settleWiring(CLUSTER, kc, nodeCidrs, 'every pod wired once after restarts');
     assert.ok(wired >= 31, `web + churn pods wired (${wired})`);
   });
 });

@@ -1,4 +1,4 @@
-import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { waitFor } from './wait.js';
 
 /** The seed example's server: Deployment `nginx-app` (nginx + curl sidecar) and Service `nginx-svc`. */
@@ -65,5 +65,28 @@ export async function waitForServiceEndpoints(kc: KubeConfig, namespace: string,
       return ready.length === count ? true : undefined;
     },
     { what: `${count} ready endpoints of Service ${namespace}/${service}`, timeoutMs, intervalMs: 300 },
+  );
+}
+
+/** An idle Deployment in `default` labelled app=<name>; `pause` keeps hundreds of replicas cheap. */
+export async function createPauseDeployment(kc: KubeConfig, name: string, replicas: number): Promise<void> {
+  const labels = { app: name };
+  await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+    namespace: 'default',
+    body: {
+      metadata: { name, labels },
+      spec: {
+        replicas,
+        selector: { matchLabels: labels },
+        template: { metadata: { labels }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10' }] } },
+      },
+    },
+  });
+}
+
+export async function scaleDeployment(kc: KubeConfig, name: string, replicas: number): Promise<void> {
+  await kc.makeApiClient(AppsV1Api).patchNamespacedDeploymentScale(
+    { name, namespace: 'default', body: { spec: { replicas } } },
+    setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
 }

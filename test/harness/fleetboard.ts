@@ -1,4 +1,7 @@
+import assert from 'node:assert/strict';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { decodePodNetwork } from '../../controller/ipam/annotations.js';
+import { hostInterfaceName } from '../../plugin/netns/podInterface.js';
 import { AGENT_NAMESPACE } from '../../hack/testbed/fleetboardAgent.js';
 import { podNetnsName } from '../../hack/testbed/plan.js';
 import { runIn } from './run.js';
@@ -33,11 +36,16 @@ export async function cnfPods(kc: KubeConfig): Promise<V1Pod[]> {
   return pods.items.filter((p) => !p.metadata?.deletionTimestamp);
 }
 
-/** Host-side veth ends (fbp…) in the cnf netns of `node`. */
-export async function hostEnds(cluster: string, kc: KubeConfig, node: string): Promise<string[]> {
+/** Network namespace of the cnf pod on `node`. */
+async function cnfNetns(cluster: string, kc: KubeConfig, node: string): Promise<string> {
   const cnf = (await cnfPods(kc)).find((p) => p.spec?.nodeName === node);
   if (!cnf) throw new Error(`no cnf pod on ${node}`);
-  const { stdout } = await runIn(podNetnsName(cluster, cnf.metadata?.uid ?? ''), 'ip', ['-j', 'link', 'show', 'type', 'veth']);
+  return podNetnsName(cluster, cnf.metadata?.uid ?? '');
+}
+
+/** Host-side veth ends (fbp…) in the cnf netns of `node`. */
+export async function hostEnds(cluster: string, kc: KubeConfig, node: string): Promise<string[]> {
+  const { stdout } = await runIn(await cnfNetns(cluster, kc, node), 'ip', ['-j', 'link', 'show', 'type', 'veth']);
   return (JSON.parse(stdout) as { ifname: string }[]).map((l) => l.ifname.split('@')[0] ?? '').filter((n) => n.startsWith('fbp'));
 }
 
@@ -52,4 +60,52 @@ export async function waitForNodeCidrs(kc: KubeConfig, nodes: number, timeoutMs 
     },
     { what: `node CIDRs for ${nodes} nodes`, timeoutMs, intervalMs: 300 },
   );
+}
+
+/** One sample of a metric the controller on `node` exports, as Prometheus would scrape it; undefined when absent. */
+export async function controllerMetric(cluster: string, kc: KubeConfig, node: string, name: string): Promise<number | undefined> {
+  const { stdout } = await runIn(await cnfNetns(cluster, kc, node), 'curl', ['-sf', '--max-time', '5', 'http://127.0.0.1:9464/metrics']);
+  const line = stdout.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+/** Pods that must have the interface: running in their own netns, not FleetBoard's own. */
+export async function wiredPods(kc: KubeConfig): Promise<V1Pod[]> {
+  const pods = await kc.makeApiClient(CoreV1Api).listPodForAllNamespaces();
+  return pods.items.filter(
+    (p) => p.status?.phase === 'Running' && !p.spec?.hostNetwork && !p.metadata?.deletionTimestamp && p.metadata?.labels?.['fleetboard.io/role'] !== 'cnf',
+  );
+}
+
+/**
+ * The invariant a user relies on: every live pod has exactly one interface
+ * with its annotated address, no two pods share an address, each cnf netns
+ * holds exactly one veth per pod on its node, and each node's IPAM holds
+ * exactly as many addresses as the node has wired pods (none leaked).
+ */
+export async function assertEveryPodWiredOnce(cluster: string, kc: KubeConfig, nodeCidrs: Map<string, string>): Promise<number> {
+  const pods = await wiredPods(kc);
+  const owners = new Map<string, string>();
+  for (const p of pods) {
+    const key = `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`;
+    const net = decodePodNetwork(p.metadata?.annotations);
+    assert.ok(net, `${key} has fleetboard.io/ annotations`);
+    assert.ok(!owners.has(net.ipAddress), `${net.ipAddress} given to both ${owners.get(net.ipAddress) ?? ''} and ${key}`);
+    owners.set(net.ipAddress, key);
+    assert.equal(net.cidr, nodeCidrs.get(p.spec?.nodeName ?? ''), `${key} address comes from its node's CIDR`);
+    const nic = await fleetInterface(cluster, p);
+    assert.equal(nic?.ip, net.ipAddress, `${key} eth-fleet holds the annotated address`);
+  }
+  for (const node of nodeCidrs.keys()) {
+    const expected = pods.filter((p) => p.spec?.nodeName === node).map((p) => hostInterfaceName(p.metadata?.uid ?? '')).sort();
+    assert.deepEqual((await hostEnds(cluster, kc, node)).sort(), expected, `veths in the cnf netns of ${node} are exactly its pods'`);
+    const inUse = await controllerMetric(cluster, kc, node, 'fleetboard_ipam_addresses_in_use');
+    assert.equal(inUse, expected.length, `the IPAM of ${node} holds one address per wired pod`);
+  }
+  return pods.length;
+}
+
+/** Waits until the invariant holds (pods settle asynchronously after churn). */
+export async function settleWiring(cluster: string, kc: KubeConfig, nodeCidrs: Map<string, string>, what: string): Promise<number> {
+  return waitFor(() => assertEveryPodWiredOnce(cluster, kc, nodeCidrs), { what, timeoutMs: 180_000, intervalMs: 2000 });
 }

@@ -25,6 +25,7 @@ export type ToolName =
   | 'kube-proxy'
   | 'coredns'
   | 'nri-runtime'
+  | 'nri-runtime-v0.3'
   | 'nri-event-logger'
   | 'kubectl';
 
