@@ -1,0 +1,43 @@
+/** What a WireGuard device should hold. Keys are base64, as users see them in Peer objects. */
+export interface DeviceConfig {
+  privateKey: string;
+  listenPort: number;
+  peers: PeerConfig[];
+}
+
+export interface PeerConfig {
+  publicKey: string;
+  /** `ip:port` or `[ipv6]:port`; absent for peers that dial us. */
+  endpoint?: string;
+  /** Exactly the CIDRs the peer owns: traffic from it with other sources is dropped. */
+  allowedIps: string[];
+  /** Seconds; 0 or absent is off. The side behind NAT sets it to keep the mapping open. */
+  persistentKeepalive?: number;
+}
+
+/** What a device reports: the tunnel health users and fleetctl see. */
+export interface DeviceStatus {
+  publicKey?: string;
+  listenPort: number;
+  peers: PeerStatus[];
+}
+
+export interface PeerStatus {
+  publicKey: string;
+  endpoint?: string;
+  allowedIps: string[];
+  persistentKeepalive: number;
+  /** Undefined until the first handshake. */
+  lastHandshake?: Date;
+  rxBytes: number;
+  txBytes: number;
+}
+
+/** A WireGuard interface, whichever implementation runs it. */
+export interface WireGuardDevice {
+  readonly name: string;
+  /** Converges the device on `config`, touching only peers that differ so live sessions survive. */
+  apply(config: DeviceConfig): Promise<void>;
+  status(): Promise<DeviceStatus>;
+  close(): Promise<void>;
+}

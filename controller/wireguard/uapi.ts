@@ -1,0 +1,165 @@
+/**
+ * The text protocol of WireGuard's cross-platform userspace API (wireguard-go's
+ * /var/run/wireguard/<iface>.sock): `get=1` and `set=1` requests of `key=value`
+ * lines ended by an empty line, answered with `errno=N`. Pure: encoding,
+ * parsing and planning only; the socket lives in uapiClient.ts.
+ */
+import { parseCidr, formatCidr } from '../ipam/cidr.js';
+import type { DeviceConfig, DeviceStatus, PeerConfig, PeerStatus } from './device.js';
+import { WireGuardError } from './errors.js';
+import { hexToKey, keyToHex, publicKeyOf } from './keys.js';
+
+export const GET_REQUEST = 'get=1\n\n';
+
+/** Largest reply we accept: a device with thousands of peers stays far below it. */
+export const MAX_REPLY_BYTES = 4 * 1024 * 1024;
+
+const malformed = (msg: string) => new WireGuardError('MALFORMED', `UAPI reply: ${msg}`);
+
+function count(key: string, value: string): number {
+  if (!/^\d{1,20}$/.test(value)) throw malformed(`${key}=${JSON.stringify(value.slice(0, 40))} is not a whole number`);
+  return Number(value);
+}
+
+/** Parses a complete `get=1` reply (ending with `errno=0` and an empty line). */
+export function parseGetReply(text: string): DeviceStatus {
+  if (!text.endsWith('\n\n')) throw malformed('does not end with an empty line');
+  const status: DeviceStatus = { listenPort: 0, peers: [] };
+  let peer: PeerStatus | undefined;
+  let handshakeSec = 0;
+  let handshakeNsec = 0;
+  let errno: number | undefined;
+  const finishPeer = () => {
+    if (peer && handshakeSec > 0) peer.lastHandshake = new Date(handshakeSec * 1000 + Math.floor(handshakeNsec / 1e6));
+    handshakeSec = 0;
+    handshakeNsec = 0;
+  };
+  for (const line of text.slice(0, -2).split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) throw malformed(`line ${JSON.stringify(line.slice(0, 80))} is not key=value`);
+    if (errno !== undefined) throw malformed('lines after errno');
+    const key = line.slice(0, eq);
+    const value = line.slice(eq + 1);
+    if (key === 'errno') {
+      errno = count(key, value);
+      continue;
+    }
+    if (key === 'public_key') {
+      finishPeer();
+      peer = { publicKey: hexToKey(value), allowedIps: [], persistentKeepalive: 0, rxBytes: 0, txBytes: 0 };
+      status.peers.push(peer);
+      continue;
+    }
+    if (!peer) {
+      // Only the public key is kept: the private key never leaves the device and its node.
+      if (key === 'private_key') status.publicKey = publicKeyOf(hexToKey(value));
+      else if (key === 'listen_port') status.listenPort = count(key, value);
+      else if (key !== 'fwmark') throw malformed(`unknown device key ${JSON.stringify(key.slice(0, 40))}`);
+      continue;
+    }
+    switch (key) {
+      case 'endpoint':
+        peer.endpoint = value;
+        break;
+      case 'allowed_ip':
+        peer.allowedIps.push(normalCidr(value));
+        break;
+      case 'persistent_keepalive_interval':
+        peer.persistentKeepalive = count(key, value);
+        break;
+      case 'last_handshake_time_sec':
+        handshakeSec = count(key, value);
+        break;
+      case 'last_handshake_time_nsec':
+        handshakeNsec = count(key, value);
+        break;
+      case 'rx_bytes':
+        peer.rxBytes = count(key, value);
+        break;
+      case 'tx_bytes':
+        peer.txBytes = count(key, value);
+        break;
+      case 'preshared_key':
+      case 'protocol_version':
+        break;
+      default:
+        throw malformed(`unknown peer key ${JSON.stringify(key.slice(0, 40))}`);
+    }
+  }
+  finishPeer();
+  if (errno === undefined) throw malformed('no errno line');
+  if (errno !== 0) throw new WireGuardError('REFUSED', `get failed with errno=${errno}`);
+  return status;
+}
+
+/** IPv4 CIDRs in canonical form; IPv6 ones (configured by someone else) kept as written. */
+function normalCidr(text: string): string {
+  if (!/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(text)) throw malformed(`allowed_ip ${JSON.stringify(text.slice(0, 60))} is not a CIDR`);
+  try {
+    return formatCidr(parseCidr(text));
+  } catch {
+    return text;
+  }
+}
+
+/** The errno of a `set=1` reply; 0 is success. */
+export function parseSetReply(text: string): number {
+  const m = /^errno=(\d{1,10})\n\n$/.exec(text);
+  if (!m) throw malformed(`set reply ${JSON.stringify(text.slice(0, 80))} is not "errno=N"`);
+  return Number(m[1]);
+}
+
+function samePeer(a: PeerStatus, b: PeerConfig): boolean {
+  return (
+    (b.endpoint === undefined || a.endpoint === b.endpoint) &&
+    a.persistentKeepalive === (b.persistentKeepalive ?? 0) &&
+    [...a.allowedIps].sort().join() === b.allowedIps.map((c) => formatCidr(parseCidr(c))).sort().join()
+  );
+}
+
+function validPort(port: number, what: string): number {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new WireGuardError('BAD_CONFIG', `${what} must be a port from 0 to 65535 (got ${port})`);
+  return port;
+}
+
+/**
+ * The `set=1` request that turns `current` into `desired`, or undefined when
+ * nothing differs. Peers already right are left alone and changed ones are
+ * updated in place, so their sessions are not torn down; peers no longer
+ * wanted are removed.
+ */
+export function planSet(current: DeviceStatus, desired: DeviceConfig): string | undefined {
+  const lines: string[] = [];
+  if (current.publicKey !== publicKeyOf(desired.privateKey)) lines.push(`private_key=${keyToHex(desired.privateKey)}`);
+  if (current.listenPort !== validPort(desired.listenPort, 'listen port')) lines.push(`listen_port=${desired.listenPort}`);
+  const wanted = new Map(desired.peers.map((p) => [p.publicKey, p]));
+  if (wanted.size !== desired.peers.length) throw new WireGuardError('BAD_CONFIG', 'a peer public key appears twice');
+  for (const have of current.peers) {
+    if (!wanted.has(have.publicKey)) lines.push(`public_key=${keyToHex(have.publicKey)}`, 'remove=true');
+  }
+  const byKey = new Map(current.peers.map((p) => [p.publicKey, p]));
+  for (const peer of desired.peers) {
+    const have = byKey.get(peer.publicKey);
+    if (have && samePeer(have, peer)) continue;
+    lines.push(`public_key=${keyToHex(peer.publicKey)}`);
+    if (peer.endpoint !== undefined) lines.push(`endpoint=${checkEndpoint(peer.endpoint)}`);
+    lines.push(`persistent_keepalive_interval=${validPort(peer.persistentKeepalive ?? 0, 'persistent keepalive')}`);
+    lines.push('replace_allowed_ips=true');
+    for (const cidr of peer.allowedIps) lines.push(`allowed_ip=${formatCidr(parseCidrOrBadConfig(cidr))}`);
+  }
+  return lines.length ? `set=1\n${lines.join('\n')}\n\n` : undefined;
+}
+
+function parseCidrOrBadConfig(text: string) {
+  try {
+    return parseCidr(text);
+  } catch (err) {
+    throw new WireGuardError('BAD_CONFIG', `allowed IP ${JSON.stringify(text)}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function checkEndpoint(endpoint: string): string {
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(endpoint);
+  if (!m || Number(m[2]) > 65535 || Number(m[2]) === 0) throw new WireGuardError('BAD_CONFIG', `endpoint must be ip:port, e.g. 198.18.0.21:31820 (got ${JSON.stringify(endpoint)})`);
+  return endpoint;
+}

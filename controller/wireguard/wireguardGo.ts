@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { ipDeleteIfPresent } from '../../plugin/netns/ip.js';
+import type { DeviceConfig, DeviceStatus, WireGuardDevice } from './device.js';
+import { WireGuardError } from './errors.js';
+import { planSet } from './uapi.js';
+import { UapiClient, uapiSocketPath } from './uapiClient.js';
+
+export interface WireGuardGoOptions {
+  /** Network namespace path to create the interface in; undefined = ours (the cnf netns). */
+  netns?: string | undefined;
+  binary?: string;
+  /** wireguard-go always uses /var/run/wireguard; tests point elsewhere only to read. */
+  socketDir?: string;
+  startTimeoutMs?: number;
+  log: Logger;
+}
+
+/**
+ * A WireGuard interface run by wireguard-go and configured over its UAPI
+ * socket. A device left running by an earlier controller is adopted, so a
+ * controller restart keeps tunnels and sessions up; if wireguard-go dies,
+ * the next apply starts it again and reapplies the whole configuration.
+ */
+export class WireGuardGoDevice implements WireGuardDevice {
+  private child: ChildProcess | undefined;
+  private readonly uapi: UapiClient;
+  private closed = false;
+
+  constructor(
+    readonly name: string,
+    private readonly opts: WireGuardGoOptions,
+  ) {
+    if (!/^[A-Za-z0-9_.-]{1,15}$/.test(name)) throw new WireGuardError('BAD_CONFIG', `interface name ${JSON.stringify(name)} must be 1 to 15 letters, digits, "_", "." or "-"`);
+    this.uapi = new UapiClient(uapiSocketPath(name, opts.socketDir));
+  }
+
+  async apply(config: DeviceConfig): Promise<void> {
+    await this.ensureRunning();
+    const plan = planSet(await this.uapi.get(), config);
+    if (plan) await this.uapi.set(plan);
+  }
+
+  async status(): Promise<DeviceStatus> {
+    return this.uapi.get();
+  }
+
+  /** Removes the interface; wireguard-go exits with it and removes its socket. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      return;
+    }
+    // Adopted from an earlier controller: no child to signal, but wireguard-go stops when its interface goes.
+    await ipDeleteIfPresent({ netns: this.opts.netns }, ['link', 'del', this.name]);
+  }
+
+  private async answers(): Promise<boolean> {
+    try {
+      await this.uapi.get();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async ensureRunning(): Promise<void> {
+    if (this.closed) throw new WireGuardError('UNAVAILABLE', `${this.name} is closed`);
+    if (await this.answers()) return;
+    // Nothing answers: a stale socket would make wireguard-go refuse to start.
+    await rm(this.uapi.socketPath, { force: true });
+    this.opts.log.info({ iface: this.name }, 'starting wireguard-go');
+    const binary = this.opts.binary ?? 'wireguard-go';
+    const [cmd, args] = this.opts.netns ? ['nsenter', [`--net=${this.opts.netns}`, '--', binary, '-f', this.name]] : [binary, ['-f', this.name]];
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'error' } });
+    this.child = child;
+    const output: string[] = [];
+    const keep = (chunk: Buffer) => {
+      output.push(chunk.toString('utf8'));
+      if (output.length > 20) output.shift();
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.once('exit', (code, signal) => {
+      if (!this.closed) this.opts.log.error({ iface: this.name, code, signal, output: output.join('').slice(-2000) }, 'wireguard-go exited; it is restarted on the next reconcile');
+    });
+    const deadline = Date.now() + (this.opts.startTimeoutMs ?? 10_000);
+    while (!(await this.answers())) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new WireGuardError('UNAVAILABLE', `wireguard-go for ${this.name} exited at start: ${output.join('').trim().slice(-500) || `code ${child.exitCode}`}`);
+      }
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new WireGuardError('UNAVAILABLE', `wireguard-go for ${this.name} did not open ${this.uapi.socketPath} in time`);
+      }
+      await delay(50);
+    }
+  }
+}
