@@ -9,7 +9,10 @@ import { podMtu, underlayMtu } from './podnet/mtu.js';
 import { enableForwarding } from './podnet/forwarding.js';
 import { NodeCidrStore, DEFAULT_NODE_CIDR_CONFIGMAP } from './ipam/nodeCidrStore.js';
 import { NodeCidrAllocator } from './nodecidr/allocator.js';
-import { OwnNodeCidr } from './nodecidr/ownCidr.js';
+import { NodeCidrWatch } from './nodecidr/nodeCidrWatch.js';
+import { loadOrCreatePrivateKey } from './tunnel/privateKeyFile.js';
+import { TunnelMesh } from './tunnel/mesh.js';
+import { WireGuardGoDevice } from './wireguard/wireguardGo.js';
 import { LeaderElector } from './leader/elector.js';
 import { LeaderPodLabeler } from './leader/leaderLabel.js';
 import { controllerMetrics } from './metrics/controllerMetrics.js';
@@ -18,6 +21,7 @@ import { MetricsServer } from './metrics/server.js';
 /** Pods of the cnf DaemonSet carry this label; leader election runs among them. */
 export const CNF_SELECTOR = 'fleetboard.io/role=cnf';
 const SWEEP_INTERVAL_MS = 30_000;
+const TUNNEL_RESYNC_MS = 30_000;
 
 /** The node controller of the cnf pod: composition root. */
 async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<void>> {
@@ -38,19 +42,41 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
     () => core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${opts.nodeName}` }),
     { upsert: (p) => addresses.podUpdated(p), remove: (p) => addresses.podDeleted(p) },
     (m) => log.warn(m),
-    `spec.nodeName=${opts.nodeName}`,
+    { field: `spec.nodeName=${opts.nodeName}` },
   );
   await pods.start();
   const sweep = setInterval(() => addresses.sweep(new Set(pods.cached().map((p) => p.metadata?.uid ?? ''))), SWEEP_INTERVAL_MS);
 
-  const ownCidr = new OwnNodeCidr(
+  const privateKey = await loadOrCreatePrivateKey(opts.keyFile, log);
+  const mesh = new TunnelMesh(kc, core, new WireGuardGoDevice(opts.tunnelInterface, { log }), {
+    namespace: opts.namespace,
+    podName: opts.podName,
+    nodeName: opts.nodeName,
+    cnfSelector: CNF_SELECTOR,
+    listenPort: opts.tunnelPort,
+    privateKey,
+    globalCidr: opts.globalCidr,
+    mtu,
+    resyncMs: TUNNEL_RESYNC_MS,
+    log,
+  });
+  let ownNodeCidr: string | undefined;
+  const nodeCidrs = new NodeCidrWatch(
     kc,
     core,
-    { namespace: opts.namespace, configMap: DEFAULT_NODE_CIDR_CONFIGMAP, node: opts.nodeName },
-    (cidr) => addresses.adoptNodeCidr(cidr, pods.cached()),
+    { namespace: opts.namespace, configMap: DEFAULT_NODE_CIDR_CONFIGMAP },
+    (cidrs) => {
+      const own = cidrs.get(opts.nodeName);
+      if (own && own !== ownNodeCidr) {
+        ownNodeCidr = own;
+        addresses.adoptNodeCidr(own, pods.cached());
+      }
+      mesh.nodeCidrsChanged(cidrs);
+    },
     log,
   );
-  await ownCidr.start();
+  await nodeCidrs.start();
+  await mesh.start();
 
   const store = new NodeCidrStore(core, opts.namespace, DEFAULT_NODE_CIDR_CONFIGMAP);
   const allocator = new NodeCidrAllocator(kc, core, store, events, { clusterCidr: opts.clusterCidr, nodePrefix: opts.nodeCidrPrefix, log });
@@ -97,7 +123,8 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
     await allocator.stop();
     await labeler.stop();
     await api.stop();
-    await ownCidr.stop();
+    await nodeCidrs.stop();
+    await mesh.stop();
     await pods.stop();
     await metrics.stop();
   };

@@ -18,6 +18,11 @@ export interface ControllerOptions {
   retryPeriodMs: number;
   /** /metrics, /healthz and /readyz. */
   metricsAddress: ListenAddress;
+  /** WireGuard between the cnf pods of this cluster. */
+  tunnelInterface: string;
+  tunnelPort: number;
+  /** Node-local file holding this node's WireGuard private key. */
+  keyFile: string;
   logLevel: string;
 }
 
@@ -60,6 +65,9 @@ export function parseControllerOptions(argv: string[], env: NodeJS.ProcessEnv): 
       'renew-deadline': { type: 'string', default: '10s' },
       'retry-period': { type: 'string', default: '2s' },
       'metrics-address': { type: 'string', default: ':9464' },
+      'tunnel-interface': { type: 'string', default: 'fleetboard0' },
+      'tunnel-port': { type: 'string', default: '51820' },
+      'key-file': { type: 'string', default: '/var/lib/fleetboard/wireguard.key' },
       'log-level': { type: 'string', default: 'info' },
     },
   });
@@ -81,6 +89,11 @@ export function parseControllerOptions(argv: string[], env: NodeJS.ProcessEnv): 
   }
   const mtu = Number(values.mtu);
   if (!Number.isInteger(mtu) || (mtu !== 0 && (mtu < 576 || mtu > 9000))) throw new OptionsError(`--mtu must be 0 (automatic) or 576 to 9000 (got "${values.mtu}")`);
+  const tunnelPort = Number(values['tunnel-port']);
+  if (!Number.isInteger(tunnelPort) || tunnelPort < 1 || tunnelPort > 65535) throw new OptionsError(`--tunnel-port must be a UDP port from 1 to 65535 (got "${values['tunnel-port']}")`);
+  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(values['tunnel-interface'])) {
+    throw new OptionsError(`--tunnel-interface must be an interface name of 1 to 15 letters, digits, "_", "." or "-" (got "${values['tunnel-interface']}")`);
+  }
   if (!LEVELS.includes(values['log-level'])) throw new OptionsError(`--log-level must be one of ${LEVELS.join(', ')} (got "${values['log-level']}")`);
   return {
     nodeName: values['node-name'],
@@ -96,6 +109,9 @@ export function parseControllerOptions(argv: string[], env: NodeJS.ProcessEnv): 
     renewDeadlineMs: seconds('renew-deadline', values['renew-deadline']),
     retryPeriodMs: seconds('retry-period', values['retry-period']),
     metricsAddress: parseListenAddress('metrics-address', values['metrics-address']),
+    tunnelInterface: values['tunnel-interface'],
+    tunnelPort,
+    keyFile: values['key-file'],
     logLevel: values['log-level'],
   };
 }

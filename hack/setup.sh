@@ -12,7 +12,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 packages=(iproute2 iputils-ping nftables iptables wireguard-go wireguard-tools dnsutils iperf3
-  containernetworking-plugins conntrack curl util-linux procps nginx-light ca-certificates)
+  containernetworking-plugins conntrack curl util-linux procps nginx-light ca-certificates tcpdump)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -58,6 +58,21 @@ export function recordedNodeCidr(cm: V1ConfigMap | undefined, node: string): str
   }
 }
 
+/** Every node's recorded CIDR; entries that are not CIDRs are reported, not returned. Pure. */
+export function recordedNodeCidrs(cm: V1ConfigMap | undefined): { cidrs: Map<string, string>; problems: string[] } {
+  const cidrs = new Map<string, string>();
+  const problems: string[] = [];
+  for (const node of Object.keys(cm?.data ?? {})) {
+    try {
+      const cidr = recordedNodeCidr(cm, node);
+      if (cidr) cidrs.set(node, cidr);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+  return { cidrs, problems };
+}
+
 /**
  * The durable record of node CIDRs: a ConfigMap whose data maps node name to
  * CIDR. The leader writes it; every node reads its own entry. Writes are

@@ -22,12 +22,13 @@ export class ResilientWatch<T extends KubernetesObject> {
     private readonly list: ListPromise<T>,
     private readonly handlers: WatchHandlers<T>,
     private readonly log: (msg: string) => void,
-    private readonly fieldSelector?: string,
+    /** The same selectors as the list call, so watch and list see the same objects. */
+    private readonly selectors: { field?: string; label?: string } = {},
   ) {}
 
   /** Resolves once the first list has been delivered. */
   async start(): Promise<void> {
-    const informer = new ListWatch<T>(this.path, new Watch(this.kc), this.list, false, undefined, this.fieldSelector);
+    const informer = new ListWatch<T>(this.path, new Watch(this.kc), this.list, false, this.selectors.label, this.selectors.field);
     const guard = (fn: (o: T) => void) => (o: T) => {
       try {
         fn(o);

@@ -110,15 +110,22 @@ export function agentManifests(o: AgentOptions): KubernetesObject[] {
                   `--node-cidr-prefix=${o.nodeCidrPrefix ?? 24}`,
                 ],
                 env: [fieldEnv('NODE_NAME', 'spec.nodeName'), fieldEnv('POD_NAME', 'metadata.name'), fieldEnv('POD_NAMESPACE', 'metadata.namespace')],
-                // Routes and forwarding in the cnf netns.
+                // Routes, forwarding and the WireGuard device (/dev/net/tun) in the cnf netns.
                 securityContext: { privileged: true },
-                volumeMounts: [{ name: 'sockets', mountPath: '/var/run/fleetboard' }],
+                volumeMounts: [
+                  { name: 'sockets', mountPath: '/var/run/fleetboard' },
+                  // The node's WireGuard private key stays on the node across restarts.
+                  { name: 'state', mountPath: '/var/lib/fleetboard' },
+                  { name: 'wireguard', mountPath: '/var/run/wireguard' },
+                ],
               },
             ],
             volumes: [
               { name: 'nri', hostPath: { path: '/var/run/nri' } },
               { name: 'netns', hostPath: { path: '/var/run/netns' } },
               { name: 'sockets', emptyDir: {} },
+              { name: 'state', hostPath: { path: '/var/lib/fleetboard', type: 'DirectoryOrCreate' } },
+              { name: 'wireguard', emptyDir: {} },
             ],
           },
         },

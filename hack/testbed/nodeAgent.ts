@@ -106,7 +106,7 @@ export class NodeAgent {
       () => this.core.listPodForAllNamespaces({ fieldSelector: selector }),
       { upsert: (p) => this.enqueue(p, () => this.sync(p)), remove: (p) => this.enqueue(p, () => this.forget(p)) },
       this.opts.log,
-      selector,
+      { field: selector },
     );
     await this.podWatch.start();
   }

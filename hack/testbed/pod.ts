@@ -220,6 +220,8 @@ export class PodRuntime {
     if (c.readinessProbe) void this.probeLoop(c, rec, proc);
     proc.once('exit', (code, signal) => {
       this.procs.delete(c.name);
+      // The container's PID namespace ends with its main process: nothing it started outlives it.
+      killGroup(proc, 'SIGKILL');
       const finishedAt = new Date();
       const exitCode = code ?? 128 + 9;
       const term = { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt, finishedAt };

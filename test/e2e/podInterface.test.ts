@@ -9,13 +9,28 @@ import { podNetnsName } from '../../hack/testbed/plan.js';
 import { decodePodNetwork } from '../../controller/ipam/annotations.js';
 import { cnfPods, fleetInterface, settleWiring, waitForNodeCidrs, wiredPods } from '../harness/fleetboard.js';
 import { createPauseDeployment, scaleDeployment, waitForReadyPods } from '../harness/cluster.js';
-import { run, runIn } from '../harness/run.js';
+import { captureIn, run, runIn } from '../harness/run.js';
 import { waitFor } from '../harness/wait.js';
 
 const CLUSTER = 'cluster1';
 const CLUSTER_CIDR = '10.113.0.0/16';
 const GLOBAL_CIDR = '10.112.0.0/12';
 const inCidr = (ip: string, cidr: string) => new Address4(ip).isInSubnet(new Address4(cidr));
+
+/** Pings from a pod on node1 to one on node2 over eth-fleet until it answers; returns the pair used. */
+async function pingAcrossNodes(kc: KubeConfig, selector: string): Promise<{ source: string; target: string }> {
+  const pods = (await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: 'default', labelSelector: selector })).items.filter((p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp);
+  const a = pods.find((p) => p.spec?.nodeName === 'cluster1-node1');
+  const b = pods.find((p) => p.spec?.nodeName === 'cluster1-node2');
+  assert.ok(a && b, `a ${selector} pod on each node`);
+  const target = decodePodNetwork(b.metadata?.annotations)?.ipAddress ?? '';
+  const source = podNetnsName(CLUSTER, a.metadata?.uid ?? '');
+  await waitFor(() => runIn(source, 'ping', ['-c', '1', '-W', '1', '-I', 'eth-fleet', target]).then(() => true, () => undefined), {
+    what: `${a.metadata?.name ?? ''} on node1 reaching ${target} on node2`,
+    timeoutMs: 30_000,
+  });
+  return { source, target };
+}
 
 describe('every pod gets its second interface (cluster1, 2 nodes)', () => {
   let kc: KubeConfig;
@@ -77,6 +92,17 @@ describe('every pod gets its second interface (cluster1, 2 nodes)', () => {
     for (const cnf of await cnfPods(kc)) assert.equal(await fleetInterface(CLUSTER, cnf), undefined, 'cnf pod has no eth-fleet');
   });
 
+  test('pods on different nodes reach each other by their global addresses through the WireGuard tunnel between the cnf pods', async () => {
+    const { source, target } = await pingAcrossNodes(kc, 'app=web');
+    // On the underlay between the cnf pods, the pods' traffic is WireGuard (UDP 51820), never plain.
+    const cnfA = (await cnfPods(kc)).find((p) => p.spec?.nodeName === 'cluster1-node1');
+    const capture = await captureIn(podNetnsName(CLUSTER, cnfA?.metadata?.uid ?? ''), 'eth0');
+    await runIn(source, 'ping', ['-c', '5', '-i', '0.2', '-I', 'eth-fleet', target]);
+    const seen = await capture.stop();
+    assert.ok(seen.some((l) => /\.51820[ :>]/.test(l) && /UDP/.test(l)), `WireGuard packets on the underlay:\n${seen.slice(0, 5).join('\n')}`);
+    assert.ok(!seen.some((l) => l.includes(target)), `no packet names the pod address in clear:\n${seen.filter((l) => l.includes(target)).slice(0, 5).join('\n')}`);
+  });
+
   test('200 pods created at once hold 200 distinct addresses from their nodes; deleting them frees every veth', async () => {
     const started = Date.now();
     await createPauseDeployment(kc, 'bulk', 200);
@@ -111,5 +137,6 @@ describe('every pod gets its second interface (cluster1, 2 nodes)', () => {
     }
     const wired = await settleWiring(CLUSTER, kc, nodeCidrs, 'every pod wired once after restarts');
     assert.ok(wired >= 31, `web + churn pods wired (${wired})`);
+    await pingAcrossNodes(kc, 'app=churn');
   });
 });

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { HarnessError } from './errors.js';
 
 export interface RunResult {
@@ -29,4 +29,38 @@ export function run(file: string, args: string[], opts: { input?: string; timeou
 /** Runs a command inside a network namespace. */
 export function runIn(netns: string, file: string, args: string[], opts?: { input?: string; timeoutMs?: number }) {
   return run('ip', ['netns', 'exec', netns, file, ...args], opts);
+}
+
+/** A packet capture running in a network namespace; `stop` returns one line per packet. */
+export interface Capture {
+  stop(): Promise<string[]>;
+}
+
+/** Starts tcpdump on `iface` in `netns` and resolves once it is capturing. */
+export async function captureIn(netns: string, iface: string, filter: string[] = []): Promise<Capture> {
+  const child = spawn('ip', ['netns', 'exec', netns, 'tcpdump', '-l', '-n', '-i', iface, ...filter], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let partial = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    const parts = (partial + chunk.toString('utf8')).split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      err += chunk.toString('utf8');
+      if (/listening on/.test(err)) resolve();
+    });
+    void exited.then(() => reject(new HarnessError('COMMAND_FAILED', `tcpdump in ${netns} on ${iface} stopped: ${err.trim()}`)));
+  });
+  return {
+    async stop() {
+      child.kill('SIGINT');
+      await exited;
+      if (partial) lines.push(partial);
+      return lines;
+    },
+  };
 }

@@ -1,21 +1,22 @@
 import type { CoreV1Api, KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { ResilientWatch } from '../kube/resilientWatch.js';
-import { recordedNodeCidr } from '../ipam/nodeCidrStore.js';
+import { recordedNodeCidrs } from '../ipam/nodeCidrStore.js';
 
 /**
- * Every node's controller: follows the recorded node CIDRs and reports its own
- * node's whenever it appears or changes.
+ * Every node's controller follows the node CIDRs the leader records: its own
+ * one for IPAM, all of them for the tunnels between nodes. `changed` gets the
+ * whole map whenever it differs from the last one.
  */
-export class OwnNodeCidr {
+export class NodeCidrWatch {
   private watch: ResilientWatch<V1ConfigMap> | undefined;
-  private current: string | undefined;
+  private last = '';
 
   constructor(
     private readonly kc: KubeConfig,
     private readonly core: CoreV1Api,
-    private readonly where: { namespace: string; configMap: string; node: string },
-    private readonly changed: (cidr: string) => void,
+    private readonly where: { namespace: string; configMap: string },
+    private readonly changed: (cidrs: ReadonlyMap<string, string>) => void,
     private readonly log: Logger,
   ) {}
 
@@ -27,7 +28,7 @@ export class OwnNodeCidr {
       () => this.core.listNamespacedConfigMap({ namespace, fieldSelector: `metadata.name=${configMap}` }),
       { upsert: (cm) => this.seen(cm), remove: () => undefined },
       (m) => this.log.warn(m),
-      `metadata.name=${configMap}`,
+      { field: `metadata.name=${configMap}` },
     );
     this.watch = watch;
     await watch.start();
@@ -38,15 +39,11 @@ export class OwnNodeCidr {
   }
 
   private seen(cm: V1ConfigMap): void {
-    let cidr: string | undefined;
-    try {
-      cidr = recordedNodeCidr(cm, this.where.node);
-    } catch (err) {
-      this.log.error({ err: (err as Error).message }, 'the recorded node CIDR is unreadable; waiting for the leader to fix it');
-      return;
-    }
-    if (cidr === undefined || cidr === this.current) return;
-    this.current = cidr;
-    this.changed(cidr);
+    const { cidrs, problems } = recordedNodeCidrs(cm);
+    for (const problem of problems) this.log.error({ err: problem }, 'a recorded node CIDR is unreadable; waiting for the leader to fix it');
+    const key = JSON.stringify([...cidrs].sort());
+    if (key === this.last) return;
+    this.last = key;
+    this.changed(cidrs);
   }
 }

@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { V1Pod } from '@kubernetes/client-node';
+import { generatePrivateKey, publicKeyOf } from '../wireguard/keys.js';
+import { meshPeers, tunnelAnnotations } from './meshPeers.js';
+
+const keys = ['n1', 'n2', 'n3', 'n4'].map(() => publicKeyOf(generatePrivateKey()));
+const cidrs = new Map([
+  ['n1', '10.113.0.0/24'],
+  ['n2', '10.113.1.0/24'],
+  ['n3', '10.113.2.0/24'],
+]);
+
+function cnf(node: string, key: string | undefined, podIP: string | undefined, port = '51820'): V1Pod {
+  const annotations: Record<string, string> = { [tunnelAnnotations.port]: port };
+  if (key !== undefined) annotations[tunnelAnnotations.publicKey] = key;
+  return { metadata: { name: `cnf-${node}`, namespace: 'fleetboard-system', annotations }, spec: { nodeName: node, containers: [] }, status: podIP ? { podIP } : {} };
+}
+
+test('every other cnf with a key, an address and a node CIDR is a peer allowed exactly its node CIDR', () => {
+  const { peers, skipped } = meshPeers('n1', [cnf('n1', keys[0], '10.244.0.5'), cnf('n3', keys[2], '10.244.2.5'), cnf('n2', keys[1], '10.244.1.5')], cidrs);
+  assert.deepEqual(skipped, []);
+  assert.deepEqual(peers, [
+    { publicKey: keys[1], endpoint: '10.244.1.5:51820', allowedIps: ['10.113.1.0/24'] },
+    { publicKey: keys[2], endpoint: '10.244.2.5:51820', allowedIps: ['10.113.2.0/24'] },
+  ]);
+});
+
+test('cnf pods that are not ready to be peers are left out with the reason', () => {
+  const gone = cnf('n2', keys[1], '10.244.1.5');
+  if (gone.metadata) gone.metadata.deletionTimestamp = new Date();
+  const { peers, skipped } = meshPeers(
+    'n1',
+    [cnf('n2', undefined, '10.244.1.5'), cnf('n3', 'not-a-key', '10.244.2.5'), cnf('n3', keys[2], undefined), cnf('n4', keys[3], '10.244.3.5'), cnf('n3', keys[2], '10.244.2.5', 'x'), gone],
+    cidrs,
+  );
+  assert.deepEqual(peers, []);
+  assert.deepEqual(
+    skipped.map((s) => s.reason),
+    ['has not published its public key yet', `annotation ${tunnelAnnotations.publicKey} is not a WireGuard public key`, 'has no pod IP yet', 'node n4 has no node CIDR yet', `annotation ${tunnelAnnotations.port} is not a port`],
+  );
+});
+
+test('a public key claimed by two cnf pods is trusted for neither', () => {
+  const key = keys[1] ?? '';
+  const { peers, skipped } = meshPeers('n1', [cnf('n2', key, '10.244.1.5'), cnf('n3', key, '10.244.2.5')], cidrs);
+  assert.deepEqual(peers, []);
+  assert.equal(skipped.length, 2);
+  assert.match(skipped[0]?.reason ?? '', /also published by another cnf pod/);
+});

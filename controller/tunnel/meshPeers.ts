@@ -1,0 +1,56 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { isValidKey } from '../wireguard/keys.js';
+import type { PeerConfig } from '../wireguard/device.js';
+
+/** What each cnf pod publishes about its tunnel endpoint on its own pod object. */
+export const tunnelAnnotations = {
+  publicKey: 'fleetboard.io/public-key',
+  port: 'fleetboard.io/tunnel-port',
+} as const;
+
+export interface SkippedPeer {
+  pod: string;
+  reason: string;
+}
+
+/** The peer a cnf pod stands for, or why it cannot be one yet. */
+function peerOf(pod: V1Pod, nodeCidrs: ReadonlyMap<string, string>): PeerConfig | string {
+  const key = pod.metadata?.annotations?.[tunnelAnnotations.publicKey];
+  const port = Number(pod.metadata?.annotations?.[tunnelAnnotations.port]);
+  const ip = pod.status?.podIP;
+  const cidr = nodeCidrs.get(pod.spec?.nodeName ?? '');
+  if (key === undefined) return 'has not published its public key yet';
+  if (!isValidKey(key)) return `annotation ${tunnelAnnotations.publicKey} is not a WireGuard public key`;
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return `annotation ${tunnelAnnotations.port} is not a port`;
+  if (!ip) return 'has no pod IP yet';
+  if (!cidr) return `node ${pod.spec?.nodeName ?? ''} has no node CIDR yet`;
+  return { publicKey: key, endpoint: `${ip}:${port}`, allowedIps: [cidr] };
+}
+
+/**
+ * The WireGuard peers of this node's cnf inside its cluster: every other cnf
+ * that has published its key, has an address and whose node has a node CIDR.
+ * Each peer is allowed exactly its node's CIDR. Pure.
+ */
+export function meshPeers(selfNode: string, cnfPods: readonly V1Pod[], nodeCidrs: ReadonlyMap<string, string>): { peers: PeerConfig[]; skipped: SkippedPeer[] } {
+  const candidates: { pod: string; peer: PeerConfig }[] = [];
+  const skipped: SkippedPeer[] = [];
+  for (const pod of cnfPods) {
+    const node = pod.spec?.nodeName ?? '';
+    if (node === selfNode || node === '' || pod.metadata?.deletionTimestamp) continue;
+    const name = `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+    const peer = peerOf(pod, nodeCidrs);
+    if (typeof peer === 'string') skipped.push({ pod: name, reason: peer });
+    else candidates.push({ pod: name, peer });
+  }
+  // Two cnf pods claiming one key would let one of them receive the other's traffic: trust neither.
+  const claims = new Map<string, number>();
+  for (const { peer } of candidates) claims.set(peer.publicKey, (claims.get(peer.publicKey) ?? 0) + 1);
+  const peers: PeerConfig[] = [];
+  for (const { pod, peer } of candidates) {
+    if (claims.get(peer.publicKey) === 1) peers.push(peer);
+    else skipped.push({ pod, reason: `its public key is also published by another cnf pod` });
+  }
+  peers.sort((a, b) => (a.allowedIps[0] ?? '').localeCompare(b.allowedIps[0] ?? ''));
+  return { peers, skipped };
+}
