@@ -28,3 +28,11 @@ test('a cluster CIDR outside the global CIDR is refused with both flags named', 
     (e: unknown) => e instanceof OptionsError && /--cluster-cidr 192.168.0.0\/16 must lie inside --global-cidr/.test(e.message),
   );
 });
+
+test('tunnel flags: a bad port or interface name is refused with the flag named', () => {
+  const o = parseControllerOptions(['--cluster-cidr=10.113.0.0/16'], env);
+  assert.equal(o.tunnelInterface, 'fleetboard0');
+  assert.equal(o.tunnelPort, 51820);
+  assert.throws(() => parseControllerOptions(['--cluster-cidr=10.113.0.0/16', '--tunnel-port=0'], env), /--tunnel-port must be a UDP port/);
+  assert.throws(() => parseControllerOptions(['--cluster-cidr=10.113.0.0/16', '--tunnel-interface=a-very-long-interface'], env), /--tunnel-interface must be an interface name/);
+});

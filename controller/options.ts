@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { containsCidr, parseCidr } from './ipam/cidr.js';
 import type { ListenAddress } from './metrics/server.js';
+import { isInterfaceName } from './wireguard/wireguardGo.js';
 
 export interface ControllerOptions {
   nodeName: string;
@@ -91,7 +92,7 @@ export function parseControllerOptions(argv: string[], env: NodeJS.ProcessEnv): 
   if (!Number.isInteger(mtu) || (mtu !== 0 && (mtu < 576 || mtu > 9000))) throw new OptionsError(`--mtu must be 0 (automatic) or 576 to 9000 (got "${values.mtu}")`);
   const tunnelPort = Number(values['tunnel-port']);
   if (!Number.isInteger(tunnelPort) || tunnelPort < 1 || tunnelPort > 65535) throw new OptionsError(`--tunnel-port must be a UDP port from 1 to 65535 (got "${values['tunnel-port']}")`);
-  if (!/^[A-Za-z0-9_.-]{1,15}$/.test(values['tunnel-interface'])) {
+  if (!isInterfaceName(values['tunnel-interface'])) {
     throw new OptionsError(`--tunnel-interface must be an interface name of 1 to 15 letters, digits, "_", "." or "-" (got "${values['tunnel-interface']}")`);
   }
   if (!LEVELS.includes(values['log-level'])) throw new OptionsError(`--log-level must be one of ${LEVELS.join(', ')} (got "${values['log-level']}")`);

@@ -18,6 +18,11 @@ export interface WireGuardGoOptions {
   log: Logger;
 }
 
+/** Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no "/" or spaces. */
+export function isInterfaceName(name: string): boolean {
+  return /^[A-Za-z0-9_.-]{1,15}$/.test(name);
+}
+
 /**
  * A WireGuard interface run by wireguard-go and configured over its UAPI
  * socket. A device left running by an earlier controller is adopted, so a
@@ -33,7 +38,7 @@ export class WireGuardGoDevice implements WireGuardDevice {
     readonly name: string,
     private readonly opts: WireGuardGoOptions,
   ) {
-    if (!/^[A-Za-z0-9_.-]{1,15}$/.test(name)) throw new WireGuardError('BAD_CONFIG', `interface name ${JSON.stringify(name)} must be 1 to 15 letters, digits, "_", "." or "-"`);
+    if (!isInterfaceName(name)) throw new WireGuardError('BAD_CONFIG', `interface name ${JSON.stringify(name)} must be 1 to 15 letters, digits, "_", "." or "-"`);
     this.uapi = new UapiClient(uapiSocketPath(name, opts.socketDir));
   }
 
