@@ -43,8 +43,7 @@ export class WireGuardGoDevice implements WireGuardDevice {
   }
 
   async apply(config: DeviceConfig): Promise<void> {
-    await this.ensureRunning();
-    const plan = planSet(await this.uapi.get(), config);
+    const plan = planSet(await this.ensureRunning(), config);
     if (plan) await this.uapi.set(plan);
   }
 
@@ -66,18 +65,21 @@ export class WireGuardGoDevice implements WireGuardDevice {
     await ipDeleteIfPresent({ netns: this.opts.netns }, ['link', 'del', this.name]);
   }
 
-  private async answers(): Promise<boolean> {
+  /** The device's state, or undefined when nothing answers on its socket (any other failure is thrown). */
+  private async running(): Promise<DeviceStatus | undefined> {
     try {
-      await this.uapi.get();
-      return true;
-    } catch {
-      return false;
+      return await this.uapi.get();
+    } catch (err) {
+      if (err instanceof WireGuardError && err.code === 'UNAVAILABLE') return undefined;
+      throw err;
     }
   }
 
-  private async ensureRunning(): Promise<void> {
+  /** Starts wireguard-go unless a device already answers; resolves with the device's state. */
+  private async ensureRunning(): Promise<DeviceStatus> {
     if (this.closed) throw new WireGuardError('UNAVAILABLE', `${this.name} is closed`);
-    if (await this.answers()) return;
+    const adopted = await this.running();
+    if (adopted) return adopted;
     // Nothing answers: a stale socket would make wireguard-go refuse to start.
     await rm(this.uapi.socketPath, { force: true });
     this.opts.log.info({ iface: this.name }, 'starting wireguard-go');
@@ -96,7 +98,9 @@ export class WireGuardGoDevice implements WireGuardDevice {
       if (!this.closed) this.opts.log.error({ iface: this.name, code, signal, output: output.join('').slice(-2000) }, 'wireguard-go exited; it is restarted on the next reconcile');
     });
     const deadline = Date.now() + (this.opts.startTimeoutMs ?? 10_000);
-    while (!(await this.answers())) {
+    for (;;) {
+      const started = await this.running();
+      if (started) return started;
       if (child.exitCode !== null || child.signalCode !== null) {
         throw new WireGuardError('UNAVAILABLE', `wireguard-go for ${this.name} exited at start: ${output.join('').trim().slice(-500) || `code ${child.exitCode}`}`);
       }
