@@ -3,8 +3,7 @@ import { createClientPod, createNginxApp, waitForReadyPods, waitForServiceEndpoi
 import { waitFor } from '../../test/harness/wait.js';
 import { runIn } from '../../test/harness/run.js';
 import { down, kubeConfigFor, podNetns, up } from '../testbed/testbed.js';
-import { createAll } from '../testbed/apply.js';
-import { AGENT_NAMESPACE, agentManifests } from '../testbed/fleetboardAgent.js';
+import { installAgent } from '../../test/harness/fleetboard.js';
 
 /**
  * The local demo: brings up the testbed (hub + 2 member clusters), runs the
@@ -36,8 +35,7 @@ async function demo(): Promise<void> {
     async () => {
       for (const [i, name] of ['cluster1', 'cluster2'].entries()) {
         const kc = kubeConfigFor(name);
-        await createAll(kc, agentManifests({ clusterCidr: `10.${113 + i}.0.0/16` }));
-        await waitForReadyPods(kc, AGENT_NAMESPACE, 'fleetboard.io/role=cnf', 2);
+        await installAgent(kc, { clusterCidr: `10.${113 + i}.0.0/16` }, 2);
       }
     },
     'look at the cnf pods\' logs under .testbed/run/pods/<uid>/containers/',

@@ -2,10 +2,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CoreV1Api, PatchStrategy, setHeaderOptions, type CoreV1Event, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { down, kubeConfigFor, up } from '../../hack/testbed/testbed.js';
-import { createAll } from '../../hack/testbed/apply.js';
-import { AGENT_NAMESPACE, agentManifests } from '../../hack/testbed/fleetboardAgent.js';
 import { decodePodNetwork, podNetworkAnnotations } from '../../controller/ipam/annotations.js';
-import { controllerMetric, fleetInterface, settleWiring, waitForNodeCidrs, wiredPods } from '../harness/fleetboard.js';
+import { controllerMetric, fleetInterface, installAgent, settleWiring, waitForNodeCidrs, wiredPods } from '../harness/fleetboard.js';
 import { createPauseDeployment, scaleDeployment, waitForReadyPods } from '../harness/cluster.js';
 import { run } from '../harness/run.js';
 import { waitFor } from '../harness/wait.js';
@@ -43,8 +41,7 @@ describe('pod addresses at their limits (cluster1, 1 node, /28 node CIDR)', () =
   before(async () => {
     await up({ clusters: 1, nodes: 1 });
     kc = kubeConfigFor(CLUSTER);
-    await createAll(kc, agentManifests({ clusterCidr: '10.113.0.0/16', nodeCidrPrefix: 28, leaseDuration: 4, renewDeadline: 3, retryPeriod: 1 }));
-    await waitForReadyPods(kc, AGENT_NAMESPACE, 'fleetboard.io/role=cnf', 1);
+    await installAgent(kc, { clusterCidr: '10.113.0.0/16', nodeCidrPrefix: 28, leaseDuration: 4, renewDeadline: 3, retryPeriod: 1 }, 1);
     nodeCidrs = await waitForNodeCidrs(kc, 1);
     await settleWiring(CLUSTER, kc, nodeCidrs, 'system pods wired');
   });

@@ -3,11 +3,10 @@ import assert from 'node:assert/strict';
 import { CoordinationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { Address4 } from 'ip-address';
 import { down, kubeConfigFor, up } from '../../hack/testbed/testbed.js';
-import { createAll } from '../../hack/testbed/apply.js';
-import { AGENT_NAMESPACE, agentManifests } from '../../hack/testbed/fleetboardAgent.js';
+import { AGENT_NAMESPACE } from '../../hack/testbed/fleetboardAgent.js';
 import { podNetnsName } from '../../hack/testbed/plan.js';
 import { decodePodNetwork } from '../../controller/ipam/annotations.js';
-import { cnfPods, fleetInterface, settleWiring, waitForNodeCidrs, wiredPods } from '../harness/fleetboard.js';
+import { cnfPods, fleetInterface, installAgent, settleWiring, waitForNodeCidrs, wiredPods } from '../harness/fleetboard.js';
 import { createPauseDeployment, scaleDeployment, waitForReadyPods } from '../harness/cluster.js';
 import { captureIn, run, runIn } from '../harness/run.js';
 import { waitFor } from '../harness/wait.js';
@@ -39,8 +38,7 @@ describe('every pod gets its second interface (cluster1, 2 nodes)', () => {
   before(async () => {
     await up({ clusters: 1, nodes: 2 });
     kc = kubeConfigFor(CLUSTER);
-    await createAll(kc, agentManifests({ clusterCidr: CLUSTER_CIDR, leaseDuration: 4, renewDeadline: 3, retryPeriod: 1 }));
-    await waitForReadyPods(kc, AGENT_NAMESPACE, 'fleetboard.io/role=cnf', 2);
+    await installAgent(kc, { clusterCidr: CLUSTER_CIDR, leaseDuration: 4, renewDeadline: 3, retryPeriod: 1 }, 2);
     nodeCidrs = await waitForNodeCidrs(kc, 2);
   });
 

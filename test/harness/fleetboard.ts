@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { decodePodNetwork } from '../../controller/ipam/annotations.js';
 import { hostInterfaceName } from '../../plugin/netns/podInterface.js';
-import { AGENT_NAMESPACE } from '../../hack/testbed/fleetboardAgent.js';
+import { AGENT_NAMESPACE, agentManifests, type AgentOptions } from '../../hack/testbed/fleetboardAgent.js';
+import { createAll } from '../../hack/testbed/apply.js';
 import { podNetnsName } from '../../hack/testbed/plan.js';
+import { waitForReadyPods } from './cluster.js';
 import { runIn } from './run.js';
 import { waitFor } from './wait.js';
 
@@ -31,8 +33,16 @@ export async function fleetInterface(cluster: string, pod: V1Pod, ifName = 'eth-
   return { ip: inet[0].local, prefix: inet[0].prefixlen, mtu: link.mtu, mac: link.address };
 }
 
+const CNF_SELECTOR = 'fleetboard.io/role=cnf';
+
+/** Installs the agent (until the charts arrive) and waits for a ready cnf pod on each of `nodes` nodes. */
+export async function installAgent(kc: KubeConfig, options: AgentOptions, nodes: number): Promise<void> {
+  await createAll(kc, agentManifests(options));
+  await waitForReadyPods(kc, AGENT_NAMESPACE, CNF_SELECTOR, nodes);
+}
+
 export async function cnfPods(kc: KubeConfig): Promise<V1Pod[]> {
-  const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: AGENT_NAMESPACE, labelSelector: 'fleetboard.io/role=cnf' });
+  const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: AGENT_NAMESPACE, labelSelector: CNF_SELECTOR });
   return pods.items.filter((p) => !p.metadata?.deletionTimestamp);
 }
 
