@@ -17,6 +17,12 @@ export interface LeaderCallbacks {
 }
 
 /** client-go's JitterFactor: candidates retry at random points in [retry, 2.2 × retry] so they do not collide. */
+/**
+ * Node timers fire up to a few ms late (integer ms, cached loop time): the
+ * renew-deadline timer is set this much early so stepping down never runs
+ * past renewDeadline. Stepping down early is always safe.
+ */
+const TIMER_SLACK_MS = 10;
 const ACQUIRE_JITTER = 1.2;
 
 /**
@@ -155,7 +161,7 @@ export class LeaderElector {
     this.renewDeadlineTimer = setTimeout(() => {
       this.renewDeadlineTimer = undefined;
       this.stepDown(`lease not renewed within renewDeadline (${this.config.renewDeadlineMs} ms)`);
-    }, remainingMs);
+    }, Math.max(0, remainingMs - TIMER_SLACK_MS));
     if (this.leading) return;
     this.leading = true;
     this.log.info('started leading');
