@@ -8,7 +8,6 @@ import { PodAddressService } from './podnet/podAddresses.js';
 import { podMtu, underlayMtu } from './podnet/mtu.js';
 import { enableForwarding } from './podnet/forwarding.js';
 import { NodeCidrStore, DEFAULT_NODE_CIDR_CONFIGMAP } from './ipam/nodeCidrStore.js';
-import { NodeCidrAllocator } from './nodecidr/allocator.js';
 import { NodeCidrWatch } from './nodecidr/nodeCidrWatch.js';
 import { loadOrCreatePrivateKey } from './tunnel/privateKeyFile.js';
 import { TunnelMesh } from './tunnel/mesh.js';
@@ -17,6 +16,8 @@ import { LeaderElector } from './leader/elector.js';
 import { LeaderPodLabeler } from './leader/leaderLabel.js';
 import { controllerMetrics } from './metrics/controllerMetrics.js';
 import { MetricsServer } from './metrics/server.js';
+import { LeaderDuties } from './member/leaderDuties.js';
+import { readFile } from 'node:fs/promises';
 
 /** Pods of the cnf DaemonSet carry this label; leader election runs among them. */
 export const CNF_SELECTOR = 'fleetboard.io/role=cnf';
@@ -78,8 +79,18 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
   await nodeCidrs.start();
   await mesh.start();
 
-  const store = new NodeCidrStore(core, opts.namespace, DEFAULT_NODE_CIDR_CONFIGMAP);
-  const allocator = new NodeCidrAllocator(kc, core, store, events, { clusterCidr: opts.clusterCidr, nodePrefix: opts.nodeCidrPrefix, log });
+  const join = opts.hub && { hubUrl: opts.hub.url, caPem: await readFile(opts.hub.caFile, 'utf8'), bootstrapToken: opts.hub.bootstrapToken, clusterID: opts.hub.clusterID };
+  const duties = new LeaderDuties(kc, new NodeCidrStore(core, opts.namespace, DEFAULT_NODE_CIDR_CONFIGMAP), events, mesh, {
+    namespace: opts.namespace,
+    podName: opts.podName,
+    nodeName: opts.nodeName,
+    clusterCidr: opts.clusterCidr,
+    nodeCidrPrefix: opts.nodeCidrPrefix,
+    join,
+    keepaliveSeconds: opts.keepaliveSeconds,
+    log,
+  });
+  let handingOver: Promise<void> = Promise.resolve();
   const labeler = new LeaderPodLabeler(core, { namespace: opts.namespace, podName: opts.podName, selector: CNF_SELECTOR }, log);
   const elector = new LeaderElector(
     kc.makeApiClient(CoordinationV1Api),
@@ -93,14 +104,15 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
     },
     {
       onStartedLeading: () => {
-        log.info('leading: allocating node CIDRs');
+        log.info(join ? 'leading: node CIDRs and the gateway to the hub' : 'leading: allocating node CIDRs');
         labeler.setLeading(true);
-        allocator.start().catch((err: unknown) => log.error({ err: (err as Error).message }, 'node CIDR allocator failed to start'));
+        void handingOver.then(() => duties.begin());
       },
       onStoppedLeading: () => {
         log.info('no longer leading');
         labeler.setLeading(false);
-        void allocator.stop();
+        // The next leader normally takes over within one retry period; forwarding goes on until it has.
+        handingOver = duties.end(opts.leaseDurationMs);
       },
     },
     log,
@@ -114,13 +126,13 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
     log,
   );
   await metrics.start();
-  log.info({ node: opts.nodeName, clusterCidr: opts.clusterCidr, mtu, metrics: opts.metricsAddress }, 'controller started');
+  log.info({ node: opts.nodeName, clusterCidr: opts.clusterCidr, hub: opts.hub?.url, mtu, metrics: opts.metricsAddress }, 'controller started');
 
   return async () => {
     clearInterval(sweep);
     // Releasing the Lease first lets another cnf take over at once.
     await elector.stop();
-    await allocator.stop();
+    await handingOver;
     await labeler.stop();
     await api.stop();
     await nodeCidrs.stop();

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { containsCidr, parseCidr } from './ipam/cidr.js';
 import type { ListenAddress } from './metrics/server.js';
 import { isInterfaceName } from './wireguard/wireguardGo.js';
+import { clusterIdProblem } from './clusterset/peer.js';
 
 export interface ControllerOptions {
   nodeName: string;
@@ -9,7 +10,12 @@ export interface ControllerOptions {
   namespace: string;
   socket: string;
   globalCidr: string;
-  clusterCidr: string;
+  /** Without a hub: the range node CIDRs come from. With one, the hub allocates it. */
+  clusterCidr: string | undefined;
+  /** How to join the hub; undefined for a cluster on its own. */
+  hub: { url: string; caFile: string; clusterID: string; bootstrapToken: string } | undefined;
+  /** Seconds between keepalives from the gateway to the hub, which hold the NAT mapping open. */
+  keepaliveSeconds: number;
   nodeCidrPrefix: number;
   /** 0: underlay MTU - 80, detected at start. */
   mtu: number;
@@ -31,9 +37,9 @@ export class OptionsError extends Error {
   override name = 'OptionsError';
 }
 
-const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
-function seconds(flag: string, text: string): number {
+export function seconds(flag: string, text: string): number {
   const v = Number(text.replace(/s$/, ''));
   if (!Number.isFinite(v) || v <= 0) throw new OptionsError(`--${flag} must be a positive number of seconds such as 15s (got "${text}")`);
   return Math.round(v * 1000);
@@ -59,6 +65,10 @@ export function parseControllerOptions(argv: string[], env: NodeJS.ProcessEnv): 
       socket: { type: 'string', default: '/var/run/fleetboard/node.sock' },
       'global-cidr': { type: 'string', default: '10.112.0.0/12' },
       'cluster-cidr': { type: 'string', default: '' },
+      'hub-url': { type: 'string', default: '' },
+      'hub-ca-file': { type: 'string', default: '/etc/fleetboard/hub/ca.crt' },
+      'cluster-id': { type: 'string', default: '' },
+      keepalive: { type: 'string', default: '25s' },
       'node-cidr-prefix': { type: 'string', default: '24' },
       mtu: { type: 'string', default: '0' },
       'lease-name': { type: 'string', default: 'fleetboard-cnf-leader' },
@@ -75,18 +85,37 @@ export function parseControllerOptions(argv: string[], env: NodeJS.ProcessEnv): 
   for (const [flag, env] of [['node-name', 'NODE_NAME'], ['pod-name', 'POD_NAME'], ['namespace', 'POD_NAMESPACE']] as const) {
     if (!values[flag]) throw new OptionsError(`--${flag} (or ${env} from the downward API) is required`);
   }
-  if (!values['cluster-cidr']) throw new OptionsError('--cluster-cidr is required: the range this cluster carves node CIDRs from, e.g. 10.112.0.0/16');
+  const hubUrl = values['hub-url'];
+  if (!hubUrl && !values['cluster-cidr']) {
+    throw new OptionsError('set --hub-url (with --cluster-id) to join a hub, which allocates the cluster CIDR, or --cluster-cidr for a cluster on its own, e.g. 10.112.0.0/16');
+  }
+  if (hubUrl && values['cluster-cidr']) throw new OptionsError('--cluster-cidr and --hub-url exclude each other: the hub allocates the cluster CIDR of a member');
   let global, cluster;
   try {
     global = parseCidr(values['global-cidr']);
-    cluster = parseCidr(values['cluster-cidr']);
+    cluster = values['cluster-cidr'] ? parseCidr(values['cluster-cidr']) : undefined;
+    if (cluster && !containsCidr(global, cluster)) {
+      throw new OptionsError(`--cluster-cidr ${values['cluster-cidr']} must lie inside --global-cidr ${values['global-cidr']}`);
+    }
   } catch (err) {
+    if (err instanceof OptionsError) throw err;
     throw new OptionsError((err as Error).message, { cause: err });
   }
-  if (!containsCidr(global, cluster)) throw new OptionsError(`--cluster-cidr ${values['cluster-cidr']} must lie inside --global-cidr ${values['global-cidr']}`);
+  let hub: ControllerOptions['hub'];
+  if (hubUrl) {
+    if (!/^https:\/\/[^/]+/.test(hubUrl)) throw new OptionsError(`--hub-url must be the hub apiserver's https:// URL, e.g. https://203.0.113.10:6443 (got "${hubUrl}")`);
+    const idProblem = clusterIdProblem(values['cluster-id']);
+    if (idProblem) throw new OptionsError(`--cluster-id: ${idProblem}`);
+    const bootstrapToken = env.FLEETBOARD_BOOTSTRAP_TOKEN ?? '';
+    if (!/^[a-z0-9]{6}\.[a-z0-9]{16}$/.test(bootstrapToken)) {
+      throw new OptionsError('FLEETBOARD_BOOTSTRAP_TOKEN must hold the hub\'s bootstrap token, six and sixteen lower-case letters or digits joined by "." (hub.bootstrapToken)');
+    }
+    hub = { url: hubUrl, caFile: values['hub-ca-file'], clusterID: values['cluster-id'], bootstrapToken };
+  }
   const prefix = Number(values['node-cidr-prefix']);
-  if (!Number.isInteger(prefix) || prefix < cluster.prefix || prefix > 30) {
-    throw new OptionsError(`--node-cidr-prefix must be a whole number from /${cluster.prefix} (the cluster CIDR) to /30 (got "${values['node-cidr-prefix']}")`);
+  const widest = (cluster ?? global).prefix;
+  if (!Number.isInteger(prefix) || prefix < widest || prefix > 30) {
+    throw new OptionsError(`--node-cidr-prefix must be a whole number from /${widest} (the ${cluster ? 'cluster' : 'global'} CIDR) to /30 (got "${values['node-cidr-prefix']}")`);
   }
   const mtu = Number(values.mtu);
   if (!Number.isInteger(mtu) || (mtu !== 0 && (mtu < 576 || mtu > 9000))) throw new OptionsError(`--mtu must be 0 (automatic) or 576 to 9000 (got "${values.mtu}")`);
@@ -95,14 +124,16 @@ export function parseControllerOptions(argv: string[], env: NodeJS.ProcessEnv): 
   if (!isInterfaceName(values['tunnel-interface'])) {
     throw new OptionsError(`--tunnel-interface must be an interface name of 1 to 15 letters, digits, "_", "." or "-" (got "${values['tunnel-interface']}")`);
   }
-  if (!LEVELS.includes(values['log-level'])) throw new OptionsError(`--log-level must be one of ${LEVELS.join(', ')} (got "${values['log-level']}")`);
+  if (!LOG_LEVELS.includes(values['log-level'])) throw new OptionsError(`--log-level must be one of ${LOG_LEVELS.join(', ')} (got "${values['log-level']}")`);
   return {
     nodeName: values['node-name'],
     podName: values['pod-name'],
     namespace: values.namespace,
     socket: values.socket,
     globalCidr: values['global-cidr'],
-    clusterCidr: values['cluster-cidr'],
+    clusterCidr: values['cluster-cidr'] || undefined,
+    hub,
+    keepaliveSeconds: Math.max(1, Math.round(seconds('keepalive', values.keepalive) / 1000)),
     nodeCidrPrefix: prefix,
     mtu,
     leaseName: values['lease-name'],

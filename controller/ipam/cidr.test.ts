@@ -5,6 +5,7 @@ import {
   cidrSize,
   contains,
   containsCidr,
+  firstFreeSubnet,
   firstUsableAddress,
   formatCidr,
   intToAddress,
@@ -13,6 +14,7 @@ import {
   overlaps,
   parseCidr,
   subnetCount,
+  subtractCidr,
 } from './cidr.js';
 
 test('parses a network in CIDR notation and formats it back', () => {
@@ -105,4 +107,24 @@ test('the first usable address is the gateway', () => {
   assert.equal(intToAddress(firstUsableAddress(parseCidr('10.112.0.0/16'))), '10.112.0.1');
   assert.equal(intToAddress(firstUsableAddress(parseCidr('10.112.1.4/31'))), '10.112.1.4');
   assert.equal(intToAddress(firstUsableAddress(parseCidr('10.112.1.7/32'))), '10.112.1.7');
+});
+
+test('subtracting a cluster CIDR from the global CIDR leaves exactly the other addresses', () => {
+  const global = parseCidr('10.112.0.0/12');
+  const own = parseCidr('10.113.0.0/16');
+  const rest = subtractCidr(global, own);
+  assert.deepEqual(rest.map(formatCidr), ['10.112.0.0/16', '10.114.0.0/15', '10.116.0.0/14', '10.120.0.0/13']);
+  const total = rest.reduce((n, c) => n + cidrSize(c), 0);
+  assert.equal(total, cidrSize(global) - cidrSize(own));
+  for (const c of rest) assert.ok(!overlaps(c, own) && containsCidr(global, c));
+  assert.deepEqual(subtractCidr(own, global), [], 'nothing is left of a range inside the one removed');
+  assert.deepEqual(subtractCidr(own, parseCidr('10.200.0.0/16')).map(formatCidr), ['10.113.0.0/16'], 'a disjoint range removes nothing');
+});
+
+test('the first free subnet skips every taken range, and there is none when all are taken', () => {
+  const global = parseCidr('10.112.0.0/12');
+  assert.equal(formatCidr(firstFreeSubnet(global, 16, []) ?? global), '10.112.0.0/16');
+  const taken = ['10.112.0.0/16', '10.113.5.0/24'].map(parseCidr);
+  assert.equal(formatCidr(firstFreeSubnet(global, 16, taken) ?? global), '10.114.0.0/16', 'a /24 inside a /16 makes the whole /16 taken');
+  assert.equal(firstFreeSubnet(parseCidr('10.112.0.0/15'), 16, taken), undefined);
 });

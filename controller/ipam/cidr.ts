@@ -121,3 +121,32 @@ export function nthSubnet(cidr: Cidr, prefix: number, n: number): Cidr {
 export function firstUsableAddress(cidr: Cidr): number {
   return cidr.prefix >= 31 ? cidr.base : cidr.base + 1;
 }
+
+/**
+ * `outer` without `inner`, as the fewest CIDRs (one per prefix length between
+ * them): the halves of each split that do not hold `inner`. Used where a peer
+ * may carry "everything else in the global CIDR" and nothing of our own range.
+ */
+export function subtractCidr(outer: Cidr, inner: Cidr): Cidr[] {
+  if (!overlaps(outer, inner)) return [outer];
+  if (containsCidr(inner, outer)) return [];
+  const rest: Cidr[] = [];
+  for (let prefix = outer.prefix + 1; prefix <= inner.prefix; prefix++) {
+    const size = 2 ** (32 - prefix);
+    const holding = inner.base - ((inner.base - outer.base) % size);
+    // The sibling of the half that holds `inner` at this depth.
+    const sibling = ((holding - outer.base) / size) % 2 === 0 ? holding + size : holding - size;
+    rest.push({ base: sibling, prefix });
+  }
+  return rest.sort((a, b) => a.base - b.base);
+}
+
+/** The lowest /prefix subnet of `range` that overlaps none of `taken`, or undefined when all are used. */
+export function firstFreeSubnet(range: Cidr, prefix: number, taken: readonly Cidr[]): Cidr | undefined {
+  const count = subnetCount(range, prefix);
+  for (let n = 0; n < count; n++) {
+    const candidate = nthSubnet(range, prefix, n);
+    if (!taken.some((t) => overlaps(t, candidate))) return candidate;
+  }
+  return undefined;
+}

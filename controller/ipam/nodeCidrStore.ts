@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { ApiException, type CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
+import type { CoreV1Api, V1ConfigMap } from '@kubernetes/client-node';
+import { apiErrorDetail, httpCode, isConflict, isNotFound } from '../kube/apiErrors.js';
 import { IpamError } from './errors.js';
 import { formatCidr, parseCidr } from './cidr.js';
 import { assignNodeCidrs, type NodeCidrPlan } from './nodeCidrs.js';
@@ -11,28 +12,6 @@ export interface NodeCidrStoreOptions {
   maxAttempts?: number;
   /** Base of the jittered, growing pause between rounds (default 20 ms). */
   retryDelayMs?: number;
-}
-
-const isConflict = (err: unknown) => err instanceof ApiException && err.code === 409;
-const isNotFound = (err: unknown) => err instanceof ApiException && err.code === 404;
-
-/**
- * The apiserver's own explanation (the Status message) rather than the
- * ApiException message, which repeats the raw body and every response header.
- */
-function apiErrorDetail(err: unknown): string {
-  if (!(err instanceof ApiException)) return err instanceof Error ? err.message : String(err);
-  const body: unknown = err.body;
-  let status: unknown = body;
-  if (typeof body === 'string') {
-    try {
-      status = JSON.parse(body);
-    } catch {
-      return body.slice(0, 200) || `HTTP ${err.code}`; // not a Status object: the text itself is the best detail
-    }
-  }
-  const message = typeof status === 'object' && status !== null ? (status as { message?: unknown }).message : undefined;
-  return typeof message === 'string' ? message : `HTTP ${err.code}`;
 }
 
 function sameAssignment(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
@@ -163,7 +142,7 @@ export class NodeCidrStore {
   }
 
   private failed(verb: string, err: unknown): IpamError {
-    const code = err instanceof ApiException ? err.code : undefined;
+    const code = httpCode(err);
     const advice =
       code === 401 || code === 403
         ? `the controller's ServiceAccount needs get, create and update on configmaps in namespace ${this.namespace}`

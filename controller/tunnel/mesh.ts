@@ -5,6 +5,8 @@ import type { WireGuardDevice } from '../wireguard/device.js';
 import { publicKeyOf } from '../wireguard/keys.js';
 import { meshPeers, tunnelAnnotations } from './meshPeers.js';
 import { ensureTunnelLink } from './tunnelLink.js';
+import { Debouncer } from './debouncer.js';
+import type { PeerConfig } from '../wireguard/device.js';
 
 export interface TunnelMeshOptions {
   namespace: string;
@@ -22,29 +24,33 @@ export interface TunnelMeshOptions {
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-const DEBOUNCE_MS = 200;
 
 /**
  * The tunnels between the cnf pods of one cluster: this node publishes its
  * public key on its own cnf pod, follows the other cnf pods and the node CIDRs,
- * and keeps its WireGuard device peered with every other node.
+ * and keeps its WireGuard device peered with every other node. On the
+ * cluster's gateway it also holds the peer towards the hub.
  */
 export class TunnelMesh {
   private watch: ResilientWatch<V1Pod> | undefined;
   private nodeCidrs: ReadonlyMap<string, string> = new Map();
-  private timer: NodeJS.Timeout | undefined;
   private resync: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly debouncer: Debouncer;
+  private hubPeer: PeerConfig | undefined;
   private lastSkipped = '';
-  private stopped = false;
 
   constructor(
     private readonly kc: KubeConfig,
     private readonly core: CoreV1Api,
     private readonly device: WireGuardDevice,
     private readonly opts: TunnelMeshOptions,
-  ) {}
+  ) {
+    this.debouncer = new Debouncer(() => this.reconcile(), opts.log);
+  }
+
+  get publicKey(): string {
+    return publicKeyOf(this.opts.privateKey);
+  }
 
   async start(): Promise<void> {
     const { namespace, podName, cnfSelector } = this.opts;
@@ -52,7 +58,7 @@ export class TunnelMesh {
       {
         name: podName,
         namespace,
-        body: { metadata: { annotations: { [tunnelAnnotations.publicKey]: publicKeyOf(this.opts.privateKey), [tunnelAnnotations.port]: String(this.opts.listenPort) } } },
+        body: { metadata: { annotations: { [tunnelAnnotations.publicKey]: this.publicKey, [tunnelAnnotations.port]: String(this.opts.listenPort) } } },
       },
       mergePatch,
     );
@@ -60,61 +66,47 @@ export class TunnelMesh {
       this.kc,
       `/api/v1/namespaces/${namespace}/pods`,
       () => this.core.listNamespacedPod({ namespace, labelSelector: cnfSelector }),
-      { upsert: () => this.schedule(), remove: () => this.schedule() },
+      { upsert: () => this.debouncer.schedule(), remove: () => this.debouncer.schedule() },
       (m) => this.opts.log.warn(m),
       { label: cnfSelector },
     );
     await this.watch.start();
-    this.resync = setInterval(() => this.schedule(), this.opts.resyncMs);
-    this.schedule();
+    this.resync = setInterval(() => this.debouncer.schedule(), this.opts.resyncMs);
+    this.debouncer.schedule();
   }
 
   nodeCidrsChanged(cidrs: ReadonlyMap<string, string>): void {
     this.nodeCidrs = cidrs;
-    this.schedule();
+    this.debouncer.schedule();
+  }
+
+  /** The gateway's tunnel to the hub, or undefined on every other node. */
+  setHubPeer(peer: PeerConfig | undefined): void {
+    if (JSON.stringify(peer) === JSON.stringify(this.hubPeer)) return;
+    this.hubPeer = peer;
+    this.debouncer.schedule();
+  }
+
+  /** What the device reports, for tunnel health in the cluster's Peer. */
+  status(): ReturnType<WireGuardDevice['status']> {
+    return this.device.status();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
     clearInterval(this.resync);
+    await this.debouncer.stop();
     await this.watch?.stop();
-    await this.running;
     await this.device.close();
   }
 
-  /** Coalesces bursts of changes into one reconcile, never two at once. */
-  private schedule(): void {
-    if (this.stopped) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      if (this.running) {
-        this.again = true;
-        return;
-      }
-      this.running = this.reconcile().finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.schedule();
-        }
-      });
-    }, DEBOUNCE_MS);
-  }
-
   private async reconcile(): Promise<void> {
-    const { peers, skipped } = meshPeers(this.opts.nodeName, this.watch?.cached() ?? [], this.nodeCidrs);
+    const { peers, skipped } = meshPeers(this.opts.nodeName, this.watch?.cached() ?? [], this.nodeCidrs, this.opts.globalCidr);
     const skippedKey = JSON.stringify(skipped);
     if (skippedKey !== this.lastSkipped) {
       this.lastSkipped = skippedKey;
       for (const s of skipped) this.opts.log.info({ pod: s.pod, reason: s.reason }, 'cnf pod is not a tunnel peer yet');
     }
-    try {
-      await this.device.apply({ privateKey: this.opts.privateKey, listenPort: this.opts.listenPort, peers });
-      await ensureTunnelLink(this.device.name, this.opts.mtu, this.opts.globalCidr);
-    } catch (err) {
-      this.opts.log.error({ err: (err as Error).message, iface: this.device.name }, 'configuring the tunnels failed; retrying');
-      setTimeout(() => this.schedule(), 2000).unref();
-    }
+    await this.device.apply({ privateKey: this.opts.privateKey, listenPort: this.opts.listenPort, peers: this.hubPeer ? [...peers, this.hubPeer] : peers });
+    await ensureTunnelLink(this.device.name, this.opts.mtu, this.opts.globalCidr);
   }
 }

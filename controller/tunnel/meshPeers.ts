@@ -1,6 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { isValidKey } from '../wireguard/keys.js';
 import type { PeerConfig } from '../wireguard/device.js';
+import { LEADER_LABEL } from '../leader/leaderLabel.js';
 
 /** What each cnf pod publishes about its tunnel endpoint on its own pod object. */
 export const tunnelAnnotations = {
@@ -30,10 +31,18 @@ function peerOf(pod: V1Pod, nodeCidrs: ReadonlyMap<string, string>): PeerConfig 
 /**
  * The WireGuard peers of this node's cnf inside its cluster: every other cnf
  * that has published its key, has an address and whose node has a node CIDR.
- * Each peer is allowed exactly its node's CIDR. Pure.
+ * Each peer is allowed exactly its node's CIDR; the leader's cnf, the cluster's
+ * gateway to other clusters, is also allowed the global CIDR. WireGuard picks
+ * the longest matching prefix, so that means "every other cluster" and never
+ * another node's CIDR. Pure.
  */
-export function meshPeers(selfNode: string, cnfPods: readonly V1Pod[], nodeCidrs: ReadonlyMap<string, string>): { peers: PeerConfig[]; skipped: SkippedPeer[] } {
-  const candidates: { pod: string; peer: PeerConfig }[] = [];
+export function meshPeers(
+  selfNode: string,
+  cnfPods: readonly V1Pod[],
+  nodeCidrs: ReadonlyMap<string, string>,
+  globalCidr: string,
+): { peers: PeerConfig[]; skipped: SkippedPeer[] } {
+  const candidates: { pod: string; peer: PeerConfig; leader: boolean }[] = [];
   const skipped: SkippedPeer[] = [];
   for (const pod of cnfPods) {
     const node = pod.spec?.nodeName ?? '';
@@ -41,15 +50,17 @@ export function meshPeers(selfNode: string, cnfPods: readonly V1Pod[], nodeCidrs
     const name = `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
     const peer = peerOf(pod, nodeCidrs);
     if (typeof peer === 'string') skipped.push({ pod: name, reason: peer });
-    else candidates.push({ pod: name, peer });
+    else candidates.push({ pod: name, peer, leader: pod.metadata?.labels?.[LEADER_LABEL] === 'true' });
   }
   // Two cnf pods claiming one key would let one of them receive the other's traffic: trust neither.
   const claims = new Map<string, number>();
   for (const { peer } of candidates) claims.set(peer.publicKey, (claims.get(peer.publicKey) ?? 0) + 1);
   const peers: PeerConfig[] = [];
+  // While the label moves, two pods may carry it for a moment: route through the first by name only.
+  const gateway = candidates.filter((c) => c.leader && claims.get(c.peer.publicKey) === 1).map((c) => c.pod).sort()[0];
   for (const { pod, peer } of candidates) {
-    if (claims.get(peer.publicKey) === 1) peers.push(peer);
-    else skipped.push({ pod, reason: `its public key is also published by another cnf pod` });
+    if (claims.get(peer.publicKey) !== 1) skipped.push({ pod, reason: `its public key is also published by another cnf pod` });
+    else peers.push(pod === gateway ? { ...peer, allowedIps: [...peer.allowedIps, globalCidr] } : peer);
   }
   peers.sort((a, b) => (a.allowedIps[0] ?? '').localeCompare(b.allowedIps[0] ?? ''));
   return { peers, skipped };

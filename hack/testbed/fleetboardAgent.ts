@@ -6,7 +6,12 @@ import type { KubernetesObject } from '@kubernetes/client-node';
  * Helm chart (charts/fleetboard-agent) will render the same objects.
  */
 export interface AgentOptions {
-  clusterCidr: string;
+  /** A cluster on its own; a member of a hub gets its cluster CIDR from the hub instead. */
+  clusterCidr?: string;
+  /** The join material: hub.hubURL, hub.bootstrapToken, the hub CA and cluster.clusterID. */
+  hub?: { url: string; caPem: string; bootstrapToken: string; clusterID: string };
+  /** Seconds between keepalives to the hub. */
+  keepalive?: number;
   namespace?: string;
   image?: string;
   /** Lease timings in seconds; short ones make leader changes quick in tests. */
@@ -20,6 +25,8 @@ export const AGENT_NAMESPACE = 'fleetboard-system';
 const NAME = 'fleetboard-cnf';
 const LEASE = 'fleetboard-cnf-leader';
 const NODE_CIDRS = 'fleetboard-node-cidrs';
+const HUB_JOIN = 'fleetboard-hub-join';
+const HUB_CREDENTIALS = 'fleetboard-hub-credentials';
 
 export function agentManifests(o: AgentOptions): KubernetesObject[] {
   const namespace = o.namespace ?? AGENT_NAMESPACE;
@@ -32,9 +39,13 @@ export function agentManifests(o: AgentOptions): KubernetesObject[] {
     verbs,
     ...(resourceNames ? { resourceNames } : {}),
   });
+  const hubArgs = o.hub ? [`--hub-url=${o.hub.url}`, `--cluster-id=${o.hub.clusterID}`, '--hub-ca-file=/etc/fleetboard/hub/ca.crt'] : [`--cluster-cidr=${o.clusterCidr ?? ''}`];
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: NAME, namespace } },
+    ...(o.hub
+      ? [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: HUB_JOIN, namespace }, type: 'Opaque', stringData: { 'ca.crt': o.hub.caPem, 'bootstrap-token': o.hub.bootstrapToken } } as KubernetesObject]
+      : []),
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
@@ -63,6 +74,9 @@ export function agentManifests(o: AgentOptions): KubernetesObject[] {
         rule(['coordination.k8s.io'], ['leases'], ['get', 'update'], [LEASE]),
         rule([''], ['configmaps'], ['create']),
         rule([''], ['configmaps'], ['get', 'list', 'watch', 'update'], [NODE_CIDRS]),
+        // The hub credentials this cluster got when it joined.
+        rule([''], ['secrets'], ['create']),
+        rule([''], ['secrets'], ['get', 'update'], [HUB_CREDENTIALS]),
       ],
     } as KubernetesObject,
     {
@@ -102,14 +116,20 @@ export function agentManifests(o: AgentOptions): KubernetesObject[] {
                 image,
                 command: [
                   'fleetboard-controller',
-                  `--cluster-cidr=${o.clusterCidr}`,
+                  ...hubArgs,
                   '--socket=/var/run/fleetboard/node.sock',
                   `--lease-duration=${o.leaseDuration ?? 15}s`,
                   `--renew-deadline=${o.renewDeadline ?? 10}s`,
                   `--retry-period=${o.retryPeriod ?? 2}s`,
                   `--node-cidr-prefix=${o.nodeCidrPrefix ?? 24}`,
+                  `--keepalive=${o.keepalive ?? 25}s`,
                 ],
-                env: [fieldEnv('NODE_NAME', 'spec.nodeName'), fieldEnv('POD_NAME', 'metadata.name'), fieldEnv('POD_NAMESPACE', 'metadata.namespace')],
+                env: [
+                  fieldEnv('NODE_NAME', 'spec.nodeName'),
+                  fieldEnv('POD_NAME', 'metadata.name'),
+                  fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
+                  ...(o.hub ? [{ name: 'FLEETBOARD_BOOTSTRAP_TOKEN', valueFrom: { secretKeyRef: { name: HUB_JOIN, key: 'bootstrap-token' } } }] : []),
+                ],
                 // Routes, forwarding and the WireGuard device (/dev/net/tun) in the cnf netns.
                 securityContext: { privileged: true },
                 volumeMounts: [
@@ -117,6 +137,7 @@ export function agentManifests(o: AgentOptions): KubernetesObject[] {
                   // The node's WireGuard private key stays on the node across restarts.
                   { name: 'state', mountPath: '/var/lib/fleetboard' },
                   { name: 'wireguard', mountPath: '/var/run/wireguard' },
+                  ...(o.hub ? [{ name: 'hub', mountPath: '/etc/fleetboard/hub', readOnly: true }] : []),
                 ],
               },
             ],
@@ -126,6 +147,7 @@ export function agentManifests(o: AgentOptions): KubernetesObject[] {
               { name: 'sockets', emptyDir: {} },
               { name: 'state', hostPath: { path: '/var/lib/fleetboard', type: 'DirectoryOrCreate' } },
               { name: 'wireguard', emptyDir: {} },
+              ...(o.hub ? [{ name: 'hub', secret: { secretName: HUB_JOIN, items: [{ key: 'ca.crt', path: 'ca.crt' }] } }] : []),
             ],
           },
         },

@@ -156,6 +156,7 @@ export class NodeAgent {
         fleetboard: {
           'fleetboard-plugin': join(repoRoot, 'dist/plugin/main.js'),
           'fleetboard-controller': join(repoRoot, 'dist/controller/main.js'),
+          'fleetboard-hub': join(repoRoot, 'dist/controller/hub/main.js'),
         },
       },
       nri: this.nri,

@@ -152,6 +152,8 @@ export class ControlPlane {
       `--client-ca-file=${join(pki, 'ca.crt')}`,
       '--authorization-mode=Node,RBAC',
       '--enable-admission-plugins=NodeRestriction',
+      // Members join a hub with a bootstrap token, as kubeadm nodes do.
+      '--enable-bootstrap-token-auth=true',
       '--allow-privileged=true',
       `--service-cluster-ip-range=${o.serviceCidr}`,
       `--service-account-key-file=${join(pki, 'sa.pub')}`,
@@ -168,6 +170,8 @@ export class ControlPlane {
       `--authorization-kubeconfig=${join(o.dir, 'controller-manager.kubeconfig')}`,
       '--secure-port=0',
       '--use-service-account-credentials=true',
+      // tokencleaner removes expired bootstrap tokens.
+      '--controllers=*,tokencleaner',
       `--service-account-private-key-file=${join(pki, 'sa.key')}`,
       `--root-ca-file=${join(pki, 'ca.crt')}`,
       `--cluster-signing-cert-file=${join(pki, 'ca.crt')}`,

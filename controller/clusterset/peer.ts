@@ -1,0 +1,92 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import { formatCidr, parseCidr } from '../ipam/cidr.js';
+import { isValidKey } from '../wireguard/keys.js';
+
+/**
+ * `peers.fleetboard.io/v1alpha1`: one per cluster of the clusterset, kept in
+ * the hub. The hub's own Peer lives in the hub's namespace; a member's Peer in
+ * that member's namespace `fleetboard-cluster-<id>`, where only that member
+ * (and the hub) may write.
+ */
+export const FLEETBOARD_GROUP = 'fleetboard.io';
+export const FLEETBOARD_VERSION = 'v1alpha1';
+export const PEER_PLURAL = 'peers';
+export const PEER_KIND = 'Peer';
+export const HUB_PEER_NAME = 'hub';
+export const MEMBER_NAMESPACE_PREFIX = 'fleetboard-cluster-';
+/** On a member's hub namespace: the cluster CIDR the hub allocated (members cannot write namespaces). */
+export const CLUSTER_CIDR_ANNOTATION = 'fleetboard.io/cluster-cidr';
+
+export interface PeerSpec {
+  clusterID: string;
+  /** The CIDRs this cluster owns in the global CIDR; allocated by the hub. */
+  clusterCIDR: string[];
+  /** Address (or DNS name) other clusters dial; empty for clusters behind NAT. */
+  endpoint?: string;
+  port?: number;
+  /** The WireGuard public key of the cluster's current gateway (its leader cnf). */
+  publicKey?: string;
+  isHub: boolean;
+  isPublic: boolean;
+}
+
+export interface PeerCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+}
+
+/** A gateway's view of its tunnel to the hub, written by the member. */
+export interface PeerTunnelStatus {
+  gatewayNode: string;
+  /** RFC 3339; absent until the first handshake. */
+  lastHandshake?: string;
+  rxBytes: number;
+  txBytes: number;
+}
+
+export interface PeerStatus {
+  /** Written by the hub: the key it has configured for this cluster. */
+  acceptedPublicKey?: string;
+  conditions?: PeerCondition[];
+  tunnel?: PeerTunnelStatus;
+}
+
+export interface Peer extends KubernetesObject {
+  spec: PeerSpec;
+  status?: PeerStatus;
+}
+
+export const memberNamespace = (clusterID: string): string => `${MEMBER_NAMESPACE_PREFIX}${clusterID}`;
+
+/** A cluster ID names a namespace (`fleetboard-cluster-<id>`), so it is a DNS label that fits in 63 characters with the prefix. */
+export function clusterIdProblem(id: unknown): string | undefined {
+  const max = 63 - MEMBER_NAMESPACE_PREFIX.length;
+  if (typeof id !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(id) || id.length > max) {
+    return `cluster ID ${JSON.stringify(id)} must be 1 to ${max} lower-case letters, digits or "-", starting and ending with a letter or digit`;
+  }
+  return undefined;
+}
+
+/** A Peer another party wrote, checked before anything is configured from it; or why it cannot be used. */
+export function checkPeer(obj: unknown): Peer | string {
+  const peer = obj as Partial<Peer> | undefined;
+  const name = `${peer?.metadata?.namespace ?? ''}/${peer?.metadata?.name ?? ''}`;
+  const spec = peer?.spec;
+  if (!spec || typeof spec !== 'object') return `Peer ${name} has no spec`;
+  const idProblem = clusterIdProblem(spec.clusterID);
+  if (idProblem) return `Peer ${name}: ${idProblem}`;
+  if (!Array.isArray(spec.clusterCIDR)) return `Peer ${name}: spec.clusterCIDR must be a list of CIDRs`;
+  for (const c of spec.clusterCIDR) {
+    try {
+      if (typeof c !== 'string' || formatCidr(parseCidr(c)) !== c) return `Peer ${name}: spec.clusterCIDR entry ${JSON.stringify(c)} is not a CIDR`;
+    } catch (err) {
+      return `Peer ${name}: spec.clusterCIDR: ${(err as Error).message}`;
+    }
+  }
+  if (spec.publicKey !== undefined && spec.publicKey !== '' && !isValidKey(spec.publicKey)) return `Peer ${name}: spec.publicKey is not a WireGuard public key`;
+  if (spec.port !== undefined && (!Number.isInteger(spec.port) || spec.port < 0 || spec.port > 65535)) return `Peer ${name}: spec.port must be a UDP port`;
+  return peer as Peer;
+}

@@ -1,0 +1,52 @@
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { ResilientWatch } from '../kube/resilientWatch.js';
+import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, PEER_PLURAL, type Peer, type PeerCondition, type PeerSpec, type PeerStatus } from './peer.js';
+import { isConflict } from '../kube/apiErrors.js';
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const api = { group: FLEETBOARD_GROUP, version: FLEETBOARD_VERSION, plural: PEER_PLURAL };
+
+/** Peer objects in the hub, through whichever credentials the caller holds. */
+export class PeerClient {
+  private readonly custom: CustomObjectsApi;
+
+  constructor(private readonly kc: KubeConfig) {
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+  }
+
+  /** Follows every Peer of the clusterset. */
+  watchAll(onChange: () => void, log: Logger): ResilientWatch<Peer> {
+    return new ResilientWatch<Peer>(
+      this.kc,
+      `/apis/${FLEETBOARD_GROUP}/${FLEETBOARD_VERSION}/${PEER_PLURAL}`,
+      () => this.custom.listCustomObjectForAllNamespaces(api) as never,
+      { upsert: onChange, remove: onChange },
+      (m) => log.warn(m),
+    );
+  }
+
+  async patchSpec(namespace: string, name: string, spec: Partial<PeerSpec>): Promise<void> {
+    await this.custom.patchNamespacedCustomObject({ ...api, namespace, name, body: { spec } }, mergePatch);
+  }
+
+  async patchStatus(namespace: string, name: string, status: PeerStatus): Promise<void> {
+    await this.custom.patchNamespacedCustomObjectStatus({ ...api, namespace, name, body: { status } }, mergePatch);
+  }
+
+  /** Creates the Peer, or sets its spec when it exists. */
+  async apply(namespace: string, name: string, spec: PeerSpec): Promise<void> {
+    const body: Peer = { apiVersion: `${FLEETBOARD_GROUP}/${FLEETBOARD_VERSION}`, kind: 'Peer', metadata: { name, namespace }, spec };
+    await this.custom.createNamespacedCustomObject({ ...api, namespace, body }).catch(async (err: unknown) => {
+      if (!isConflict(err)) throw err;
+      await this.patchSpec(namespace, name, spec);
+    });
+  }
+}
+
+/** A condition with its transition time kept while its status stays the same. */
+export function condition(previous: readonly PeerCondition[] | undefined, type: string, ok: boolean, reason: string, message: string, now = new Date()): PeerCondition {
+  const status = ok ? 'True' : 'False';
+  const before = previous?.find((c) => c.type === type);
+  return { type, status, reason, message, lastTransitionTime: before?.status === status ? before.lastTransitionTime : now.toISOString() };
+}

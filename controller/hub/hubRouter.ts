@@ -1,0 +1,131 @@
+import { CoreV1Api, type KubeConfig, type V1Namespace } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { apiErrorDetail } from '../kube/apiErrors.js';
+import { ResilientWatch } from '../kube/resilientWatch.js';
+import { PeerClient, condition } from '../clusterset/peerClient.js';
+import { CLUSTER_CIDR_ANNOTATION, HUB_PEER_NAME, type Peer } from '../clusterset/peer.js';
+import type { WireGuardDevice } from '../wireguard/device.js';
+import { publicKeyOf } from '../wireguard/keys.js';
+import { ensureTunnelLink } from '../tunnel/tunnelLink.js';
+import { Debouncer } from '../tunnel/debouncer.js';
+import { hubPeers } from './hubPeers.js';
+import { MEMBER_LABEL } from './memberAccess.js';
+
+export interface HubRouterOptions {
+  /** The hub's namespace, where its own Peer lives. */
+  namespace: string;
+  clusterID: string;
+  /** What members dial: the hub's reachable address and the NodePort in front of the leader. */
+  endpoint: string;
+  port: number;
+  listenPort: number;
+  privateKey: string;
+  globalCidr: string;
+  mtu: number;
+  /** How often tunnel health is written into the members' Peer status. */
+  statusIntervalMs: number;
+  log: Logger;
+}
+
+/** A handshake at least this recent means the member's tunnel is up (WireGuard rekeys every 2 minutes). */
+const HANDSHAKE_FRESH_MS = 180_000;
+
+/**
+ * The hub leader's WireGuard router: one peer per member cluster, allowed
+ * exactly its cluster CIDR, and the global CIDR routed back into the tunnel so
+ * the hub forwards between members. Publishes the hub's Peer for members to dial.
+ */
+export class HubRouter {
+  private readonly peers: PeerClient;
+  private readonly core: CoreV1Api;
+  private peerWatch: ResilientWatch<Peer> | undefined;
+  private namespaceWatch: ResilientWatch<V1Namespace> | undefined;
+  private statusTimer: NodeJS.Timeout | undefined;
+  private readonly debouncer: Debouncer;
+  private accepted = new Map<string, string>();
+  private lastSkipped = '';
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly device: WireGuardDevice,
+    private readonly opts: HubRouterOptions,
+  ) {
+    this.peers = new PeerClient(kc);
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.debouncer = new Debouncer(() => this.reconcile(), opts.log);
+  }
+
+  async start(): Promise<void> {
+    const { namespace, clusterID, endpoint, port, privateKey } = this.opts;
+    this.namespaceWatch = new ResilientWatch<V1Namespace>(
+      this.kc,
+      '/api/v1/namespaces',
+      () => this.core.listNamespace({ labelSelector: MEMBER_LABEL }),
+      { upsert: () => this.debouncer.schedule(), remove: () => this.debouncer.schedule() },
+      (m) => this.opts.log.warn(m),
+      { label: MEMBER_LABEL },
+    );
+    this.peerWatch = this.peers.watchAll(() => this.debouncer.schedule(), this.opts.log);
+    await this.namespaceWatch.start();
+    await this.peerWatch.start();
+    await this.peers.apply(namespace, HUB_PEER_NAME, { clusterID, clusterCIDR: [], endpoint, port, publicKey: publicKeyOf(privateKey), isHub: true, isPublic: true });
+    this.statusTimer = setInterval(() => void this.writeHealth(), this.opts.statusIntervalMs);
+    this.debouncer.schedule();
+    this.opts.log.info({ endpoint: `${endpoint}:${port}` }, 'hub router started');
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.statusTimer);
+    await this.debouncer.stop();
+    await this.peerWatch?.stop();
+    await this.namespaceWatch?.stop();
+    await this.device.close();
+  }
+
+  private async reconcile(): Promise<void> {
+    const recorded = new Map<string, string>();
+    for (const ns of this.namespaceWatch?.cached() ?? []) {
+      const cidr = ns.metadata?.annotations?.[CLUSTER_CIDR_ANNOTATION];
+      if (cidr) recorded.set(ns.metadata?.name ?? '', cidr);
+    }
+    const plan = hubPeers(this.peerWatch?.cached() ?? [], recorded);
+    const skippedKey = JSON.stringify(plan.skipped);
+    if (skippedKey !== this.lastSkipped) {
+      this.lastSkipped = skippedKey;
+      for (const s of plan.skipped) this.opts.log.warn({ peer: s.peer, reason: s.reason }, 'cluster is not routed');
+    }
+    await this.device.apply({ privateKey: this.opts.privateKey, listenPort: this.opts.listenPort, peers: plan.peers });
+    await ensureTunnelLink(this.device.name, this.opts.mtu, this.opts.globalCidr);
+    this.accepted = plan.accepted;
+    // Tell each member which of its gateways the hub now expects, so a new gateway dials only once it is accepted.
+    for (const peer of this.peerWatch?.cached() ?? []) {
+      const id = `${peer.metadata?.namespace ?? ''}/${peer.metadata?.name ?? ''}`;
+      const key = plan.accepted.get(id);
+      if (key === undefined || peer.status?.acceptedPublicKey === key) continue;
+      await this.peers.patchStatus(peer.metadata?.namespace ?? '', peer.metadata?.name ?? '', { acceptedPublicKey: key });
+    }
+  }
+
+  /** Writes a Connected condition per member when its state flips: the hub's view of each tunnel. */
+  private async writeHealth(): Promise<void> {
+    try {
+      const status = await this.device.status();
+      const now = Date.now();
+      for (const peer of this.peerWatch?.cached() ?? []) {
+        const id = `${peer.metadata?.namespace ?? ''}/${peer.metadata?.name ?? ''}`;
+        const key = this.accepted.get(id);
+        if (key === undefined) continue;
+        const seen = status.peers.find((p) => p.publicKey === key)?.lastHandshake;
+        const up = seen !== undefined && now - seen.getTime() < HANDSHAKE_FRESH_MS;
+        const previous = peer.status?.conditions;
+        if (previous?.find((c) => c.type === 'Connected')?.status === (up ? 'True' : 'False')) continue;
+        const message = up ? `handshake with the hub at ${seen.toISOString()}` : 'no recent handshake with the hub: is the cluster\'s gateway running and can it reach the hub endpoint?';
+        await this.peers.patchStatus(peer.metadata?.namespace ?? '', peer.metadata?.name ?? '', {
+          conditions: [condition(previous, 'Connected', up, up ? 'HandshakeRecent' : 'NoHandshake', message)],
+        });
+      }
+    } catch (err) {
+      this.opts.log.warn({ err: apiErrorDetail(err) }, 'cannot write tunnel health');
+    }
+  }
+}

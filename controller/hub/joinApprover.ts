@@ -1,0 +1,187 @@
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  KubernetesObjectApi,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type V1Namespace,
+} from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { apiErrorDetail, isConflict, isNotFound } from '../kube/apiErrors.js';
+import type { EventRecorder } from '../kube/events.js';
+import { ResilientWatch } from '../kube/resilientWatch.js';
+import { firstFreeSubnet, formatCidr, parseCidr, type Cidr } from '../ipam/cidr.js';
+import { checkJoinRequest, JOIN_REQUEST_KIND, JOIN_REQUEST_PLURAL, type JoinRequest, type JoinRequestSpec, type JoinRequestStatus } from '../clusterset/joinRequest.js';
+import { CLUSTER_CIDR_ANNOTATION, FLEETBOARD_GROUP, FLEETBOARD_VERSION, memberNamespace, PEER_KIND, PEER_PLURAL, type Peer } from '../clusterset/peer.js';
+import { seal } from '../clusterset/sealedBox.js';
+import { JOIN_UID_ANNOTATION, MEMBER_LABEL, MEMBER_SERVICE_ACCOUNT, memberAccessObjects } from './memberAccess.js';
+
+export interface JoinApproverOptions {
+  globalCidr: string;
+  clusterCidrPrefix: number;
+  /** Lifetime of the token handed to a member; the member renews it itself before it runs out. */
+  memberTokenSeconds: number;
+  log: Logger;
+}
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const api = { group: FLEETBOARD_GROUP, version: FLEETBOARD_VERSION };
+
+/** A request the hub will not approve, with the reason the member is shown. */
+class Refusal extends Error {
+  override name = 'Refusal';
+}
+
+/** Cluster CIDRs already given to members, read from their namespaces (which members cannot write). */
+export function recordedClusterCidrs(namespaces: readonly V1Namespace[]): Map<string, Cidr> {
+  const taken = new Map<string, Cidr>();
+  for (const ns of namespaces) {
+    const text = ns.metadata?.annotations?.[CLUSTER_CIDR_ANNOTATION];
+    if (!text) continue;
+    try {
+      taken.set(ns.metadata?.name ?? '', parseCidr(text));
+    } catch {
+      // An unreadable record cannot be matched to a range; the router reports it where it is used.
+    }
+  }
+  return taken;
+}
+
+/**
+ * The hub side of joining: approves JoinRequests made with a bootstrap token,
+ * one at a time so two requests never get the same cluster CIDR.
+ */
+export class JoinApprover {
+  private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
+  private readonly objects: KubernetesObjectApi;
+  private watch: ResilientWatch<JoinRequest> | undefined;
+  private readonly queue = new Set<string>();
+  private draining: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly events: EventRecorder,
+    private readonly opts: JoinApproverOptions,
+  ) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.objects = KubernetesObjectApi.makeApiClient(kc);
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    this.watch = new ResilientWatch<JoinRequest>(
+      this.kc,
+      `/apis/${FLEETBOARD_GROUP}/${FLEETBOARD_VERSION}/${JOIN_REQUEST_PLURAL}`,
+      () => this.custom.listClusterCustomObject({ ...api, plural: JOIN_REQUEST_PLURAL }) as never,
+      { upsert: (r) => this.enqueue(r), remove: () => undefined },
+      (m) => this.opts.log.warn(m),
+    );
+    await this.watch.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.watch?.stop();
+    await this.draining;
+  }
+
+  private enqueue(req: JoinRequest): void {
+    if (req.status?.phase || this.stopped) return;
+    this.queue.add(req.metadata?.name ?? '');
+    this.draining ??= this.drain().finally(() => (this.draining = undefined));
+  }
+
+  private async drain(): Promise<void> {
+    for (const name of this.queue) {
+      this.queue.delete(name);
+      if (this.stopped) return;
+      const req = this.watch?.cached().find((r) => r.metadata?.name === name);
+      if (!req || req.status?.phase) continue;
+      await this.handle(req);
+    }
+  }
+
+  private async handle(req: JoinRequest): Promise<void> {
+    const name = req.metadata?.name ?? '';
+    const ref = { kind: JOIN_REQUEST_KIND, apiVersion: `${FLEETBOARD_GROUP}/${FLEETBOARD_VERSION}`, name, uid: req.metadata?.uid ?? '' };
+    try {
+      const checked = checkJoinRequest(req);
+      if (typeof checked === 'string') throw new Refusal(checked);
+      const status = await this.approve(req, checked);
+      await this.setStatus(name, status);
+      this.opts.log.info({ cluster: checked.clusterID, clusterCidr: status.clusterCIDR }, 'cluster joined');
+      this.events.emit(ref, 'Normal', 'ClusterJoined', `cluster ${checked.clusterID} joined with cluster CIDR ${status.clusterCIDR ?? ''} in namespace ${status.namespace ?? ''}`);
+    } catch (err) {
+      if (err instanceof Refusal) {
+        this.opts.log.warn({ request: name, reason: err.message }, 'join refused');
+        this.events.emit(ref, 'Warning', 'JoinRefused', err.message);
+        await this.setStatus(name, { phase: 'Refused', message: err.message }).catch((e: unknown) => this.opts.log.error({ request: name, err: apiErrorDetail(e) }, 'cannot record the refusal'));
+        return;
+      }
+      // Anything else is the hub's own trouble (API unavailable): try again shortly.
+      this.opts.log.error({ request: name, err: apiErrorDetail(err) }, 'approving a join failed; retrying');
+      setTimeout(() => this.enqueue(req), 2000).unref();
+    }
+  }
+
+  private async approve(req: JoinRequest, spec: JoinRequestSpec): Promise<JoinRequestStatus> {
+    const namespace = memberNamespace(spec.clusterID);
+    const uid = req.metadata?.uid ?? '';
+    const existing = await this.core.readNamespace({ name: namespace }).catch((err: unknown) => {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    });
+    const owner = existing?.metadata?.annotations?.[JOIN_UID_ANNOTATION];
+    if (existing && owner !== uid) {
+      throw new Refusal(`cluster ID "${spec.clusterID}" is already taken: namespace ${namespace} belongs to an earlier join; remove that cluster from the hub first or choose another cluster ID`);
+    }
+    const clusterCidr = existing?.metadata?.annotations?.[CLUSTER_CIDR_ANNOTATION] ?? (await this.allocateCidr(spec.clusterID, namespace, uid));
+    for (const obj of memberAccessObjects(spec.clusterID, namespace)) {
+      await this.objects.create(obj).catch((err: unknown) => {
+        if (!isConflict(err)) throw err;
+      });
+    }
+    const peer: Peer = {
+      apiVersion: `${FLEETBOARD_GROUP}/${FLEETBOARD_VERSION}`,
+      kind: PEER_KIND,
+      metadata: { name: spec.clusterID, namespace },
+      spec: { clusterID: spec.clusterID, clusterCIDR: [clusterCidr], publicKey: spec.publicKey, isHub: false, isPublic: false },
+    };
+    await this.custom.createNamespacedCustomObject({ ...api, namespace, plural: PEER_PLURAL, body: peer }).catch((err: unknown) => {
+      if (!isConflict(err)) throw err;
+    });
+    const token = await this.core.createNamespacedServiceAccountToken({
+      name: MEMBER_SERVICE_ACCOUNT,
+      namespace,
+      body: { spec: { audiences: [], expirationSeconds: this.opts.memberTokenSeconds } },
+    });
+    return {
+      phase: 'Approved',
+      message: `joined: namespace ${namespace}, cluster CIDR ${clusterCidr}`,
+      namespace,
+      clusterCIDR: clusterCidr,
+      credentials: seal(token.status?.token ?? '', spec.sessionKey),
+    };
+  }
+
+  /** Creates the member's namespace holding its newly allocated cluster CIDR; returns the CIDR. */
+  private async allocateCidr(clusterID: string, namespace: string, uid: string): Promise<string> {
+    const namespaces = await this.core.listNamespace({ labelSelector: MEMBER_LABEL });
+    const global = parseCidr(this.opts.globalCidr);
+    const free = firstFreeSubnet(global, this.opts.clusterCidrPrefix, [...recordedClusterCidrs(namespaces.items).values()]);
+    if (!free) throw new Refusal(`the global CIDR ${this.opts.globalCidr} has no free /${this.opts.clusterCidrPrefix} left for cluster ${clusterID}; remove a cluster or widen tunnel.cidr`);
+    const cidr = formatCidr(free);
+    await this.core.createNamespace({
+      body: { metadata: { name: namespace, labels: { [MEMBER_LABEL]: clusterID }, annotations: { [CLUSTER_CIDR_ANNOTATION]: cidr, [JOIN_UID_ANNOTATION]: uid } } },
+    });
+    return cidr;
+  }
+
+  private async setStatus(name: string, status: JoinRequestStatus): Promise<void> {
+    await this.custom.patchClusterCustomObjectStatus({ ...api, plural: JOIN_REQUEST_PLURAL, name, body: { status } }, mergePatch);
+  }
+}

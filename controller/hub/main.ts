@@ -1,0 +1,126 @@
+import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { pino, type Logger } from 'pino';
+import { EventRecorder } from '../kube/events.js';
+import { enableForwarding } from '../podnet/forwarding.js';
+import { podMtu, underlayMtu } from '../podnet/mtu.js';
+import { loadOrCreatePrivateKey } from '../tunnel/privateKeyFile.js';
+import { WireGuardGoDevice } from '../wireguard/wireguardGo.js';
+import { LeaderElector } from '../leader/elector.js';
+import { LeaderPodLabeler } from '../leader/leaderLabel.js';
+import { controllerMetrics } from '../metrics/controllerMetrics.js';
+import { MetricsServer } from '../metrics/server.js';
+import { JoinApprover } from './joinApprover.js';
+import { HubRouter } from './hubRouter.js';
+import { parseHubOptions, type HubOptions } from './options.js';
+
+/** Pods of the hub's cnf DaemonSet carry this label; leader election runs among them. */
+const HUB_CNF_SELECTOR = 'fleetboard.io/role=hub-cnf';
+const STATUS_INTERVAL_MS = 10_000;
+
+/**
+ * The hub cnf: leader-elected. The leader approves joins and is the
+ * WireGuard router members dial (the NodePort Service selects the leader pod).
+ */
+async function run(opts: HubOptions, log: Logger): Promise<() => Promise<void>> {
+  const kc = new KubeConfig();
+  kc.loadFromDefault();
+  const core = kc.makeApiClient(CoreV1Api);
+  const events = new EventRecorder(core, 'fleetboard-hub', opts.nodeName, log);
+  await enableForwarding();
+  const mtu = opts.mtu || podMtu(await underlayMtu());
+  const privateKey = await loadOrCreatePrivateKey(opts.keyFile, log);
+
+  let approver: JoinApprover | undefined;
+  let router: HubRouter | undefined;
+  let duties: Promise<void> = Promise.resolve();
+  const lead = async () => {
+    approver = new JoinApprover(kc, events, { globalCidr: opts.globalCidr, clusterCidrPrefix: opts.clusterCidrPrefix, memberTokenSeconds: opts.memberTokenSeconds, log });
+    router = new HubRouter(kc, new WireGuardGoDevice(opts.tunnelInterface, { log }), {
+      namespace: opts.namespace,
+      clusterID: opts.clusterID,
+      endpoint: opts.endpoint,
+      port: opts.endpointPort,
+      listenPort: opts.tunnelPort,
+      privateKey,
+      globalCidr: opts.globalCidr,
+      mtu,
+      statusIntervalMs: STATUS_INTERVAL_MS,
+      log,
+    });
+    await approver.start();
+    await router.start();
+  };
+  const follow = async () => {
+    await approver?.stop();
+    await router?.stop();
+    approver = undefined;
+    router = undefined;
+  };
+  const labeler = new LeaderPodLabeler(core, { namespace: opts.namespace, podName: opts.podName, selector: HUB_CNF_SELECTOR }, log);
+  const elector = new LeaderElector(
+    kc.makeApiClient(CoordinationV1Api),
+    {
+      namespace: opts.namespace,
+      leaseName: opts.leaseName,
+      identity: opts.podName,
+      leaseDurationMs: opts.leaseDurationMs,
+      renewDeadlineMs: opts.renewDeadlineMs,
+      retryPeriodMs: opts.retryPeriodMs,
+    },
+    {
+      onStartedLeading: () => {
+        log.info('leading: approving joins and routing between clusters');
+        labeler.setLeading(true);
+        duties = duties.then(lead).catch((err: unknown) => log.error({ err: (err as Error).message }, 'hub duties failed to start'));
+      },
+      onStoppedLeading: () => {
+        log.info('no longer leading');
+        labeler.setLeading(false);
+        duties = duties.then(follow);
+      },
+    },
+    log,
+  );
+  elector.start();
+  const metrics = new MetricsServer(opts.metricsAddress, controllerMetrics({ pool: () => undefined, leading: () => elector.isLeader }), () => undefined, log);
+  await metrics.start();
+  log.info({ node: opts.nodeName, endpoint: `${opts.endpoint}:${opts.endpointPort}`, globalCidr: opts.globalCidr, mtu }, 'hub cnf started');
+  return async () => {
+    await elector.stop();
+    await duties;
+    await labeler.stop();
+    await metrics.stop();
+  };
+}
+
+async function main(): Promise<void> {
+  let opts: HubOptions;
+  try {
+    opts = parseHubOptions(process.argv.slice(2), process.env);
+  } catch (err) {
+    console.error(`fleetboard-hub: ${(err as Error).message}`);
+    process.exit(2);
+  }
+  const log = pino({ level: opts.logLevel, base: { component: 'hub', node: opts.nodeName } });
+  let stop: () => Promise<void>;
+  try {
+    stop = await run(opts, log);
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'hub cnf failed to start');
+    process.exit(1);
+  }
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'stopping');
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err: (err as Error).message }, 'unclean stop');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+void main();

@@ -1,0 +1,147 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { apiErrorDetail } from '../kube/apiErrors.js';
+import type { EventRecorder } from '../kube/events.js';
+import { parseCidr } from '../ipam/cidr.js';
+import type { NodeCidrStore } from '../ipam/nodeCidrStore.js';
+import { NodeCidrAllocator } from '../nodecidr/allocator.js';
+import type { TunnelMesh } from '../tunnel/mesh.js';
+import { MEMBER_SERVICE_ACCOUNT } from '../hub/memberAccess.js';
+import { CredentialStore, type HubMembership } from './credentialStore.js';
+import { ClusterGateway } from './gateway.js';
+import { hubKubeConfig, tokenExpiry } from './hubKubeConfig.js';
+import { HubJoiner, JoinError, type JoinMaterial } from './join.js';
+
+export interface LeaderDutiesOptions {
+  namespace: string;
+  podName: string;
+  nodeName: string;
+  /** Set without a hub; with one, the hub allocates the cluster CIDR. */
+  clusterCidr: string | undefined;
+  nodeCidrPrefix: number;
+  join: JoinMaterial | undefined;
+  keepaliveSeconds: number;
+  log: Logger;
+}
+
+const JOIN_RETRY_MS = 3000;
+/** A refusal needs an admin: asking again every few seconds would only flood the hub and the events. */
+const REFUSED_RETRY_MS = 30_000;
+const STATUS_INTERVAL_MS = 10_000;
+
+/**
+ * What the cluster's leader does besides leading: join the hub (when one is
+ * configured), allocate node CIDRs from the cluster CIDR, and act as the
+ * cluster's gateway to the hub. Started on gaining the Lease, ended on losing it.
+ */
+export class LeaderDuties {
+  private abort: AbortController | undefined;
+  private work: Promise<void> | undefined;
+  private allocator: NodeCidrAllocator | undefined;
+  private gateway: ClusterGateway | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private readonly credentials: CredentialStore;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly store: NodeCidrStore,
+    private readonly events: EventRecorder,
+    private readonly mesh: TunnelMesh,
+    private readonly opts: LeaderDutiesOptions,
+  ) {
+    this.credentials = new CredentialStore(kc.makeApiClient(CoreV1Api), opts.namespace);
+  }
+
+  begin(): void {
+    const abort = new AbortController();
+    this.abort = abort;
+    this.work = this.run(abort.signal).catch((err: unknown) => {
+      if (!abort.signal.aborted) this.opts.log.error({ err: apiErrorDetail(err) }, 'leader duties failed');
+    });
+  }
+
+  /** Stops allocating at once; the gateway keeps forwarding until the next leader took over, at most `handOverMs`. */
+  async end(handOverMs: number): Promise<void> {
+    this.abort?.abort();
+    clearTimeout(this.renewTimer);
+    await this.work;
+    await this.allocator?.stop();
+    this.allocator = undefined;
+    await this.gateway?.handOver(handOverMs);
+    this.gateway = undefined;
+  }
+
+  private async run(signal: AbortSignal): Promise<void> {
+    const membership = this.opts.join ? await this.joined(this.opts.join, signal) : undefined;
+    const clusterCidr = membership?.clusterCidr ?? this.opts.clusterCidr ?? '';
+    if (parseCidr(clusterCidr).prefix > this.opts.nodeCidrPrefix) {
+      const message = `node CIDRs (/${this.opts.nodeCidrPrefix}) cannot be carved from cluster CIDR ${clusterCidr}: set --node-cidr-prefix to /${parseCidr(clusterCidr).prefix} or longer`;
+      this.event('Warning', 'FleetboardNodeCidrPrefix', message);
+      throw new Error(message);
+    }
+    signal.throwIfAborted();
+    this.allocator = new NodeCidrAllocator(this.kc, this.kc.makeApiClient(CoreV1Api), this.store, this.events, { clusterCidr, nodePrefix: this.opts.nodeCidrPrefix, log: this.opts.log });
+    await this.allocator.start();
+    if (membership && this.opts.join) await this.startGateway(this.opts.join, membership, signal);
+  }
+
+  private async joined(material: JoinMaterial, signal: AbortSignal): Promise<HubMembership> {
+    const joiner = new HubJoiner(this.credentials, material, this.opts.log);
+    for (;;) {
+      try {
+        return await joiner.membership(this.mesh.publicKey, signal);
+      } catch (err) {
+        signal.throwIfAborted();
+        const refused = err instanceof JoinError;
+        this.opts.log.error({ err: apiErrorDetail(err), hub: material.hubUrl }, refused ? 'cannot join the hub' : 'joining the hub failed; retrying');
+        if (refused) this.event('Warning', 'FleetboardJoinFailed', err.message);
+        await delay(refused ? REFUSED_RETRY_MS : JOIN_RETRY_MS, undefined, { signal });
+      }
+    }
+  }
+
+  private async startGateway(material: JoinMaterial, membership: HubMembership, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const gateway = new ClusterGateway(hubKubeConfig(material.hubUrl, material.caPem, membership.token), this.mesh, {
+      membership,
+      nodeName: this.opts.nodeName,
+      keepaliveSeconds: this.opts.keepaliveSeconds,
+      statusIntervalMs: STATUS_INTERVAL_MS,
+      log: this.opts.log,
+    });
+    this.gateway = gateway;
+    await gateway.start();
+    this.scheduleRenewal(material, membership, signal);
+  }
+
+  /** Renews the hub token at half its life, with the token itself (the member may mint tokens only for its own ServiceAccount). */
+  private scheduleRenewal(material: JoinMaterial, membership: HubMembership, signal: AbortSignal): void {
+    const exp = tokenExpiry(membership.token);
+    if (exp === undefined) return;
+    const remainingMs = exp * 1000 - Date.now();
+    this.renewTimer = setTimeout(() => {
+      void (async () => {
+        try {
+          const hub = hubKubeConfig(material.hubUrl, material.caPem, membership.token).makeApiClient(CoreV1Api);
+          const lifetime = Math.max(600, Math.round((2 * remainingMs) / 1000));
+          const answer = await hub.createNamespacedServiceAccountToken({ name: MEMBER_SERVICE_ACCOUNT, namespace: membership.namespace, body: { spec: { audiences: [], expirationSeconds: lifetime } } });
+          const renewed = { ...membership, token: answer.status?.token ?? '' };
+          await this.credentials.saveMembership(renewed);
+          await this.gateway?.stop();
+          await this.startGateway(material, renewed, signal);
+          this.opts.log.info('renewed the hub token');
+        } catch (err) {
+          if (signal.aborted) return;
+          this.opts.log.error({ err: apiErrorDetail(err) }, 'cannot renew the hub token; retrying in a minute');
+          this.event('Warning', 'FleetboardHubTokenRenewal', `cannot renew the hub token: ${apiErrorDetail(err)}`);
+          this.renewTimer = setTimeout(() => this.scheduleRenewal(material, membership, signal), 60_000);
+        }
+      })();
+    }, Math.max(0, remainingMs / 2));
+  }
+
+  private event(type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.events.emit({ kind: 'Pod', namespace: this.opts.namespace, name: this.opts.podName }, type, reason, message);
+  }
+}

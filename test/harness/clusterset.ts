@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { testbedStatus } from '../../hack/testbed/testbed.js';
+import { createAll } from '../../hack/testbed/apply.js';
+import { HUB_CNF_SELECTOR, HUB_NAMESPACE, hubManifests, type HubInstallOptions } from '../../hack/testbed/fleetboardHub.js';
+import { AGENT_NAMESPACE, type AgentOptions } from '../../hack/testbed/fleetboardAgent.js';
+import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, HUB_PEER_NAME, PEER_PLURAL, memberNamespace, type Peer } from '../../controller/clusterset/peer.js';
+import { HUB_CREDENTIALS_SECRET } from '../../controller/member/credentialStore.js';
+import { hubKubeConfig } from '../../controller/member/hubKubeConfig.js';
+import { waitForReadyPods } from './cluster.js';
+import { installAgent } from './fleetboard.js';
+import { run } from './run.js';
+import { waitFor } from './wait.js';
+
+const lower = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const randomText = (n: number) => [...randomBytes(n)].map((b) => lower[b % lower.length]).join('');
+
+/** A fresh bootstrap token, as `kubeadm token create` makes them. */
+export function newBootstrapToken(validForMs: number): HubInstallOptions['bootstrapToken'] & { token: string } {
+  const id = randomText(6);
+  const secret = randomText(16);
+  return { id, secret, token: `${id}.${secret}`, expiration: new Date(Date.now() + validForMs) };
+}
+
+/** The hub's apiserver as members see it: its URL on the wan and its CA. */
+export function hubEndpoint(): { url: string; tunnelEndpoint: string } {
+  const status = testbedStatus();
+  const hub = status?.plan.clusters.find((c) => c.role === 'hub');
+  if (!hub) throw new Error('the testbed is not up with a hub');
+  const node = hub.nodes[0];
+  if (!node) throw new Error('the hub has no nodes');
+  return { url: `https://${hub.controlPlane.ip}:${hub.controlPlane.port}`, tunnelEndpoint: node.ip };
+}
+
+/** The CA the admin kubeconfig of `kc` trusts. */
+export function caOf(kc: KubeConfig): string {
+  const data = kc.getCurrentCluster()?.caData;
+  if (!data) throw new Error('kubeconfig has no CA data');
+  return Buffer.from(data, 'base64').toString('utf8');
+}
+
+/** Installs the hub and waits for its leader to publish the hub Peer. Returns the join token. */
+export async function installHub(hubKc: KubeConfig, opts: Partial<HubInstallOptions> & { nodes: number }): Promise<string> {
+  const token = newBootstrapToken(3600_000);
+  await createAll(hubKc, hubManifests({ endpoint: hubEndpoint().tunnelEndpoint, bootstrapToken: token, ...opts }));
+  await waitForReadyPods(hubKc, HUB_NAMESPACE, HUB_CNF_SELECTOR, opts.nodes);
+  await waitFor(() => hubPeer(hubKc, HUB_NAMESPACE, HUB_PEER_NAME).then((p) => (p?.spec.publicKey ? p : undefined)), { what: 'the hub Peer', timeoutMs: 60_000 });
+  return token.token;
+}
+
+export async function hubPeer(hubKc: KubeConfig, namespace: string, name: string): Promise<Peer | undefined> {
+  const custom = hubKc.makeApiClient(CustomObjectsApi);
+  return (custom.getNamespacedCustomObject({ group: FLEETBOARD_GROUP, version: FLEETBOARD_VERSION, plural: PEER_PLURAL, namespace, name }) as Promise<Peer>).catch(() => undefined);
+}
+
+/** Installs the agent in a member with the join material and waits until its Peer shows the hub accepted its gateway. */
+export async function joinMember(kc: KubeConfig, hubKc: KubeConfig, clusterID: string, bootstrapToken: string, nodes: number, extra: Partial<AgentOptions> = {}): Promise<Peer> {
+  const hub = { url: hubEndpoint().url, caPem: caOf(hubKc), bootstrapToken, clusterID };
+  await installAgent(kc, { hub, ...extra }, nodes);
+  return waitFor(
+    async () => {
+      const p = await hubPeer(hubKc, memberNamespace(clusterID), clusterID);
+      return p?.status?.acceptedPublicKey && p.status.acceptedPublicKey === p.spec.publicKey ? p : undefined;
+    },
+    { what: `${clusterID} joined and its gateway accepted by the hub`, timeoutMs: 90_000, intervalMs: 500 },
+  );
+}
+
+/** A client of the hub with the credentials a member got when it joined (read from the member's own Secret). */
+export async function memberHubClient(memberKc: KubeConfig, hubKc: KubeConfig): Promise<KubeConfig> {
+  const secret = await memberKc.makeApiClient(CoreV1Api).readNamespacedSecret({ name: HUB_CREDENTIALS_SECRET, namespace: AGENT_NAMESPACE });
+  const token = Buffer.from(secret.data?.token ?? '', 'base64').toString('utf8');
+  return hubKubeConfig(hubKc.getCurrentCluster()?.server ?? '', caOf(hubKc), token);
+}
+
+/** Sends SIGKILL to the processes running `entry` (e.g. dist/controller/main.js) in `netns`; returns how many. */
+export async function killIn(netns: string, entry: string): Promise<number> {
+  const { stdout } = await run('sh', ['-c', `for p in $(ip netns pids ${netns}); do tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null | grep -q '${entry}' && echo $p; done`]).catch(() => ({ stdout: '' }));
+  const pids = stdout.split('\n').filter(Boolean).map(Number);
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
+  return pids.length;
+}
