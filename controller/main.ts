@@ -58,6 +58,7 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
     privateKey,
     globalCidr: opts.globalCidr,
     mtu,
+    keepaliveSeconds: opts.keepaliveSeconds,
     resyncMs: TUNNEL_RESYNC_MS,
     log,
   });

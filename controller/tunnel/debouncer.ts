@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 
-const DEBOUNCE_MS = 200;
+// Long enough to coalesce a burst of watch events, short next to a leader handover.
+const DEBOUNCE_MS = 50;
 const RETRY_MS = 2000;
 
 /**

@@ -18,6 +18,8 @@ export interface TunnelMeshOptions {
   privateKey: string;
   globalCidr: string;
   mtu: number;
+  /** Keepalive towards the other nodes, which also makes a restarted device handshake at once. */
+  keepaliveSeconds: number;
   /** Reapply everything this often, which also restarts a WireGuard device that died. */
   resyncMs: number;
   log: Logger;
@@ -100,7 +102,7 @@ export class TunnelMesh {
   }
 
   private async reconcile(): Promise<void> {
-    const { peers, skipped } = meshPeers(this.opts.nodeName, this.watch?.cached() ?? [], this.nodeCidrs, this.opts.globalCidr);
+    const { peers, skipped } = meshPeers(this.opts.nodeName, this.watch?.cached() ?? [], this.nodeCidrs, this.opts.globalCidr, this.opts.keepaliveSeconds);
     const skippedKey = JSON.stringify(skipped);
     if (skippedKey !== this.lastSkipped) {
       this.lastSkipped = skippedKey;

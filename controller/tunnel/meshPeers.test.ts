@@ -21,11 +21,11 @@ function cnf(node: string, key: string | undefined, podIP: string | undefined, p
 }
 
 test('every other cnf with a key, an address and a node CIDR is a peer allowed exactly its node CIDR', () => {
-  const { peers, skipped } = meshPeers('n1', [cnf('n1', keys[0], '10.244.0.5'), cnf('n3', keys[2], '10.244.2.5'), cnf('n2', keys[1], '10.244.1.5')], cidrs, GLOBAL);
+  const { peers, skipped } = meshPeers('n1', [cnf('n1', keys[0], '10.244.0.5'), cnf('n3', keys[2], '10.244.2.5'), cnf('n2', keys[1], '10.244.1.5')], cidrs, GLOBAL, 25);
   assert.deepEqual(skipped, []);
   assert.deepEqual(peers, [
-    { publicKey: keys[1], endpoint: '10.244.1.5:51820', allowedIps: ['10.113.1.0/24'] },
-    { publicKey: keys[2], endpoint: '10.244.2.5:51820', allowedIps: ['10.113.2.0/24'] },
+    { publicKey: keys[1], endpoint: '10.244.1.5:51820', allowedIps: ['10.113.1.0/24'], persistentKeepalive: 25 },
+    { publicKey: keys[2], endpoint: '10.244.2.5:51820', allowedIps: ['10.113.2.0/24'], persistentKeepalive: 25 },
   ]);
 });
 
@@ -37,6 +37,7 @@ test('cnf pods that are not ready to be peers are left out with the reason', () 
     [cnf('n2', undefined, '10.244.1.5'), cnf('n3', 'not-a-key', '10.244.2.5'), cnf('n3', keys[2], undefined), cnf('n4', keys[3], '10.244.3.5'), cnf('n3', keys[2], '10.244.2.5', 'x'), gone],
     cidrs,
     GLOBAL,
+    25,
   );
   assert.deepEqual(peers, []);
   assert.deepEqual(
@@ -47,18 +48,18 @@ test('cnf pods that are not ready to be peers are left out with the reason', () 
 
 test('a public key claimed by two cnf pods is trusted for neither', () => {
   const key = keys[1] ?? '';
-  const { peers, skipped } = meshPeers('n1', [cnf('n2', key, '10.244.1.5'), cnf('n3', key, '10.244.2.5')], cidrs, GLOBAL);
+  const { peers, skipped } = meshPeers('n1', [cnf('n2', key, '10.244.1.5'), cnf('n3', key, '10.244.2.5')], cidrs, GLOBAL, 25);
   assert.deepEqual(peers, []);
   assert.equal(skipped.length, 2);
   assert.match(skipped[0]?.reason ?? '', /also published by another cnf pod/);
 });
 
 test('the leader cnf, the gateway to other clusters, is also allowed the global CIDR; one labelled twice counts once', () => {
-  const { peers } = meshPeers('n1', [cnf('n2', keys[1], '10.244.1.5', '51820', true), cnf('n3', keys[2], '10.244.2.5', '51820', true)], cidrs, GLOBAL);
+  const { peers } = meshPeers('n1', [cnf('n2', keys[1], '10.244.1.5', '51820', true), cnf('n3', keys[2], '10.244.2.5', '51820', true)], cidrs, GLOBAL, 25);
   assert.deepEqual(
     peers.map((p) => p.allowedIps),
     [['10.113.1.0/24', GLOBAL], ['10.113.2.0/24']],
   );
-  const onGateway = meshPeers('n2', [cnf('n2', keys[1], '10.244.1.5', '51820', true), cnf('n3', keys[2], '10.244.2.5')], cidrs, GLOBAL);
+  const onGateway = meshPeers('n2', [cnf('n2', keys[1], '10.244.1.5', '51820', true), cnf('n3', keys[2], '10.244.2.5')], cidrs, GLOBAL, 25);
   assert.deepEqual(onGateway.peers.map((p) => p.allowedIps), [['10.113.2.0/24']], 'the gateway itself routes other clusters through the hub, not a mesh peer');
 });

@@ -15,7 +15,7 @@ export interface SkippedPeer {
 }
 
 /** The peer a cnf pod stands for, or why it cannot be one yet. */
-function peerOf(pod: V1Pod, nodeCidrs: ReadonlyMap<string, string>): PeerConfig | string {
+function peerOf(pod: V1Pod, nodeCidrs: ReadonlyMap<string, string>, keepalive: number): PeerConfig | string {
   const key = pod.metadata?.annotations?.[tunnelAnnotations.publicKey];
   const port = Number(pod.metadata?.annotations?.[tunnelAnnotations.port]);
   const ip = pod.status?.podIP;
@@ -25,7 +25,7 @@ function peerOf(pod: V1Pod, nodeCidrs: ReadonlyMap<string, string>): PeerConfig 
   if (!Number.isInteger(port) || port < 1 || port > 65535) return `annotation ${tunnelAnnotations.port} is not a port`;
   if (!ip) return 'has no pod IP yet';
   if (!cidr) return `node ${pod.spec?.nodeName ?? ''} has no node CIDR yet`;
-  return { publicKey: key, endpoint: `${ip}:${port}`, allowedIps: [cidr] };
+  return { publicKey: key, endpoint: `${ip}:${port}`, allowedIps: [cidr], persistentKeepalive: keepalive };
 }
 
 /**
@@ -35,12 +35,18 @@ function peerOf(pod: V1Pod, nodeCidrs: ReadonlyMap<string, string>): PeerConfig 
  * gateway to other clusters, is also allowed the global CIDR. WireGuard picks
  * the longest matching prefix, so that means "every other cluster" and never
  * another node's CIDR. Pure.
+ *
+ * Peers get a persistent keepalive although nothing in a cluster is behind NAT:
+ * setting it makes a (re)started device handshake with every peer at once, so
+ * peers holding the session of a device that died switch to the new one
+ * instead of sending into the void until WireGuard's 15 s rekey timeout.
  */
 export function meshPeers(
   selfNode: string,
   cnfPods: readonly V1Pod[],
   nodeCidrs: ReadonlyMap<string, string>,
   globalCidr: string,
+  keepaliveSeconds: number,
 ): { peers: PeerConfig[]; skipped: SkippedPeer[] } {
   const candidates: { pod: string; peer: PeerConfig; leader: boolean }[] = [];
   const skipped: SkippedPeer[] = [];
@@ -48,7 +54,7 @@ export function meshPeers(
     const node = pod.spec?.nodeName ?? '';
     if (node === selfNode || node === '' || pod.metadata?.deletionTimestamp) continue;
     const name = `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
-    const peer = peerOf(pod, nodeCidrs);
+    const peer = peerOf(pod, nodeCidrs, keepaliveSeconds);
     if (typeof peer === 'string') skipped.push({ pod: name, reason: peer });
     else candidates.push({ pod: name, peer, leader: pod.metadata?.labels?.[LEADER_LABEL] === 'true' });
   }

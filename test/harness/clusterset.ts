@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { testbedStatus } from '../../hack/testbed/testbed.js';
 import { createAll } from '../../hack/testbed/apply.js';
@@ -75,8 +76,13 @@ export async function memberHubClient(memberKc: KubeConfig, hubKc: KubeConfig): 
 
 /** Sends SIGKILL to the processes running `entry` (e.g. dist/controller/main.js) in `netns`; returns how many. */
 export async function killIn(netns: string, entry: string): Promise<number> {
-  const { stdout } = await run('sh', ['-c', `for p in $(ip netns pids ${netns}); do tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null | grep -q '${entry}' && echo $p; done`]).catch(() => ({ stdout: '' }));
-  const pids = stdout.split('\n').filter(Boolean).map(Number);
-  for (const pid of pids) process.kill(pid, 'SIGKILL');
-  return pids.length;
+  const { stdout } = await run('ip', ['netns', 'pids', netns]);
+  let killed = 0;
+  for (const pid of stdout.split('\n').filter(Boolean).map(Number)) {
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (!cmdline.includes(entry)) continue;
+    process.kill(pid, 'SIGKILL');
+    killed += 1;
+  }
+  return killed;
 }

@@ -33,6 +33,8 @@ export function runIn(netns: string, file: string, args: string[], opts?: { inpu
 
 /** A packet capture running in a network namespace; `stop` returns one line per packet. */
 export interface Capture {
+  /** Lines captured so far. */
+  seen(): string[];
   stop(): Promise<string[]>;
 }
 
@@ -46,7 +48,8 @@ export async function captureIn(netns: string, iface: string, filter: string[] =
     partial = parts.pop() ?? '';
     lines.push(...parts);
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // 'close', not 'exit': only then has all of stdout been read.
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     let err = '';
     child.stderr.on('data', (chunk: Buffer) => {
@@ -56,6 +59,7 @@ export async function captureIn(netns: string, iface: string, filter: string[] =
     void exited.then(() => reject(new HarnessError('COMMAND_FAILED', `tcpdump in ${netns} on ${iface} stopped: ${err.trim()}`)));
   });
   return {
+    seen: () => [...lines],
     async stop() {
       child.kill('SIGINT');
       await exited;
