@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compare } from './dataplane.js';
+import { compare } from './compare.js';
 import type { PathMeasurement } from './measure.js';
 
 const path = (throughputBitsPerSecond: number, avgMs: number): PathMeasurement => ({
