@@ -3,7 +3,8 @@ import { createClientPod, createNginxApp, waitForReadyPods, waitForServiceEndpoi
 import { waitFor } from '../../test/harness/wait.js';
 import { runIn } from '../../test/harness/run.js';
 import { down, kubeConfigFor, podNetns, up } from '../testbed/testbed.js';
-import { installAgent } from '../../test/harness/fleetboard.js';
+import { installHub, joinMember } from '../../test/harness/clusterset.js';
+import { decodePodNetwork } from '../../controller/ipam/annotations.js';
 
 /**
  * The local demo: brings up the testbed (hub + 2 member clusters), runs the
@@ -30,15 +31,18 @@ async function demo(): Promise<void> {
     'run "npm run demo -- down" to clear a half-made testbed, then retry; the daemon log is in .cache/testbed-failed.log',
   );
   const cluster1 = kubeConfigFor('cluster1');
+  const hub = kubeConfigFor('hub');
+  const token = await step(
+    'installing the FleetBoard hub (CRDs, join approval, WireGuard router behind NodePort 31820)',
+    () => installHub(hub, { nodes: 2 }),
+    'look at the hub cnf pods\' logs under .testbed/run/pods/<uid>/containers/hub/',
+  );
   await step(
-    'installing the FleetBoard agent (cnf DaemonSet: NRI plugin + controller) in cluster1 and cluster2',
+    'installing the FleetBoard agent (cnf DaemonSet: NRI plugin + controller) in cluster1 and cluster2; both join the hub',
     async () => {
-      for (const [i, name] of ['cluster1', 'cluster2'].entries()) {
-        const kc = kubeConfigFor(name);
-        await installAgent(kc, { clusterCidr: `10.${113 + i}.0.0/16` }, 2);
-      }
+      for (const name of ['cluster1', 'cluster2']) await joinMember(kubeConfigFor(name), hub, name, token, 2);
     },
-    'look at the cnf pods\' logs under .testbed/run/pods/<uid>/containers/',
+    'look at the cnf pods\' logs under .testbed/run/pods/<uid>/containers/controller/ and the JoinRequests in the hub',
   );
   await step(
     'cluster1: Deployment nginx-app (3 replicas), Service nginx-svc, client pod',
@@ -69,10 +73,27 @@ async function demo(): Promise<void> {
     },
     'see the plugin log of the cnf pod on the client\'s node (.testbed/run/pods/<uid>/containers/plugin/)',
   );
+  const remote = await step(
+    'cluster2: a client pod curls an nginx pod of cluster1 by its global address, through the hub',
+    async () => {
+      const cluster2 = kubeConfigFor('cluster2');
+      await createClientPod(cluster2, 'client');
+      await waitForReadyPods(cluster2, 'default', 'app=client', 1);
+      const [server] = await waitForReadyPods(cluster1, 'default', 'app=nginx-app', 3);
+      const ip = decodePodNetwork(server?.metadata?.annotations)?.ipAddress ?? '';
+      const netns = await podNetns('cluster2', 'default', 'client');
+      const curl = () => runIn(netns, 'curl', ['-sf', '--max-time', '5', `http://${ip}/`]);
+      const page = (await waitFor(curl, { what: `${ip} in cluster1 to answer`, timeoutMs: 30_000, intervalMs: 500 })).stdout;
+      return `${ip}: ${/<title>(.*)<\/title>/.exec(page)?.[1] ?? page.slice(0, 80)}`;
+    },
+    'kubectl --kubeconfig .testbed/hub.kubeconfig get peers -A shows whether both clusters are Connected',
+  );
   console.log(`\n${page}`);
-  console.log(`client pod, second interface: ${second.trim()}\n`);
+  console.log(`client pod, second interface: ${second.trim()}`);
+  console.log(`cluster2 client → cluster1 nginx pod ${remote}\n`);
   console.log(`The testbed stays up. Explore it:
   .cache/bin/kubectl --kubeconfig .testbed/cluster1.kubeconfig get pods -A -o wide
+  .cache/bin/kubectl --kubeconfig .testbed/hub.kubeconfig get peers -A
   npm run testbed -- exec cluster1 default/client -- curl -s nginx-svc
   npm run testbed -- exec cluster1 default/client -- ip addr show eth-fleet
 Tear it down:
