@@ -243,14 +243,21 @@ export class PodRuntime {
       rec.state = { kind: 'waiting', reason: 'CrashLoopBackOff', message: `back-off restarting container ${c.name}` };
       this.ctx.statusChanged(this);
       const backoffMs = Math.min(30_000, 1000 * 2 ** Math.min(rec.restartCount - 1, 5));
-      void delay(backoffMs).then(() =>
-        this.startContainer(c, volumes, attempt + 1).catch((err: unknown) => {
-          const message = (err as Error).message;
-          this.ctx.event(this.pod, 'Warning', 'Failed', `restarting container ${c.name}: ${message}`);
-          this.ctx.log(`${this.key} container ${c.name} failed to restart: ${message}`);
-        }),
-      );
+      void delay(backoffMs).then(() => this.restartContainer(c, volumes, attempt + 1));
     });
+  }
+
+  /** Like a kubelet, keeps trying a container that fails to start, backing off up to 30 s. */
+  private async restartContainer(c: V1Container, volumes: Map<string, string>, attempt: number, failures = 0): Promise<void> {
+    try {
+      await this.startContainer(c, volumes, attempt);
+    } catch (err) {
+      const message = (err as Error).message;
+      this.ctx.event(this.pod, 'Warning', 'Failed', `restarting container ${c.name}: ${message}`);
+      this.ctx.log(`${this.key} container ${c.name} failed to restart: ${message}`);
+      await delay(Math.min(30_000, 1000 * 2 ** Math.min(failures, 5)));
+      if (!this.stopping) await this.restartContainer(c, volumes, attempt + 1, failures + 1);
+    }
   }
 
   private async probeLoop(c: V1Container, rec: ContainerRecord, proc: ChildProcess): Promise<void> {

@@ -45,14 +45,24 @@ const isReady = (p: V1Pod) => p.status?.conditions?.some((c) => c.type === 'Read
 /** Waits until `count` pods match `selector` and all are Running and Ready; returns them. */
 export async function waitForReadyPods(kc: KubeConfig, namespace: string, selector: string, count: number, timeoutMs = 90_000): Promise<V1Pod[]> {
   const core = kc.makeApiClient(CoreV1Api);
-  return waitFor(
-    async () => {
-      const pods = (await core.listNamespacedPod({ namespace, labelSelector: selector })).items;
-      const ready = pods.filter((p) => p.status?.phase === 'Running' && isReady(p) && !p.metadata?.deletionTimestamp);
-      return ready.length === count ? ready : undefined;
-    },
-    { what: `${count} ready pods "${selector}" in ${namespace}`, timeoutMs, intervalMs: 300 },
-  );
+  let last: V1Pod[] = [];
+  try {
+    return await waitFor(
+      async () => {
+        last = (await core.listNamespacedPod({ namespace, labelSelector: selector })).items;
+        const ready = last.filter((p) => p.status?.phase === 'Running' && isReady(p) && !p.metadata?.deletionTimestamp);
+        return ready.length === count ? ready : undefined;
+      },
+      { what: `${count} ready pods "${selector}" in ${namespace}`, timeoutMs, intervalMs: 300 },
+    );
+  } catch (err) {
+    // Say which containers are not running and why, so a timeout can be diagnosed from the test output.
+    const stuck = last
+      .flatMap((p) => (p.status?.containerStatuses ?? []).filter((c) => !c.ready).map((c) => `${p.metadata?.name ?? ''}/${c.name}: ${JSON.stringify(c.state)} restarts ${c.restartCount}`))
+      .slice(0, 10);
+    if (stuck.length > 0 && err instanceof Error) err.message += `; not ready: ${stuck.join('; ')}`;
+    throw err;
+  }
 }
 
 /** Waits until the Service's EndpointSlices list `count` ready endpoints (what kube-proxy programs). */
