@@ -1,5 +1,6 @@
 import { CoordinationV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { runComponent } from './componentMain.js';
 import { parseControllerOptions, type ControllerOptions } from './options.js';
 import { EventRecorder } from './kube/events.js';
 import { ResilientWatch } from './kube/resilientWatch.js';
@@ -143,34 +144,4 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
   };
 }
 
-async function main(): Promise<void> {
-  let opts: ControllerOptions;
-  try {
-    opts = parseControllerOptions(process.argv.slice(2), process.env);
-  } catch (err) {
-    console.error(`fleetboard-controller: ${(err as Error).message}`);
-    process.exit(2);
-  }
-  const log = pino({ level: opts.logLevel, base: { component: 'controller', node: opts.nodeName } });
-  let stop: () => Promise<void>;
-  try {
-    stop = await run(opts, log);
-  } catch (err) {
-    log.fatal({ err: (err as Error).message }, 'controller failed to start');
-    process.exit(1);
-  }
-  const shutdown = (signal: string) => {
-    log.info({ signal }, 'stopping');
-    stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err: (err as Error).message }, 'unclean stop');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
-}
-
-void main();
+void runComponent('fleetboard-controller', 'controller', parseControllerOptions, run);

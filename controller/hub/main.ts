@@ -1,5 +1,6 @@
 import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { runComponent } from '../componentMain.js';
 import { EventRecorder } from '../kube/events.js';
 import { enableForwarding } from '../podnet/forwarding.js';
 import { podMtu, underlayMtu } from '../podnet/mtu.js';
@@ -93,34 +94,4 @@ async function run(opts: HubOptions, log: Logger): Promise<() => Promise<void>> 
   };
 }
 
-async function main(): Promise<void> {
-  let opts: HubOptions;
-  try {
-    opts = parseHubOptions(process.argv.slice(2), process.env);
-  } catch (err) {
-    console.error(`fleetboard-hub: ${(err as Error).message}`);
-    process.exit(2);
-  }
-  const log = pino({ level: opts.logLevel, base: { component: 'hub', node: opts.nodeName } });
-  let stop: () => Promise<void>;
-  try {
-    stop = await run(opts, log);
-  } catch (err) {
-    log.fatal({ err: (err as Error).message }, 'hub cnf failed to start');
-    process.exit(1);
-  }
-  const shutdown = (signal: string) => {
-    log.info({ signal }, 'stopping');
-    stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err: (err as Error).message }, 'unclean stop');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
-  process.once('SIGINT', () => shutdown('SIGINT'));
-}
-
-void main();
+void runComponent('fleetboard-hub', 'hub', parseHubOptions, run);
