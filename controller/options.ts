@@ -4,19 +4,12 @@ import type { ListenAddress } from './metrics/server.js';
 import { isInterfaceName } from './wireguard/wireguardGo.js';
 import { clusterIdProblem } from './clusterset/peer.js';
 
-export interface ControllerOptions {
+/** What every cnf pod is told, member or hub. */
+export interface CnfPodOptions {
   nodeName: string;
   podName: string;
   namespace: string;
-  socket: string;
   globalCidr: string;
-  /** Without a hub: the range node CIDRs come from. With one, the hub allocates it. */
-  clusterCidr: string | undefined;
-  /** How to join the hub; undefined for a cluster on its own. */
-  hub: { url: string; caFile: string; clusterID: string; bootstrapToken: string } | undefined;
-  /** Seconds between keepalives from the gateway to the hub, which hold the NAT mapping open. */
-  keepaliveSeconds: number;
-  nodeCidrPrefix: number;
   /** 0: underlay MTU - 80, detected at start. */
   mtu: number;
   leaseName: string;
@@ -25,12 +18,23 @@ export interface ControllerOptions {
   retryPeriodMs: number;
   /** /metrics, /healthz and /readyz. */
   metricsAddress: ListenAddress;
-  /** WireGuard between the cnf pods of this cluster. */
+  /** The cnf pod's WireGuard interface and UDP port. */
   tunnelInterface: string;
   tunnelPort: number;
   /** Node-local file holding this node's WireGuard private key. */
   keyFile: string;
   logLevel: string;
+}
+
+export interface ControllerOptions extends CnfPodOptions {
+  socket: string;
+  /** Without a hub: the range node CIDRs come from. With one, the hub allocates it. */
+  clusterCidr: string | undefined;
+  /** How to join the hub; undefined for a cluster on its own. */
+  hub: { url: string; caFile: string; clusterID: string; bootstrapToken: string } | undefined;
+  /** Seconds between keepalives from the gateway to the hub, which hold the NAT mapping open. */
+  keepaliveSeconds: number;
+  nodeCidrPrefix: number;
 }
 
 export class OptionsError extends Error {
@@ -45,6 +49,12 @@ export function seconds(flag: string, text: string): number {
   return Math.round(v * 1000);
 }
 
+export function udpPort(flag: string, text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new OptionsError(`--${flag} must be a UDP port from 1 to 65535 (got "${text}")`);
+  return port;
+}
+
 /** `host:port`, `:port` or `[v6]:port`. */
 export function parseListenAddress(flag: string, text: string): ListenAddress {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:[\]]*):(\d{1,5})$/.exec(text);
@@ -53,53 +63,93 @@ export function parseListenAddress(flag: string, text: string): ListenAddress {
   return { host: (m[1] ?? '').replace(/^\[|\]$/g, ''), port };
 }
 
+/** The parseArgs spec of the flags every cnf pod takes; NODE_NAME, POD_NAME and POD_NAMESPACE come from the downward API. */
+export function cnfPodFlags(env: NodeJS.ProcessEnv, leaseName: string) {
+  const text = (value: string) => ({ type: 'string' as const, default: value });
+  return {
+    'node-name': text(env.NODE_NAME ?? ''),
+    'pod-name': text(env.POD_NAME ?? ''),
+    namespace: text(env.POD_NAMESPACE ?? ''),
+    'global-cidr': text('10.112.0.0/12'),
+    mtu: text('0'),
+    'lease-name': text(leaseName),
+    'lease-duration': text('15s'),
+    'renew-deadline': text('10s'),
+    'retry-period': text('2s'),
+    'metrics-address': text(':9464'),
+    'tunnel-interface': text('fleetboard0'),
+    'tunnel-port': text('51820'),
+    'key-file': text('/var/lib/fleetboard/wireguard.key'),
+    'log-level': text('info'),
+  };
+}
+
+/** Validates the flags of `cnfPodFlags`. */
+export function parseCnfPodFlags(values: Record<keyof ReturnType<typeof cnfPodFlags>, string>): CnfPodOptions {
+  for (const [flag, env] of [['node-name', 'NODE_NAME'], ['pod-name', 'POD_NAME'], ['namespace', 'POD_NAMESPACE']] as const) {
+    if (!values[flag]) throw new OptionsError(`--${flag} (or ${env} from the downward API) is required`);
+  }
+  try {
+    parseCidr(values['global-cidr']);
+  } catch (err) {
+    throw new OptionsError(`--global-cidr: ${(err as Error).message}`, { cause: err });
+  }
+  const mtu = Number(values.mtu);
+  if (!Number.isInteger(mtu) || (mtu !== 0 && (mtu < 576 || mtu > 9000))) throw new OptionsError(`--mtu must be 0 (automatic) or 576 to 9000 (got "${values.mtu}")`);
+  const tunnelPort = udpPort('tunnel-port', values['tunnel-port']);
+  if (!isInterfaceName(values['tunnel-interface'])) {
+    throw new OptionsError(`--tunnel-interface must be an interface name of 1 to 15 letters, digits, "_", "." or "-" (got "${values['tunnel-interface']}")`);
+  }
+  if (!LOG_LEVELS.includes(values['log-level'])) throw new OptionsError(`--log-level must be one of ${LOG_LEVELS.join(', ')} (got "${values['log-level']}")`);
+  return {
+    nodeName: values['node-name'],
+    podName: values['pod-name'],
+    namespace: values.namespace,
+    globalCidr: values['global-cidr'],
+    mtu,
+    leaseName: values['lease-name'],
+    leaseDurationMs: seconds('lease-duration', values['lease-duration']),
+    renewDeadlineMs: seconds('renew-deadline', values['renew-deadline']),
+    retryPeriodMs: seconds('retry-period', values['retry-period']),
+    metricsAddress: parseListenAddress('metrics-address', values['metrics-address']),
+    tunnelInterface: values['tunnel-interface'],
+    tunnelPort,
+    keyFile: values['key-file'],
+    logLevel: values['log-level'],
+  };
+}
+
 /** Parses and validates the controller's flags once, at start; NODE_NAME, POD_NAME and POD_NAMESPACE come from the downward API. */
 export function parseControllerOptions(argv: string[], env: NodeJS.ProcessEnv): ControllerOptions {
   const { values } = parseArgs({
     args: argv,
     strict: true,
     options: {
-      'node-name': { type: 'string', default: env.NODE_NAME ?? '' },
-      'pod-name': { type: 'string', default: env.POD_NAME ?? '' },
-      namespace: { type: 'string', default: env.POD_NAMESPACE ?? '' },
+      ...cnfPodFlags(env, 'fleetboard-cnf-leader'),
       socket: { type: 'string', default: '/var/run/fleetboard/node.sock' },
-      'global-cidr': { type: 'string', default: '10.112.0.0/12' },
       'cluster-cidr': { type: 'string', default: '' },
       'hub-url': { type: 'string', default: '' },
       'hub-ca-file': { type: 'string', default: '/etc/fleetboard/hub/ca.crt' },
       'cluster-id': { type: 'string', default: '' },
       keepalive: { type: 'string', default: '25s' },
       'node-cidr-prefix': { type: 'string', default: '24' },
-      mtu: { type: 'string', default: '0' },
-      'lease-name': { type: 'string', default: 'fleetboard-cnf-leader' },
-      'lease-duration': { type: 'string', default: '15s' },
-      'renew-deadline': { type: 'string', default: '10s' },
-      'retry-period': { type: 'string', default: '2s' },
-      'metrics-address': { type: 'string', default: ':9464' },
-      'tunnel-interface': { type: 'string', default: 'fleetboard0' },
-      'tunnel-port': { type: 'string', default: '51820' },
-      'key-file': { type: 'string', default: '/var/lib/fleetboard/wireguard.key' },
-      'log-level': { type: 'string', default: 'info' },
     },
   });
-  for (const [flag, env] of [['node-name', 'NODE_NAME'], ['pod-name', 'POD_NAME'], ['namespace', 'POD_NAMESPACE']] as const) {
-    if (!values[flag]) throw new OptionsError(`--${flag} (or ${env} from the downward API) is required`);
-  }
+  const shared = parseCnfPodFlags(values);
   const hubUrl = values['hub-url'];
   if (!hubUrl && !values['cluster-cidr']) {
     throw new OptionsError('set --hub-url (with --cluster-id) to join a hub, which allocates the cluster CIDR, or --cluster-cidr for a cluster on its own, e.g. 10.112.0.0/16');
   }
   if (hubUrl && values['cluster-cidr']) throw new OptionsError('--cluster-cidr and --hub-url exclude each other: the hub allocates the cluster CIDR of a member');
-  let global, cluster;
+  const global = parseCidr(shared.globalCidr);
+  let cluster;
   try {
-    global = parseCidr(values['global-cidr']);
     cluster = values['cluster-cidr'] ? parseCidr(values['cluster-cidr']) : undefined;
-    if (cluster && !containsCidr(global, cluster)) {
-      throw new OptionsError(`--cluster-cidr ${values['cluster-cidr']} must lie inside --global-cidr ${values['global-cidr']}`);
-    }
   } catch (err) {
-    if (err instanceof OptionsError) throw err;
-    throw new OptionsError((err as Error).message, { cause: err });
+    throw new OptionsError(`--cluster-cidr: ${(err as Error).message}`, { cause: err });
+  }
+  if (cluster && !containsCidr(global, cluster)) {
+    throw new OptionsError(`--cluster-cidr ${values['cluster-cidr']} must lie inside --global-cidr ${values['global-cidr']}`);
   }
   let hub: ControllerOptions['hub'];
   if (hubUrl) {
@@ -117,33 +167,12 @@ export function parseControllerOptions(argv: string[], env: NodeJS.ProcessEnv): 
   if (!Number.isInteger(prefix) || prefix < widest || prefix > 30) {
     throw new OptionsError(`--node-cidr-prefix must be a whole number from /${widest} (the ${cluster ? 'cluster' : 'global'} CIDR) to /30 (got "${values['node-cidr-prefix']}")`);
   }
-  const mtu = Number(values.mtu);
-  if (!Number.isInteger(mtu) || (mtu !== 0 && (mtu < 576 || mtu > 9000))) throw new OptionsError(`--mtu must be 0 (automatic) or 576 to 9000 (got "${values.mtu}")`);
-  const tunnelPort = Number(values['tunnel-port']);
-  if (!Number.isInteger(tunnelPort) || tunnelPort < 1 || tunnelPort > 65535) throw new OptionsError(`--tunnel-port must be a UDP port from 1 to 65535 (got "${values['tunnel-port']}")`);
-  if (!isInterfaceName(values['tunnel-interface'])) {
-    throw new OptionsError(`--tunnel-interface must be an interface name of 1 to 15 letters, digits, "_", "." or "-" (got "${values['tunnel-interface']}")`);
-  }
-  if (!LOG_LEVELS.includes(values['log-level'])) throw new OptionsError(`--log-level must be one of ${LOG_LEVELS.join(', ')} (got "${values['log-level']}")`);
   return {
-    nodeName: values['node-name'],
-    podName: values['pod-name'],
-    namespace: values.namespace,
+    ...shared,
     socket: values.socket,
-    globalCidr: values['global-cidr'],
     clusterCidr: values['cluster-cidr'] || undefined,
     hub,
     keepaliveSeconds: Math.max(1, Math.round(seconds('keepalive', values.keepalive) / 1000)),
     nodeCidrPrefix: prefix,
-    mtu,
-    leaseName: values['lease-name'],
-    leaseDurationMs: seconds('lease-duration', values['lease-duration']),
-    renewDeadlineMs: seconds('renew-deadline', values['renew-deadline']),
-    retryPeriodMs: seconds('retry-period', values['retry-period']),
-    metricsAddress: parseListenAddress('metrics-address', values['metrics-address']),
-    tunnelInterface: values['tunnel-interface'],
-    tunnelPort,
-    keyFile: values['key-file'],
-    logLevel: values['log-level'],
   };
 }
