@@ -1,4 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { bindingToServiceAccount, leaseRules, podIdentityEnv, rule } from './manifestParts.js';
 
 /**
  * FleetBoard's member-cluster agent as Kubernetes objects: the cnf DaemonSet
@@ -32,13 +33,6 @@ export function agentManifests(o: AgentOptions): KubernetesObject[] {
   const namespace = o.namespace ?? AGENT_NAMESPACE;
   const image = o.image ?? 'ghcr.io/fleetboard-io/fleetboard:dev';
   const labels = { 'app.kubernetes.io/name': 'fleetboard', 'app.kubernetes.io/component': 'cnf', 'fleetboard.io/role': 'cnf' };
-  const fieldEnv = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
-  const rule = (apiGroups: string[], resources: string[], verbs: string[], resourceNames?: string[]) => ({
-    apiGroups,
-    resources,
-    verbs,
-    ...(resourceNames ? { resourceNames } : {}),
-  });
   const hubArgs = o.hub ? [`--hub-url=${o.hub.url}`, `--cluster-id=${o.hub.clusterID}`, '--hub-ca-file=/etc/fleetboard/hub/ca.crt'] : [`--cluster-cidr=${o.clusterCidr ?? ''}`];
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
@@ -57,21 +51,14 @@ export function agentManifests(o: AgentOptions): KubernetesObject[] {
         rule([''], ['events'], ['create', 'patch']),
       ],
     } as KubernetesObject,
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: NAME },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NAME },
-      subjects: [{ kind: 'ServiceAccount', name: NAME, namespace }],
-    } as KubernetesObject,
+    bindingToServiceAccount('ClusterRoleBinding', NAME, namespace),
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'Role',
       metadata: { name: NAME, namespace },
       rules: [
-        // create cannot be limited by name; everything else is limited to our two objects.
-        rule(['coordination.k8s.io'], ['leases'], ['create']),
-        rule(['coordination.k8s.io'], ['leases'], ['get', 'update'], [LEASE]),
+        // create cannot be limited by name; everything else is limited to our own objects.
+        ...leaseRules(LEASE),
         rule([''], ['configmaps'], ['create']),
         rule([''], ['configmaps'], ['get', 'list', 'watch', 'update'], [NODE_CIDRS]),
         // The hub credentials this cluster got when it joined.
@@ -79,13 +66,7 @@ export function agentManifests(o: AgentOptions): KubernetesObject[] {
         rule([''], ['secrets'], ['get', 'update'], [HUB_CREDENTIALS]),
       ],
     } as KubernetesObject,
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: NAME, namespace },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: NAME },
-      subjects: [{ kind: 'ServiceAccount', name: NAME, namespace }],
-    } as KubernetesObject,
+    bindingToServiceAccount('RoleBinding', NAME, namespace),
     {
       apiVersion: 'apps/v1',
       kind: 'DaemonSet',
@@ -125,9 +106,7 @@ export function agentManifests(o: AgentOptions): KubernetesObject[] {
                   `--keepalive=${o.keepalive ?? 25}s`,
                 ],
                 env: [
-                  fieldEnv('NODE_NAME', 'spec.nodeName'),
-                  fieldEnv('POD_NAME', 'metadata.name'),
-                  fieldEnv('POD_NAMESPACE', 'metadata.namespace'),
+                  ...podIdentityEnv(),
                   ...(o.hub ? [{ name: 'FLEETBOARD_BOOTSTRAP_TOKEN', valueFrom: { secretKeyRef: { name: HUB_JOIN, key: 'bootstrap-token' } } }] : []),
                 ],
                 // Routes, forwarding and the WireGuard device (/dev/net/tun) in the cnf netns.

@@ -1,4 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { bindingToServiceAccount, leaseRules, podIdentityEnv, rule } from './manifestParts.js';
 import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, MEMBER_NAMESPACE_PREFIX } from '../../controller/clusterset/peer.js';
 import { MEMBER_READER_ROLE, MEMBER_ROLE, MEMBER_SERVICE_ACCOUNT } from '../../controller/hub/memberAccess.js';
 
@@ -28,7 +29,6 @@ export const BOOTSTRAP_GROUP = 'system:bootstrappers:fleetboard';
 const NAME = 'fleetboard-hub';
 const LEASE = 'fleetboard-hub-leader';
 const rbac = 'rbac.authorization.k8s.io/v1';
-const rule = (apiGroups: string[], resources: string[], verbs: string[], resourceNames?: string[]) => ({ apiGroups, resources, verbs, ...(resourceNames ? { resourceNames } : {}) });
 
 function crd(kind: string, plural: string, scope: 'Namespaced' | 'Cluster', spec: object, status: object, columns: object[]): KubernetesObject {
   return {
@@ -186,7 +186,6 @@ export function hubManifests(o: HubInstallOptions): KubernetesObject[] {
   const namespace = o.namespace ?? HUB_NAMESPACE;
   const image = o.image ?? 'ghcr.io/fleetboard-io/fleetboard:dev';
   const labels = { 'app.kubernetes.io/name': 'fleetboard', 'app.kubernetes.io/component': 'hub-cnf', 'fleetboard.io/role': 'hub-cnf' };
-  const fieldEnv = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { fieldPath } } });
   return [
     ...hubCrds(),
     ...memberRoles(),
@@ -211,30 +210,17 @@ export function hubManifests(o: HubInstallOptions): KubernetesObject[] {
         rule([''], ['events'], ['create', 'patch']),
       ],
     } as KubernetesObject,
-    {
-      apiVersion: rbac,
-      kind: 'ClusterRoleBinding',
-      metadata: { name: NAME },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NAME },
-      subjects: [{ kind: 'ServiceAccount', name: NAME, namespace }],
-    } as KubernetesObject,
+    bindingToServiceAccount('ClusterRoleBinding', NAME, namespace),
     {
       apiVersion: rbac,
       kind: 'Role',
       metadata: { name: NAME, namespace },
       rules: [
-        rule(['coordination.k8s.io'], ['leases'], ['create']),
-        rule(['coordination.k8s.io'], ['leases'], ['get', 'update'], [LEASE]),
+        ...leaseRules(LEASE),
         rule([''], ['pods'], ['get', 'list', 'watch', 'patch']),
       ],
     } as KubernetesObject,
-    {
-      apiVersion: rbac,
-      kind: 'RoleBinding',
-      metadata: { name: NAME, namespace },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: NAME },
-      subjects: [{ kind: 'ServiceAccount', name: NAME, namespace }],
-    } as KubernetesObject,
+    bindingToServiceAccount('RoleBinding', NAME, namespace),
     {
       apiVersion: 'v1',
       kind: 'Service',
@@ -271,7 +257,7 @@ export function hubManifests(o: HubInstallOptions): KubernetesObject[] {
                   `--renew-deadline=${o.renewDeadline ?? 10}s`,
                   `--retry-period=${o.retryPeriod ?? 2}s`,
                 ],
-                env: [fieldEnv('NODE_NAME', 'spec.nodeName'), fieldEnv('POD_NAME', 'metadata.name'), fieldEnv('POD_NAMESPACE', 'metadata.namespace')],
+                env: podIdentityEnv(),
                 ports: [{ name: 'wireguard', containerPort: 51820, protocol: 'UDP' }],
                 securityContext: { privileged: true },
                 volumeMounts: [

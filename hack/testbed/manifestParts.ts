@@ -1,0 +1,26 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+
+/** Pieces the FleetBoard hub and agent manifests share (the charts will render the same). */
+export const rule = (apiGroups: string[], resources: string[], verbs: string[], resourceNames?: string[]) => ({ apiGroups, resources, verbs, ...(resourceNames ? { resourceNames } : {}) });
+
+/** Binds the Role (or ClusterRole) named like the ServiceAccount to that ServiceAccount. */
+export function bindingToServiceAccount(kind: 'RoleBinding' | 'ClusterRoleBinding', name: string, namespace: string): KubernetesObject {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind,
+    metadata: kind === 'RoleBinding' ? { name, namespace } : { name },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: kind === 'RoleBinding' ? 'Role' : 'ClusterRole', name },
+    subjects: [{ kind: 'ServiceAccount', name, namespace }],
+  } as KubernetesObject;
+}
+
+/** Create the leader Lease, then read and renew only that one. */
+export const leaseRules = (lease: string) => [rule(['coordination.k8s.io'], ['leases'], ['create']), rule(['coordination.k8s.io'], ['leases'], ['get', 'update'], [lease])];
+
+/** NODE_NAME, POD_NAME and POD_NAMESPACE from the downward API, which every cnf container reads. */
+export const podIdentityEnv = () =>
+  [
+    ['NODE_NAME', 'spec.nodeName'],
+    ['POD_NAME', 'metadata.name'],
+    ['POD_NAMESPACE', 'metadata.namespace'],
+  ].map(([name, fieldPath]) => ({ name: name ?? '', valueFrom: { fieldRef: { fieldPath: fieldPath ?? '' } } }));
