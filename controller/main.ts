@@ -12,7 +12,7 @@ import { NodeCidrStore, DEFAULT_NODE_CIDR_CONFIGMAP } from './ipam/nodeCidrStore
 import { NodeCidrWatch } from './nodecidr/nodeCidrWatch.js';
 import { loadOrCreatePrivateKey } from './tunnel/privateKeyFile.js';
 import { TunnelMesh } from './tunnel/mesh.js';
-import { WireGuardGoDevice } from './wireguard/wireguardGo.js';
+import { openWireGuardDevice } from './wireguard/backend.js';
 import { LeaderElector } from './leader/elector.js';
 import { LeaderPodLabeler } from './leader/leaderLabel.js';
 import { controllerMetrics } from './metrics/controllerMetrics.js';
@@ -50,7 +50,7 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
   const sweep = setInterval(() => addresses.sweep(new Set(pods.cached().map((p) => p.metadata?.uid ?? ''))), SWEEP_INTERVAL_MS);
 
   const privateKey = await loadOrCreatePrivateKey(opts.keyFile, log);
-  const mesh = new TunnelMesh(kc, core, new WireGuardGoDevice(opts.tunnelInterface, { log }), {
+  const mesh = new TunnelMesh(kc, core, await openWireGuardDevice(opts.tunnelInterface, { backend: opts.wireguardBackend, log }), {
     namespace: opts.namespace,
     podName: opts.podName,
     nodeName: opts.nodeName,
@@ -90,6 +90,7 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
     nodeCidrPrefix: opts.nodeCidrPrefix,
     join,
     keepaliveSeconds: opts.keepaliveSeconds,
+    publicEndpoint: opts.publicEndpoint,
     log,
   });
   let handingOver: Promise<void> = Promise.resolve();

@@ -1,7 +1,9 @@
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { containsCidr, parseCidr } from './ipam/cidr.js';
 import type { ListenAddress } from './metrics/server.js';
-import { isInterfaceName } from './wireguard/wireguardGo.js';
+import { isInterfaceName } from './wireguard/validate.js';
+import { WIREGUARD_BACKENDS, type WireGuardBackend } from './wireguard/backend.js';
 import { clusterIdProblem } from './clusterset/peer.js';
 
 /** What every cnf pod is told, member or hub. */
@@ -21,6 +23,8 @@ export interface CnfPodOptions {
   /** The cnf pod's WireGuard interface and UDP port. */
   tunnelInterface: string;
   tunnelPort: number;
+  /** Which WireGuard runs the tunnel interface; `auto` prefers the kernel's. */
+  wireguardBackend: WireGuardBackend;
   /** Node-local file holding this node's WireGuard private key. */
   keyFile: string;
   logLevel: string;
@@ -34,6 +38,8 @@ export interface ControllerOptions extends CnfPodOptions {
   hub: { url: string; caFile: string; clusterID: string; bootstrapToken: string } | undefined;
   /** Seconds between keepalives from the gateway to the hub, which hold the NAT mapping open. */
   keepaliveSeconds: number;
+  /** Where other members reach this cluster's gateway (tunnel.endpoint/tunnel.port); undefined behind NAT. */
+  publicEndpoint: { host: string; port: number } | undefined;
   nodeCidrPrefix: number;
 }
 
@@ -53,6 +59,11 @@ export function udpPort(flag: string, text: string): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new OptionsError(`--${flag} must be a UDP port from 1 to 65535 (got "${text}")`);
   return port;
+}
+
+/** An IP address or DNS name that other clusters dial (tunnel.endpoint). */
+export function isEndpointHost(text: string): boolean {
+  return isIP(text) !== 0 || /^[a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?$/.test(text);
 }
 
 /** `host:port`, `:port` or `[v6]:port`. */
@@ -79,6 +90,7 @@ export function cnfPodFlags(env: NodeJS.ProcessEnv, leaseName: string) {
     'metrics-address': text(':9464'),
     'tunnel-interface': text('fleetboard0'),
     'tunnel-port': text('51820'),
+    'wireguard-backend': text('auto'),
     'key-file': text('/var/lib/fleetboard/wireguard.key'),
     'log-level': text('info'),
   };
@@ -100,6 +112,8 @@ export function parseCnfPodFlags(values: Record<keyof ReturnType<typeof cnfPodFl
   if (!isInterfaceName(values['tunnel-interface'])) {
     throw new OptionsError(`--tunnel-interface must be an interface name of 1 to 15 letters, digits, "_", "." or "-" (got "${values['tunnel-interface']}")`);
   }
+  const wireguardBackend = WIREGUARD_BACKENDS.find((b) => b === values['wireguard-backend']);
+  if (!wireguardBackend) throw new OptionsError(`--wireguard-backend must be one of ${WIREGUARD_BACKENDS.join(', ')} (got "${values['wireguard-backend']}")`);
   if (!LOG_LEVELS.includes(values['log-level'])) throw new OptionsError(`--log-level must be one of ${LOG_LEVELS.join(', ')} (got "${values['log-level']}")`);
   return {
     nodeName: values['node-name'],
@@ -114,6 +128,7 @@ export function parseCnfPodFlags(values: Record<keyof ReturnType<typeof cnfPodFl
     metricsAddress: parseListenAddress('metrics-address', values['metrics-address']),
     tunnelInterface: values['tunnel-interface'],
     tunnelPort,
+    wireguardBackend,
     keyFile: values['key-file'],
     logLevel: values['log-level'],
   };
@@ -132,6 +147,8 @@ export function parseControllerOptions(argv: string[], env: NodeJS.ProcessEnv): 
       'hub-ca-file': { type: 'string', default: '/etc/fleetboard/hub/ca.crt' },
       'cluster-id': { type: 'string', default: '' },
       keepalive: { type: 'string', default: '25s' },
+      'tunnel-endpoint': { type: 'string', default: '' },
+      'tunnel-endpoint-port': { type: 'string', default: '31820' },
       'node-cidr-prefix': { type: 'string', default: '24' },
     },
   });
@@ -162,6 +179,12 @@ export function parseControllerOptions(argv: string[], env: NodeJS.ProcessEnv): 
     }
     hub = { url: hubUrl, caFile: values['hub-ca-file'], clusterID: values['cluster-id'], bootstrapToken };
   }
+  const endpoint = values['tunnel-endpoint'];
+  if (endpoint && !hub) throw new OptionsError('--tunnel-endpoint needs --hub-url: it is where other members of the clusterset reach this one');
+  if (endpoint && !isEndpointHost(endpoint)) {
+    throw new OptionsError(`--tunnel-endpoint must be the address or DNS name other clusters reach this one at, e.g. 203.0.113.20 (tunnel.endpoint; got "${endpoint}")`);
+  }
+  const endpointPort = udpPort('tunnel-endpoint-port', values['tunnel-endpoint-port']);
   const prefix = Number(values['node-cidr-prefix']);
   const widest = (cluster ?? global).prefix;
   if (!Number.isInteger(prefix) || prefix < widest || prefix > 30) {
@@ -173,6 +196,7 @@ export function parseControllerOptions(argv: string[], env: NodeJS.ProcessEnv): 
     clusterCidr: values['cluster-cidr'] || undefined,
     hub,
     keepaliveSeconds: Math.max(1, Math.round(seconds('keepalive', values.keepalive) / 1000)),
+    publicEndpoint: endpoint ? { host: endpoint, port: endpointPort } : undefined,
     nodeCidrPrefix: prefix,
   };
 }

@@ -41,7 +41,17 @@ export interface PeerCondition {
 /** A gateway's view of its tunnel to the hub, written by the member. */
 export interface PeerTunnelStatus {
   gatewayNode: string;
+  /** The tunnels that bypass the hub, one per cluster peered directly. */
+  direct?: DirectTunnelStatus[];
   /** RFC 3339; absent until the first handshake. */
+  lastHandshake?: string;
+  rxBytes: number;
+  txBytes: number;
+}
+
+/** A direct tunnel to another member, as the gateway's device reports it. */
+export interface DirectTunnelStatus {
+  clusterID: string;
   lastHandshake?: string;
   rxBytes: number;
   txBytes: number;
@@ -88,5 +98,6 @@ export function checkPeer(obj: unknown): Peer | string {
   }
   if (spec.publicKey !== undefined && spec.publicKey !== '' && !isValidKey(spec.publicKey)) return `Peer ${name}: spec.publicKey is not a WireGuard public key`;
   if (spec.port !== undefined && (!Number.isInteger(spec.port) || spec.port < 0 || spec.port > 65535)) return `Peer ${name}: spec.port must be a UDP port`;
+  if (spec.isPublic && (!spec.endpoint || !spec.port)) return `Peer ${name}: spec.isPublic needs spec.endpoint and spec.port, where other clusters reach its gateway`;
   return peer as Peer;
 }

@@ -26,7 +26,8 @@ export class PeerClient {
     );
   }
 
-  async patchSpec(namespace: string, name: string, spec: Partial<PeerSpec>): Promise<void> {
+  /** A merge patch: a field set to null is removed. */
+  async patchSpec(namespace: string, name: string, spec: { [K in keyof PeerSpec]?: PeerSpec[K] | null }): Promise<void> {
     await this.custom.patchNamespacedCustomObject({ ...api, namespace, name, body: { spec } }, mergePatch);
   }
 

@@ -5,7 +5,7 @@ import { EventRecorder } from '../kube/events.js';
 import { enableForwarding } from '../podnet/forwarding.js';
 import { podMtu, underlayMtu } from '../podnet/mtu.js';
 import { loadOrCreatePrivateKey } from '../tunnel/privateKeyFile.js';
-import { WireGuardGoDevice } from '../wireguard/wireguardGo.js';
+import { openWireGuardDevice } from '../wireguard/backend.js';
 import { LeaderElector } from '../leader/elector.js';
 import { LeaderPodLabeler } from '../leader/leaderLabel.js';
 import { controllerMetrics } from '../metrics/controllerMetrics.js';
@@ -36,7 +36,7 @@ async function run(opts: HubOptions, log: Logger): Promise<() => Promise<void>> 
   let duties: Promise<void> = Promise.resolve();
   const lead = async () => {
     approver = new JoinApprover(kc, events, { globalCidr: opts.globalCidr, clusterCidrPrefix: opts.clusterCidrPrefix, memberTokenSeconds: opts.memberTokenSeconds, log });
-    router = new HubRouter(kc, new WireGuardGoDevice(opts.tunnelInterface, { log }), {
+    router = new HubRouter(kc, await openWireGuardDevice(opts.tunnelInterface, { backend: opts.wireguardBackend, log }), {
       namespace: opts.namespace,
       clusterID: opts.clusterID,
       endpoint: opts.endpoint,

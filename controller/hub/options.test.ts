@@ -13,6 +13,7 @@ test('hub defaults: seed global CIDR and NodePort, /16 per cluster, tokens for a
   assert.equal(o.clusterCidrPrefix, 16);
   assert.equal(o.memberTokenSeconds, 7 * 24 * 3600);
   assert.equal(o.leaseName, 'fleetboard-hub-leader');
+  assert.equal(o.wireguardBackend, 'auto');
 });
 
 test('the hub refuses a missing endpoint, a cluster prefix wider than the global CIDR and a bad token lifetime, naming the flag', () => {
@@ -21,6 +22,7 @@ test('the hub refuses a missing endpoint, a cluster prefix wider than the global
     [['--tunnel-endpoint=203.0.113.10', '--cluster-cidr-prefix=8'], /--cluster-cidr-prefix must be a whole number from \/12/],
     [['--tunnel-endpoint=203.0.113.10', '--member-token-ttl=30m'], /--member-token-ttl must be whole hours/],
     [['--tunnel-endpoint=203.0.113.10', '--tunnel-endpoint-port=70000'], /--tunnel-endpoint-port must be a UDP port/],
+    [['--tunnel-endpoint=203.0.113.10', '--wireguard-backend=userspace'], /--wireguard-backend must be one of auto, kernel, wireguard-go/],
   ] as const) {
     assert.throws(() => parseHubOptions([...args], env), (e: unknown) => e instanceof OptionsError && flag.test(e.message), args.join(' '));
   }

@@ -1,8 +1,7 @@
 import { parseArgs } from 'node:util';
-import { isIP } from 'node:net';
 import { parseCidr } from '../ipam/cidr.js';
 import { clusterIdProblem } from '../clusterset/peer.js';
-import { cnfPodFlags, OptionsError, parseCnfPodFlags, udpPort, type CnfPodOptions } from '../options.js';
+import { cnfPodFlags, isEndpointHost, OptionsError, parseCnfPodFlags, udpPort, type CnfPodOptions } from '../options.js';
 
 export interface HubOptions extends CnfPodOptions {
   clusterID: string;
@@ -36,7 +35,7 @@ export function parseHubOptions(argv: string[], env: NodeJS.ProcessEnv): HubOpti
     throw new OptionsError(`--cluster-cidr-prefix must be a whole number from /${global.prefix} (the global CIDR) to /28 (got "${values['cluster-cidr-prefix']}")`);
   }
   const endpoint = values['tunnel-endpoint'];
-  if (!endpoint || (!isIP(endpoint) && !/^[a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?$/.test(endpoint))) {
+  if (!endpoint || !isEndpointHost(endpoint)) {
     throw new OptionsError(`--tunnel-endpoint must be the address or DNS name members reach the hub at, e.g. 203.0.113.10 (tunnel.endpoint; got "${endpoint}")`);
   }
   const ttl = values['member-token-ttl'];

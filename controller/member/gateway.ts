@@ -10,20 +10,23 @@ import { checkPeer, type Peer } from '../clusterset/peer.js';
 import type { TunnelMesh } from '../tunnel/mesh.js';
 import { Debouncer } from '../tunnel/debouncer.js';
 import type { HubMembership } from './credentialStore.js';
-import { gatewayView } from './gatewayPeer.js';
+import { gatewayView, type DirectPeer } from './gatewayPeer.js';
 
 export interface ClusterGatewayOptions {
   membership: HubMembership;
   nodeName: string;
   keepaliveSeconds: number;
+  /** Where other members reach this gateway (a NodePort or load balancer in front of the leader cnf); undefined behind NAT. */
+  publicEndpoint: { host: string; port: number } | undefined;
   statusIntervalMs: number;
   log: Logger;
 }
 
 /**
- * The leader cnf's job as its cluster's gateway: publish its WireGuard key in
- * the cluster's Peer in the hub, hold the tunnel to the hub with the other
- * clusters' CIDRs, and report the tunnel's health in the Peer's status.
+ * The leader cnf's job as its cluster's gateway: publish its WireGuard key
+ * (and its endpoint, when reachable) in the cluster's Peer in the hub, hold
+ * the tunnel to the hub and the direct tunnels to other clusters, and report
+ * their health in the Peer's status.
  */
 export class ClusterGateway {
   private readonly peers: PeerClient;
@@ -32,6 +35,8 @@ export class ClusterGateway {
   private statusTimer: NodeJS.Timeout | undefined;
   private readonly resolved = new Map<string, string>();
   private lastWaiting: string | undefined = 'starting';
+  private lastUnresolved = '';
+  private direct: DirectPeer[] = [];
 
   constructor(
     hubKc: KubeConfig,
@@ -46,9 +51,10 @@ export class ClusterGateway {
     const { namespace, clusterID } = this.opts.membership;
     this.watch = this.peers.watchAll(() => this.debouncer.schedule(), this.opts.log);
     await this.watch.start();
-    await this.peers.patchSpec(namespace, clusterID, { publicKey: this.mesh.publicKey });
+    const pub = this.opts.publicEndpoint;
+    await this.peers.patchSpec(namespace, clusterID, { publicKey: this.mesh.publicKey, isPublic: pub !== undefined, endpoint: pub?.host ?? null, port: pub?.port ?? null });
     this.statusTimer = setInterval(() => void this.writeStatus(), this.opts.statusIntervalMs);
-    this.opts.log.info({ cluster: clusterID }, 'gateway to the hub: published this node\'s public key');
+    this.opts.log.info({ cluster: clusterID, endpoint: pub && `${pub.host}:${pub.port}` }, 'gateway: published this node\'s public key');
     this.debouncer.schedule();
   }
 
@@ -66,7 +72,7 @@ export class ClusterGateway {
     clearInterval(this.statusTimer);
     await this.debouncer.stop();
     await this.watch?.stop();
-    this.mesh.setHubPeer(undefined);
+    this.mesh.setClustersetPeers([]);
   }
 
   private ownPeer(): Peer | undefined {
@@ -81,7 +87,7 @@ export class ClusterGateway {
     const objects: readonly Partial<Peer>[] = this.watch?.cached() ?? [];
     for (const p of objects) {
       const endpoint = p.spec?.endpoint;
-      if (p.spec?.isHub && endpoint && !this.resolved.has(endpoint)) {
+      if ((p.spec?.isHub || p.spec?.isPublic) && endpoint && !this.resolved.has(endpoint)) {
         this.resolved.set(endpoint, isIP(endpoint) ? endpoint : (await lookup(endpoint, { family: 4 })).address);
       }
     }
@@ -92,7 +98,17 @@ export class ClusterGateway {
       if (view.waiting) this.opts.log.info({ reason: view.waiting }, 'not dialling the hub yet');
       else this.opts.log.info({ hub: view.hubPeer?.endpoint, remote: view.hubPeer?.allowedIps }, 'tunnel to the hub configured');
     }
-    this.mesh.setHubPeer(view.hubPeer);
+    const unresolved = view.unresolved.join(', ');
+    if (unresolved !== this.lastUnresolved) {
+      this.lastUnresolved = unresolved;
+      if (unresolved) this.opts.log.warn({ clusters: view.unresolved }, 'cannot dial these clusters directly: their endpoint does not resolve; they can still dial this one');
+    }
+    const directKey = JSON.stringify(view.direct);
+    if (directKey !== JSON.stringify(this.direct)) {
+      if (view.direct.length > 0) this.opts.log.info({ direct: view.direct.map((d) => ({ cluster: d.clusterID, endpoint: d.peer.endpoint, remote: d.peer.allowedIps })) }, 'direct tunnels to other clusters configured');
+      this.direct = view.direct;
+    }
+    this.mesh.setClustersetPeers(view.hubPeer ? [view.hubPeer, ...view.direct.map((d) => d.peer)] : []);
   }
 
   private async writeStatus(): Promise<void> {
@@ -100,13 +116,17 @@ export class ClusterGateway {
     try {
       const peers: readonly Partial<Peer>[] = this.watch?.cached() ?? [];
       const hubKey = peers.find((p) => p.spec?.isHub)?.spec?.publicKey;
-      const tunnel = (await this.mesh.status()).peers.find((p) => p.publicKey === hubKey);
+      const device = (await this.mesh.status()).peers;
+      const health = (key: string | undefined) => {
+        const t = device.find((p) => p.publicKey === key);
+        return { ...(t?.lastHandshake ? { lastHandshake: t.lastHandshake.toISOString() } : {}), rxBytes: t?.rxBytes ?? 0, txBytes: t?.txBytes ?? 0 };
+      };
       await this.peers.patchStatus(namespace, clusterID, {
         tunnel: {
           gatewayNode: this.opts.nodeName,
-          ...(tunnel?.lastHandshake ? { lastHandshake: tunnel.lastHandshake.toISOString() } : {}),
-          rxBytes: tunnel?.rxBytes ?? 0,
-          txBytes: tunnel?.txBytes ?? 0,
+          ...health(hubKey),
+          // A merge patch replaces the list whole, so a tunnel that went away drops out.
+          direct: this.direct.map((d) => ({ clusterID: d.clusterID, ...health(d.peer.publicKey) })),
         },
       });
     } catch (err) {

@@ -22,6 +22,8 @@ export interface LeaderDutiesOptions {
   nodeCidrPrefix: number;
   join: JoinMaterial | undefined;
   keepaliveSeconds: number;
+  /** Where other members reach this cluster's gateway; undefined behind NAT. */
+  publicEndpoint: { host: string; port: number } | undefined;
   log: Logger;
 }
 
@@ -107,6 +109,7 @@ export class LeaderDuties {
       membership,
       nodeName: this.opts.nodeName,
       keepaliveSeconds: this.opts.keepaliveSeconds,
+      publicEndpoint: this.opts.publicEndpoint,
       statusIntervalMs: STATUS_INTERVAL_MS,
       log: this.opts.log,
     });

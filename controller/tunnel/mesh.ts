@@ -31,14 +31,14 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
  * The tunnels between the cnf pods of one cluster: this node publishes its
  * public key on its own cnf pod, follows the other cnf pods and the node CIDRs,
  * and keeps its WireGuard device peered with every other node. On the
- * cluster's gateway it also holds the peer towards the hub.
+ * cluster's gateway it also holds the peers towards the hub and other clusters.
  */
 export class TunnelMesh {
   private watch: ResilientWatch<V1Pod> | undefined;
   private nodeCidrs: ReadonlyMap<string, string> = new Map();
   private resync: NodeJS.Timeout | undefined;
   private readonly debouncer: Debouncer;
-  private hubPeer: PeerConfig | undefined;
+  private clustersetPeers: PeerConfig[] = [];
   private lastSkipped = '';
 
   constructor(
@@ -82,10 +82,10 @@ export class TunnelMesh {
     this.debouncer.schedule();
   }
 
-  /** The gateway's tunnel to the hub, or undefined on every other node. */
-  setHubPeer(peer: PeerConfig | undefined): void {
-    if (JSON.stringify(peer) === JSON.stringify(this.hubPeer)) return;
-    this.hubPeer = peer;
+  /** The gateway's tunnels to the hub and to directly peered clusters; none on every other node. */
+  setClustersetPeers(peers: PeerConfig[]): void {
+    if (JSON.stringify(peers) === JSON.stringify(this.clustersetPeers)) return;
+    this.clustersetPeers = peers;
     this.debouncer.schedule();
   }
 
@@ -108,7 +108,7 @@ export class TunnelMesh {
       this.lastSkipped = skippedKey;
       for (const s of skipped) this.opts.log.info({ pod: s.pod, reason: s.reason }, 'cnf pod is not a tunnel peer yet');
     }
-    await this.device.apply({ privateKey: this.opts.privateKey, listenPort: this.opts.listenPort, peers: this.hubPeer ? [...peers, this.hubPeer] : peers });
+    await this.device.apply({ privateKey: this.opts.privateKey, listenPort: this.opts.listenPort, peers: [...peers, ...this.clustersetPeers] });
     await ensureTunnelLink(this.device.name, this.opts.mtu, this.opts.globalCidr);
   }
 }

@@ -8,7 +8,9 @@ export type WireGuardErrorCode =
   /** The device did not answer in time, or its socket is gone. */
   | 'UNAVAILABLE'
   /** A configuration that cannot be applied (bad CIDR, endpoint or port). */
-  | 'BAD_CONFIG';
+  | 'BAD_CONFIG'
+  /** The kernel has no WireGuard: `ip link add … type wireguard` is refused. */
+  | 'KERNEL_UNSUPPORTED';
 
 export class WireGuardError extends Error {
   override name = 'WireGuardError';

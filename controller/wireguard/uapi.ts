@@ -4,10 +4,11 @@
  * lines ended by an empty line, answered with `errno=N`. Pure: encoding,
  * parsing and planning only; the socket lives in uapiClient.ts.
  */
-import { parseCidr, formatCidr } from '../ipam/cidr.js';
 import type { DeviceConfig, DeviceStatus, PeerConfig, PeerStatus } from './device.js';
 import { WireGuardError } from './errors.js';
 import { hexToKey, keyToHex, publicKeyOf } from './keys.js';
+import { reportedCidr, wholeNumber } from './reported.js';
+import { checkedConfig } from './validate.js';
 
 export const GET_REQUEST = 'get=1\n\n';
 
@@ -17,8 +18,9 @@ export const MAX_REPLY_BYTES = 4 * 1024 * 1024;
 const malformed = (msg: string) => new WireGuardError('MALFORMED', `UAPI reply: ${msg}`);
 
 function count(key: string, value: string): number {
-  if (!/^\d{1,20}$/.test(value)) throw malformed(`${key}=${JSON.stringify(value.slice(0, 40))} is not a whole number`);
-  return Number(value);
+  const n = wholeNumber(value);
+  if (n === undefined) throw malformed(`${key}=${JSON.stringify(value.slice(0, 40))} is not a whole number`);
+  return n;
 }
 
 /** Parses a complete `get=1` reply (ending with `errno=0` and an empty line). */
@@ -92,14 +94,10 @@ export function parseGetReply(text: string): DeviceStatus {
   return status;
 }
 
-/** IPv4 CIDRs in canonical form; IPv6 ones (configured by someone else) kept as written. */
 function normalCidr(text: string): string {
-  if (!/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(text)) throw malformed(`allowed_ip ${JSON.stringify(text.slice(0, 60))} is not a CIDR`);
-  try {
-    return formatCidr(parseCidr(text));
-  } catch {
-    return text;
-  }
+  const cidr = reportedCidr(text);
+  if (cidr === undefined) throw malformed(`allowed_ip ${JSON.stringify(text.slice(0, 60))} is not a CIDR`);
+  return cidr;
 }
 
 /** The errno of a `set=1` reply; 0 is success. */
@@ -109,31 +107,27 @@ export function parseSetReply(text: string): number {
   return Number(m[1]);
 }
 
+/** `b` is checked: canonical CIDRs, explicit keepalive. */
 function samePeer(a: PeerStatus, b: PeerConfig): boolean {
   return (
     (b.endpoint === undefined || a.endpoint === b.endpoint) &&
-    a.persistentKeepalive === (b.persistentKeepalive ?? 0) &&
-    [...a.allowedIps].sort().join() === b.allowedIps.map((c) => formatCidr(parseCidr(c))).sort().join()
+    a.persistentKeepalive === b.persistentKeepalive &&
+    [...a.allowedIps].sort().join() === [...b.allowedIps].sort().join()
   );
 }
 
-function validPort(port: number, what: string): number {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new WireGuardError('BAD_CONFIG', `${what} must be a port from 0 to 65535 (got ${port})`);
-  return port;
-}
-
 /**
- * The `set=1` request that turns `current` into `desired`, or undefined when
+ * The `set=1` request that turns `current` into `config`, or undefined when
  * nothing differs. Peers already right are left alone and changed ones are
  * updated in place, so their sessions are not torn down; peers no longer
  * wanted are removed.
  */
-export function planSet(current: DeviceStatus, desired: DeviceConfig): string | undefined {
+export function planSet(current: DeviceStatus, config: DeviceConfig): string | undefined {
+  const desired = checkedConfig(config);
   const lines: string[] = [];
   if (current.publicKey !== publicKeyOf(desired.privateKey)) lines.push(`private_key=${keyToHex(desired.privateKey)}`);
-  if (current.listenPort !== validPort(desired.listenPort, 'listen port')) lines.push(`listen_port=${desired.listenPort}`);
-  const wanted = new Map(desired.peers.map((p) => [p.publicKey, p]));
-  if (wanted.size !== desired.peers.length) throw new WireGuardError('BAD_CONFIG', 'a peer public key appears twice');
+  if (current.listenPort !== desired.listenPort) lines.push(`listen_port=${desired.listenPort}`);
+  const wanted = new Set(desired.peers.map((p) => p.publicKey));
   for (const have of current.peers) {
     if (!wanted.has(have.publicKey)) lines.push(`public_key=${keyToHex(have.publicKey)}`, 'remove=true');
   }
@@ -142,24 +136,10 @@ export function planSet(current: DeviceStatus, desired: DeviceConfig): string | 
     const have = byKey.get(peer.publicKey);
     if (have && samePeer(have, peer)) continue;
     lines.push(`public_key=${keyToHex(peer.publicKey)}`);
-    if (peer.endpoint !== undefined) lines.push(`endpoint=${checkEndpoint(peer.endpoint)}`);
-    lines.push(`persistent_keepalive_interval=${validPort(peer.persistentKeepalive ?? 0, 'persistent keepalive')}`);
+    if (peer.endpoint !== undefined) lines.push(`endpoint=${peer.endpoint}`);
+    lines.push(`persistent_keepalive_interval=${peer.persistentKeepalive ?? 0}`);
     lines.push('replace_allowed_ips=true');
-    for (const cidr of peer.allowedIps) lines.push(`allowed_ip=${formatCidr(parseCidrOrBadConfig(cidr))}`);
+    for (const cidr of peer.allowedIps) lines.push(`allowed_ip=${cidr}`);
   }
   return lines.length ? `set=1\n${lines.join('\n')}\n\n` : undefined;
-}
-
-function parseCidrOrBadConfig(text: string) {
-  try {
-    return parseCidr(text);
-  } catch (err) {
-    throw new WireGuardError('BAD_CONFIG', `allowed IP ${JSON.stringify(text)}: ${(err as Error).message}`, { cause: err });
-  }
-}
-
-function checkEndpoint(endpoint: string): string {
-  const m = /^(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(endpoint);
-  if (!m || Number(m[2]) > 65535 || Number(m[2]) === 0) throw new WireGuardError('BAD_CONFIG', `endpoint must be ip:port, e.g. 198.18.0.21:31820 (got ${JSON.stringify(endpoint)})`);
-  return endpoint;
 }

@@ -2,11 +2,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { netnsArgv } from '../../plugin/netns/exec.js';
 import { ipDeleteIfPresent } from '../../plugin/netns/ip.js';
 import type { DeviceConfig, DeviceStatus, WireGuardDevice } from './device.js';
 import { WireGuardError } from './errors.js';
 import { planSet } from './uapi.js';
 import { UapiClient, uapiSocketPath } from './uapiClient.js';
+import { checkInterfaceName } from './validate.js';
 
 export interface WireGuardGoOptions {
   /** Network namespace path to create the interface in; undefined = ours (the cnf netns). */
@@ -16,11 +18,6 @@ export interface WireGuardGoOptions {
   socketDir?: string;
   startTimeoutMs?: number;
   log: Logger;
-}
-
-/** Linux interface names: at most 15 bytes (IFNAMSIZ - 1), no "/" or spaces. */
-export function isInterfaceName(name: string): boolean {
-  return /^[A-Za-z0-9_.-]{1,15}$/.test(name);
 }
 
 /**
@@ -38,7 +35,7 @@ export class WireGuardGoDevice implements WireGuardDevice {
     readonly name: string,
     private readonly opts: WireGuardGoOptions,
   ) {
-    if (!isInterfaceName(name)) throw new WireGuardError('BAD_CONFIG', `interface name ${JSON.stringify(name)} must be 1 to 15 letters, digits, "_", "." or "-"`);
+    checkInterfaceName(name);
     this.uapi = new UapiClient(uapiSocketPath(name, opts.socketDir));
   }
 
@@ -66,7 +63,7 @@ export class WireGuardGoDevice implements WireGuardDevice {
   }
 
   /** The device's state, or undefined when nothing answers on its socket (any other failure is thrown). */
-  private async running(): Promise<DeviceStatus | undefined> {
+  async running(): Promise<DeviceStatus | undefined> {
     try {
       return await this.uapi.get();
     } catch (err) {
@@ -83,8 +80,7 @@ export class WireGuardGoDevice implements WireGuardDevice {
     // Nothing answers: a stale socket would make wireguard-go refuse to start.
     await rm(this.uapi.socketPath, { force: true });
     this.opts.log.info({ iface: this.name }, 'starting wireguard-go');
-    const binary = this.opts.binary ?? 'wireguard-go';
-    const [cmd, args] = this.opts.netns ? ['nsenter', [`--net=${this.opts.netns}`, '--', binary, '-f', this.name]] : [binary, ['-f', this.name]];
+    const [cmd, args] = netnsArgv(this.opts, this.opts.binary ?? 'wireguard-go', ['-f', this.name]);
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'error' } });
     this.child = child;
     const output: string[] = [];

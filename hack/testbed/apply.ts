@@ -11,3 +11,17 @@ export async function createAll(kc: KubeConfig, objects: KubernetesObject[]): Pr
     });
   }
 }
+
+/** Creates each object, or replaces the one that exists (as `helm upgrade` would); controllers roll what changed. */
+export async function applyAll(kc: KubeConfig, objects: KubernetesObject[]): Promise<void> {
+  const api = KubernetesObjectApi.makeApiClient(kc);
+  for (const obj of objects) {
+    await api.create(obj).catch(async (err: unknown) => {
+      if ((err as { code?: number }).code !== 409) throw err;
+      const live = await api.read({ apiVersion: obj.apiVersion ?? '', kind: obj.kind ?? '', metadata: { name: obj.metadata?.name ?? '', namespace: obj.metadata?.namespace ?? '' } });
+      await api.replace({ ...obj, metadata: Object.assign({}, obj.metadata, { resourceVersion: live.metadata?.resourceVersion ?? '' }) });
+    }).catch((err: unknown) => {
+      throw new Error(`applying ${obj.kind ?? ''} ${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}: ${(err as Error).message}`, { cause: err });
+    });
+  }
+}

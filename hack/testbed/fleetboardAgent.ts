@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { bindingToServiceAccount, leaseRules, podIdentityEnv, rule } from './manifestParts.js';
+import { bindingToServiceAccount, leaderTunnelService, leaseRules, podIdentityEnv, rule } from './manifestParts.js';
 
 /**
  * FleetBoard's member-cluster agent as Kubernetes objects: the cnf DaemonSet
@@ -13,6 +13,12 @@ export interface AgentOptions {
   hub?: { url: string; caPem: string; bootstrapToken: string; clusterID: string };
   /** Seconds between keepalives to the hub. */
   keepalive?: number;
+  /**
+   * tunnel.endpoint and tunnel.port: where other members reach this cluster's
+   * gateway, which then gets direct tunnels. A NodePort of that port fronts the
+   * leader cnf; whatever routes the endpoint to the nodes keeps the port.
+   */
+  publicEndpoint?: { host: string; port: number };
   namespace?: string;
   image?: string;
   /** Lease timings in seconds; short ones make leader changes quick in tests. */
@@ -34,6 +40,7 @@ export function agentManifests(o: AgentOptions): KubernetesObject[] {
   const image = o.image ?? 'ghcr.io/fleetboard-io/fleetboard:dev';
   const labels = { 'app.kubernetes.io/name': 'fleetboard', 'app.kubernetes.io/component': 'cnf', 'fleetboard.io/role': 'cnf' };
   const hubArgs = o.hub ? [`--hub-url=${o.hub.url}`, `--cluster-id=${o.hub.clusterID}`, '--hub-ca-file=/etc/fleetboard/hub/ca.crt'] : [`--cluster-cidr=${o.clusterCidr ?? ''}`];
+  const endpointArgs = o.publicEndpoint ? [`--tunnel-endpoint=${o.publicEndpoint.host}`, `--tunnel-endpoint-port=${o.publicEndpoint.port}`] : [];
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: NAME, namespace } },
@@ -67,6 +74,7 @@ export function agentManifests(o: AgentOptions): KubernetesObject[] {
       ],
     } as KubernetesObject,
     bindingToServiceAccount('RoleBinding', NAME, namespace),
+    ...(o.publicEndpoint ? [leaderTunnelService('fleetboard-tunnel', namespace, 'cnf', o.publicEndpoint.port)] : []),
     {
       apiVersion: 'apps/v1',
       kind: 'DaemonSet',
@@ -98,6 +106,7 @@ export function agentManifests(o: AgentOptions): KubernetesObject[] {
                 command: [
                   'fleetboard-controller',
                   ...hubArgs,
+                  ...endpointArgs,
                   '--socket=/var/run/fleetboard/node.sock',
                   `--lease-duration=${o.leaseDuration ?? 15}s`,
                   `--renew-deadline=${o.renewDeadline ?? 10}s`,

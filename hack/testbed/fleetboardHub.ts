@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { bindingToServiceAccount, leaseRules, podIdentityEnv, rule } from './manifestParts.js';
+import { bindingToServiceAccount, leaderTunnelService, leaseRules, podIdentityEnv, rule } from './manifestParts.js';
 import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, MEMBER_NAMESPACE_PREFIX } from '../../controller/clusterset/peer.js';
 import { MEMBER_READER_ROLE, MEMBER_ROLE, MEMBER_SERVICE_ACCOUNT } from '../../controller/hub/memberAccess.js';
 
@@ -58,6 +58,8 @@ const condition = {
   required: ['type', 'status'],
   properties: { type: { type: 'string' }, status: { type: 'string' }, reason: { type: 'string' }, message: { type: 'string' }, lastTransitionTime: { type: 'string', format: 'date-time' } },
 };
+/** What a gateway's device reports of one tunnel. */
+const tunnelHealth = { lastHandshake: { type: 'string', format: 'date-time' }, rxBytes: { type: 'integer' }, txBytes: { type: 'integer' } };
 const sealedBox = { type: 'object', properties: { ciphertext: { type: 'string' }, nonce: { type: 'string' }, senderKey: { type: 'string' } } };
 
 export function hubCrds(): KubernetesObject[] {
@@ -84,7 +86,11 @@ export function hubCrds(): KubernetesObject[] {
           conditions: { type: 'array', items: condition },
           tunnel: {
             type: 'object',
-            properties: { gatewayNode: { type: 'string' }, lastHandshake: { type: 'string', format: 'date-time' }, rxBytes: { type: 'integer' }, txBytes: { type: 'integer' } },
+            properties: {
+              gatewayNode: { type: 'string' },
+              ...tunnelHealth,
+              direct: { type: 'array', items: { type: 'object', required: ['clusterID'], properties: { clusterID: { type: 'string' }, ...tunnelHealth } } },
+            },
           },
         },
       },
@@ -92,6 +98,7 @@ export function hubCrds(): KubernetesObject[] {
         { name: 'Cluster', type: 'string', jsonPath: '.spec.clusterID' },
         { name: 'CIDR', type: 'string', jsonPath: '.spec.clusterCIDR[0]' },
         { name: 'Hub', type: 'boolean', jsonPath: '.spec.isHub' },
+        { name: 'Public', type: 'boolean', jsonPath: '.spec.isPublic' },
         { name: 'Connected', type: 'string', jsonPath: '.status.conditions[?(@.type=="Connected")].status' },
         { name: 'Handshake', type: 'date', jsonPath: '.status.tunnel.lastHandshake' },
       ],
@@ -221,17 +228,7 @@ export function hubManifests(o: HubInstallOptions): KubernetesObject[] {
       ],
     } as KubernetesObject,
     bindingToServiceAccount('RoleBinding', NAME, namespace),
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'fleetboard-hub-tunnel', namespace },
-      spec: {
-        type: 'NodePort',
-        // Only the leader routes: members reach it through any hub node.
-        selector: { 'fleetboard.io/role': 'hub-cnf', 'fleetboard.io/leader': 'true' },
-        ports: [{ name: 'wireguard', protocol: 'UDP', port: 51820, targetPort: 51820, nodePort: o.nodePort ?? 31820 }],
-      },
-    } as KubernetesObject,
+    leaderTunnelService('fleetboard-hub-tunnel', namespace, 'hub-cnf', o.nodePort ?? 31820),
     {
       apiVersion: 'apps/v1',
       kind: 'DaemonSet',

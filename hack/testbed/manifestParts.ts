@@ -24,3 +24,20 @@ export const podIdentityEnv = () =>
     ['POD_NAME', 'metadata.name'],
     ['POD_NAMESPACE', 'metadata.namespace'],
   ].map(([name, fieldPath]) => ({ name: name ?? '', valueFrom: { fieldRef: { fieldPath: fieldPath ?? '' } } }));
+
+/**
+ * The NodePort in front of the leader cnf of the pods with `role`: only the
+ * leader routes between clusters, and other clusters reach it through any node.
+ */
+export function leaderTunnelService(name: string, namespace: string, role: string, nodePort: number): KubernetesObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace },
+    spec: {
+      type: 'NodePort',
+      selector: { 'fleetboard.io/role': role, 'fleetboard.io/leader': 'true' },
+      ports: [{ name: 'wireguard', protocol: 'UDP', port: 51820, targetPort: 51820, nodePort }],
+    },
+  } as KubernetesObject;
+}

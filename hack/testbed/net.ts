@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { run } from '../../test/harness/run.js';
+import { waitFor } from '../../test/harness/wait.js';
 
 /** Thin wrappers over iproute2 and nft, one kernel operation each. */
 
@@ -12,6 +13,28 @@ export async function addNetns(name: string): Promise<void> {
 
 export async function deleteNetnsIfPresent(name: string): Promise<void> {
   if (existsSync(`/run/netns/${name}`)) await run('ip', ['netns', 'delete', name]);
+}
+
+/**
+ * Deletes a namespace with the processes still running in it (a killed run's
+ * wireguard-go or iperf3): they would keep it, and their links and sockets,
+ * alive after `ip netns delete`.
+ */
+export async function deleteNetnsAndProcesses(name: string): Promise<void> {
+  if (!existsSync(`/run/netns/${name}`)) return;
+  const pidsIn = async () => (await run('ip', ['netns', 'pids', name])).stdout.split('\n').filter(Boolean).map(Number);
+  for (const pid of await pidsIn()) killIfAlive(pid);
+  await waitFor(async () => ((await pidsIn()).length === 0 ? true : undefined), { what: `the processes left in ${name} to exit`, timeoutMs: 10_000, intervalMs: 50 });
+  await run('ip', ['netns', 'delete', name]);
+}
+
+function killIfAlive(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (err) {
+    // Exited since it was listed: what we wanted.
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
 }
 
 export async function listNetns(): Promise<string[]> {

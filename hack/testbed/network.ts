@@ -15,11 +15,24 @@ import {
 import { HOST_LINK_PREFIX, NETNS_PREFIX, type ClusterPlan, type TestbedPlan } from './plan.js';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 
-/** The member's NAT gateway: members reach the wan, nothing on the wan reaches them unasked. */
-export function natRuleset(lanIf: string, wanIf: string): string {
+const GATEWAY_WAN_IF = 'wan0';
+const GATEWAY_LAN_IF = 'br-lan';
+
+/** A UDP port the NAT gateway forwards from its wan address to a LAN host, as an admin would for a tunnel endpoint. */
+export interface PortForward {
+  port: number;
+  to: string;
+}
+
+/** The member's NAT gateway: members reach the wan, nothing on the wan reaches them unasked (but the forwarded ports). */
+export function natRuleset(lanIf: string, wanIf: string, forwards: readonly PortForward[] = []): string {
+  const dnat = forwards.map((f) => `\n    iifname "${wanIf}" udp dport ${f.port} dnat to ${f.to}:${f.port}`).join('');
   return `table ip testbed-nat
 delete table ip testbed-nat
 table ip testbed-nat {
+  chain prerouting {
+    type nat hook prerouting priority dstnat; policy accept;${dnat}
+  }
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;
     oifname "${wanIf}" masquerade
@@ -28,6 +41,7 @@ table ip testbed-nat {
     type filter hook forward priority filter; policy drop;
     iifname "${lanIf}" oifname "${wanIf}" accept
     iifname "${wanIf}" oifname "${lanIf}" ct state established,related accept
+    iifname "${wanIf}" oifname "${lanIf}" ct status dnat accept
   }
   chain input {
     type filter hook input priority filter; policy accept;
@@ -36,6 +50,12 @@ table ip testbed-nat {
   }
 }
 `;
+}
+
+/** Replaces the ports a member's NAT gateway forwards; conntrack entries of earlier flows stay. */
+export async function setPortForwards(c: ClusterPlan, forwards: readonly PortForward[]): Promise<void> {
+  if (!c.gateway) throw new Error(`${c.name} has no NAT gateway: it is reachable already`);
+  await nftApply(c.gateway.netns, natRuleset(GATEWAY_LAN_IF, GATEWAY_WAN_IF, forwards));
 }
 
 /**
@@ -65,17 +85,17 @@ async function buildCluster(plan: TestbedPlan, c: ClusterPlan): Promise<void> {
   if (c.gateway) {
     const gw = c.gateway;
     await addNetns(gw.netns);
-    await addVeth({ netns: gw.netns, name: 'wan0' }, { netns: wan.netns, name: `gw-${c.name}` });
+    await addVeth({ netns: gw.netns, name: GATEWAY_WAN_IF }, { netns: wan.netns, name: `gw-${c.name}` });
     await setMaster(wan.netns, `gw-${c.name}`, wan.bridge);
-    await addAddress(gw.netns, 'wan0', `${gw.wanIp}/${wan.prefix}`);
-    await addBridge(gw.netns, 'br-lan');
-    await addAddress(gw.netns, 'br-lan', `${gw.lanIp}/${c.lanPrefix}`);
+    await addAddress(gw.netns, GATEWAY_WAN_IF, `${gw.wanIp}/${wan.prefix}`);
+    await addBridge(gw.netns, GATEWAY_LAN_IF);
+    await addAddress(gw.netns, GATEWAY_LAN_IF, `${gw.lanIp}/${c.lanPrefix}`);
     await sysctl(gw.netns, 'net.ipv4.ip_forward', '1');
     // LAN traffic is switched, not routed: keep it out of the NAT box's IP filter.
     await sysctl(gw.netns, 'net.bridge.bridge-nf-call-iptables', '0');
-    await nftApply(gw.netns, natRuleset('br-lan', 'wan0'));
+    await nftApply(gw.netns, natRuleset(GATEWAY_LAN_IF, GATEWAY_WAN_IF));
     lanNetns = gw.netns;
-    lanBridge = 'br-lan';
+    lanBridge = GATEWAY_LAN_IF;
   }
   const attach = async (netns: string, ip: string, port: string) => {
     await addNetns(netns);

@@ -1,4 +1,5 @@
-import { ipBatch, ipDeleteIfPresent, ipJson, type IpTarget } from './ip.js';
+import { ipBatch, ipDeleteIfPresent, ipJson } from './ip.js';
+import type { NetnsTarget } from './exec.js';
 import { HOST_IF_PREFIX, planHostSide, planPodSide, type PodInterfaceSpec } from './podInterface.js';
 
 interface IpLink {
@@ -30,8 +31,8 @@ export const OWN_NETNS: CnfNetns = { ref: String(process.pid) };
  * converges to one pair with the spec's settings.
  */
 export async function ensurePodInterface(podNetns: string, spec: PodInterfaceSpec, cnf: CnfNetns = OWN_NETNS): Promise<void> {
-  const pod: IpTarget = { netns: podNetns };
-  const ours: IpTarget = { netns: cnf.path };
+  const pod: NetnsTarget = { netns: podNetns };
+  const ours: NetnsTarget = { netns: cnf.path };
   const [hostEnd] = await ipJson<IpLink>(ours, ['link', 'show', 'dev', spec.hostIfName]);
   if (!hostEnd) {
     // A pod-side interface without our end is a leftover of a pair we cannot trust: replace it.

@@ -3,7 +3,7 @@ import { pino, type Logger } from 'pino';
 import { generatePrivateKey, publicKeyOf } from '../../controller/wireguard/keys.js';
 import { uapiSocketPath } from '../../controller/wireguard/uapiClient.js';
 import { WireGuardGoDevice } from '../../controller/wireguard/wireguardGo.js';
-import { addAddress, addNetns, deleteNetnsIfPresent, listNetns, sysctl } from '../../hack/testbed/net.js';
+import { addAddress, addNetns, deleteNetnsAndProcesses, deleteNetnsIfPresent, listNetns, sysctl } from '../../hack/testbed/net.js';
 import { run, runIn } from '../harness/run.js';
 import { waitFor } from '../harness/wait.js';
 import { BenchError } from './measure.js';
@@ -122,27 +122,11 @@ async function teardown(devices: WireGuardGoDevice[], names: string[]): Promise<
   if (failures.length > 0) throw new AggregateError(failures, `tearing down the bare chain failed; the next run removes what is left of ${NETNS_PREFIX}*`);
 }
 
-/**
- * Namespaces of a run that was killed. Its wireguard-go and iperf3 processes
- * would keep a namespace alive after `ip netns delete`, so they are killed by
- * pid first; the UAPI sockets of a killed wireguard-go stay behind otherwise.
- */
+/** Namespaces of a run that was killed; the UAPI sockets of its killed wireguard-go stay behind otherwise. */
 async function removeLeftovers(): Promise<void> {
   for (const ns of (await listNetns()).filter((n) => n.startsWith(NETNS_PREFIX))) {
     const links = JSON.parse((await ip(ns, ['-j', 'link', 'show'])).stdout) as { ifname: string }[];
-    const pidsIn = async () => (await run('ip', ['netns', 'pids', ns])).stdout.split('\n').filter(Boolean).map(Number);
-    for (const pid of await pidsIn()) killIfAlive(pid);
-    await waitFor(async () => ((await pidsIn()).length === 0 ? true : undefined), { what: `the processes left in ${ns} to exit`, timeoutMs: 10_000, intervalMs: 50 });
-    await deleteNetnsIfPresent(ns);
+    await deleteNetnsAndProcesses(ns);
     for (const { ifname } of links.filter((l) => l.ifname.startsWith(IFACE_PREFIX))) await rm(uapiSocketPath(ifname), { force: true });
-  }
-}
-
-function killIfAlive(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch (err) {
-    // Exited since it was listed: what we wanted.
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
 }

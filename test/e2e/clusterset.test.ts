@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { down, kubeConfigFor, up } from '../../hack/testbed/testbed.js';
-import { AGENT_NAMESPACE } from '../../hack/testbed/fleetboardAgent.js';
+import { AGENT_NAMESPACE, agentManifests } from '../../hack/testbed/fleetboardAgent.js';
 import { bootstrapTokenSecret } from '../../hack/testbed/fleetboardHub.js';
-import { createAll } from '../../hack/testbed/apply.js';
+import { applyAll, createAll } from '../../hack/testbed/apply.js';
 import { podNetnsName } from '../../hack/testbed/plan.js';
 import { decodePodNetwork } from '../../controller/ipam/annotations.js';
 import { containsCidr, parseCidr } from '../../controller/ipam/cidr.js';
@@ -18,7 +18,7 @@ import { newSessionKeyPair } from '../../controller/clusterset/sealedBox.js';
 import { generatePrivateKey, publicKeyOf } from '../../controller/wireguard/keys.js';
 import { createNginxApp, waitForReadyPods } from '../harness/cluster.js';
 import { cnfPods } from '../harness/fleetboard.js';
-import { caOf, hubEndpoint, hubPeer, installHub, joinMember, killIn, memberHubClient, newBootstrapToken } from '../harness/clusterset.js';
+import { caOf, exposeMember, hubEndpoint, hubPeer, installHub, joinMaterial, joinMember, killIn, memberHubClient, newBootstrapToken } from '../harness/clusterset.js';
 import { longestGap, probeReachability } from '../harness/outage.js';
 import { captureIn, runIn } from '../harness/run.js';
 import { waitFor } from '../harness/wait.js';
@@ -89,7 +89,9 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
       for (const p of nginx[c] ?? []) assert.ok(containsCidr(parseCidr(cidr), parseCidr(`${globalIp(p)}/32`)), `${p.metadata?.name ?? ''} in ${c} has ${globalIp(p)} from ${cidr}`);
       const req = (await hub.makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: FLEETBOARD_GROUP, version: FLEETBOARD_VERSION, plural: JOIN_REQUEST_PLURAL, name: c })) as JoinRequest;
       assert.equal(req.status?.phase, 'Approved');
-      assert.ok(!JSON.stringify(req).includes('eyJ'), 'the JoinRequest holds no readable token');
+      // A token is a JWT: base64url header and payload, each starting "eyJ" ('{"'), joined by a dot. Random
+      // ciphertext can contain "eyJ" by chance, but not a dot, so only a readable token matches.
+      assert.doesNotMatch(JSON.stringify(req), /eyJ[\w-]*\.eyJ[\w-]*\./, 'the JoinRequest holds no readable token');
     }
     assert.equal(cidrs.size, 2, 'the members have different cluster CIDRs');
   });
@@ -250,5 +252,45 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     t.diagnostic(`outage during a graceful leader move: ${outage.toFixed(2)} s`);
     // Without a handover the next leader would wait for the Lease to expire (4 s here) before anything else.
     assert.ok(outage < 4, `traffic resumed before the Lease could even expire (took ${outage.toFixed(2)} s)`);
+  });
+
+  test('cluster1 declares a reachable endpoint (a forwarded port): cluster2 tunnels to it directly, bypassing the hub, both ways', async () => {
+    // As an admin would: forward a port of cluster1's NAT router to a node, then upgrade the install with tunnel.endpoint.
+    const endpoint = await exposeMember('cluster1', 31821);
+    await applyAll(kc.cluster1 as KubeConfig, agentManifests({ hub: joinMaterial(hub, 'cluster1', bootstrapToken), ...AGENT, publicEndpoint: endpoint }));
+    const directTo = async (c: string, other: string) => {
+      const p = await hubPeer(hub, memberNamespace(c), c);
+      const t = p?.status?.tunnel?.direct?.find((d) => d.clusterID === other);
+      return t?.lastHandshake && t.rxBytes > 0 ? p : undefined;
+    };
+    const peer1 = await waitFor(() => directTo('cluster1', 'cluster2'), { what: 'cluster1\'s gateway reporting a direct tunnel to cluster2', timeoutMs: 120_000, intervalMs: 1000 });
+    assert.deepEqual([peer1.spec.isPublic, peer1.spec.endpoint, peer1.spec.port], [true, endpoint.host, endpoint.port], 'cluster1\'s Peer publishes its endpoint');
+    await waitFor(() => directTo('cluster2', 'cluster1'), { what: 'cluster2\'s gateway reporting a direct tunnel to cluster1', timeoutMs: 30_000, intervalMs: 1000 });
+
+    const gateway = await leaderCnf(kc.cluster2 as KubeConfig);
+    const { tunnelEndpoint } = hubEndpoint();
+    const capture = await captureIn(netnsOf('cluster2', gateway), 'eth0', ['-c', '4000']);
+    let lines: string[];
+    try {
+      for (const [from, to] of [['cluster1', 'cluster2'], ['cluster2', 'cluster1']] as const) {
+        for (const source of nginx[from] ?? []) {
+          for (const target of nginx[to] ?? []) {
+            const title = await waitFor(() => curlTitle(netnsOf(from, source), globalIp(target)).catch(() => undefined), { what: `${globalIp(source)} reaching ${globalIp(target)} directly`, timeoutMs: 30_000 });
+            assert.equal(title, 'Welcome to nginx!');
+          }
+        }
+      }
+      await waitFor(() => Promise.resolve(capture.seen().some((l) => l.includes(`> ${endpoint.host}.${endpoint.port}: UDP`)) || undefined), { what: 'WireGuard packets from cluster2\'s gateway to cluster1\'s endpoint', timeoutMs: 10_000 });
+    } finally {
+      lines = await capture.stop();
+    }
+    assert.deepEqual(lines.filter((l) => /\b10\.11[2-9]\./.test(l)), [], 'no packet shows a global address in clear');
+    // WireGuard data messages are 32 bytes plus the padded inner packet (a multiple of 16); a keepalive is the bare 32,
+    // handshakes are 148 and 92. So any data message to the hub carried a packet the direct tunnel should have.
+    const dataToHub = lines.filter((l) => {
+      const length = Number(/length (\d+)/.exec(l)?.[1]);
+      return l.includes(`> ${tunnelEndpoint}.31820: UDP`) && length > 32 && (length - 32) % 16 === 0;
+    });
+    assert.deepEqual(dataToHub, [], 'only keepalives and handshakes went to the hub');
   });
 });

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { testbedStatus } from '../../hack/testbed/testbed.js';
 import { createAll } from '../../hack/testbed/apply.js';
+import { setPortForwards } from '../../hack/testbed/network.js';
 import { HUB_CNF_SELECTOR, HUB_NAMESPACE, hubManifests, type HubInstallOptions } from '../../hack/testbed/fleetboardHub.js';
 import { AGENT_NAMESPACE, type AgentOptions } from '../../hack/testbed/fleetboardAgent.js';
 import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, HUB_PEER_NAME, PEER_PLURAL, memberNamespace, type Peer } from '../../controller/clusterset/peer.js';
@@ -33,6 +34,20 @@ export function hubEndpoint(): { url: string; tunnelEndpoint: string } {
   return { url: `https://${hub.controlPlane.ip}:${hub.controlPlane.port}`, tunnelEndpoint: node.ip };
 }
 
+/**
+ * Makes a member reachable from the wan, as an admin forwarding a port of
+ * their router: the NAT gateway forwards UDP `port` to the first node (a
+ * NodePort of the same number there reaches the leader cnf). Returns the
+ * endpoint other clusters dial.
+ */
+export async function exposeMember(cluster: string, port: number): Promise<{ host: string; port: number }> {
+  const c = testbedStatus()?.plan.clusters.find((p) => p.name === cluster);
+  const node = c?.nodes[0];
+  if (!c?.gateway || !node) throw new Error(`${cluster} is not a member with nodes in the running testbed`);
+  await setPortForwards(c, [{ port, to: node.ip }]);
+  return { host: c.gateway.wanIp, port };
+}
+
 /** The CA the admin kubeconfig of `kc` trusts. */
 export function caOf(kc: KubeConfig): string {
   const data = kc.getCurrentCluster()?.caData;
@@ -54,10 +69,14 @@ export async function hubPeer(hubKc: KubeConfig, namespace: string, name: string
   return (custom.getNamespacedCustomObject({ group: FLEETBOARD_GROUP, version: FLEETBOARD_VERSION, plural: PEER_PLURAL, namespace, name }) as Promise<Peer>).catch(() => undefined);
 }
 
+/** hub.hubURL, the hub CA, hub.bootstrapToken and cluster.clusterID: what a member's agent install is given. */
+export function joinMaterial(hubKc: KubeConfig, clusterID: string, bootstrapToken: string): NonNullable<AgentOptions['hub']> {
+  return { url: hubEndpoint().url, caPem: caOf(hubKc), bootstrapToken, clusterID };
+}
+
 /** Installs the agent in a member with the join material and waits until its Peer shows the hub accepted its gateway. */
 export async function joinMember(kc: KubeConfig, hubKc: KubeConfig, clusterID: string, bootstrapToken: string, nodes: number, extra: Partial<AgentOptions> = {}): Promise<Peer> {
-  const hub = { url: hubEndpoint().url, caPem: caOf(hubKc), bootstrapToken, clusterID };
-  await installAgent(kc, { hub, ...extra }, nodes);
+  await installAgent(kc, { hub: joinMaterial(hubKc, clusterID, bootstrapToken), ...extra }, nodes);
   return waitFor(
     async () => {
       const p = await hubPeer(hubKc, memberNamespace(clusterID), clusterID);
