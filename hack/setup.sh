@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-packages=(iproute2 iputils-ping nftables iptables wireguard-go wireguard-tools dnsutils iperf3
+packages=(iproute2 iputils-ping nftables iptables wireguard-tools dnsutils iperf3
   containernetworking-plugins conntrack curl util-linux procps nginx-light ca-certificates tcpdump)
 missing=()
 for p in "${packages[@]}"; do
@@ -37,3 +37,10 @@ if [ ! -f node_modules/.fleetboard-lock ] || [ "$(cat node_modules/.fleetboard-l
 fi
 
 bash hack/tools/build.sh
+
+# The wireguard-go FleetBoard's image ships, where the cnf pods, tests and
+# benchmarks find it on PATH (ahead of any older one from a distribution).
+if ! cmp -s .cache/bin/wireguard-go /usr/local/bin/wireguard-go; then
+  echo "setup: installing wireguard-go $(.cache/bin/wireguard-go --version | head -1 | cut -d' ' -f2) into /usr/local/bin"
+  install -m 0755 .cache/bin/wireguard-go /usr/local/bin/wireguard-go
+fi

@@ -2,7 +2,9 @@
 # Builds the testbed's Go tools into .cache/bin: kube-apiserver,
 # kube-controller-manager, kube-scheduler, kube-proxy and kubectl from
 # k8s.io/kubernetes,
-# etcd, CoreDNS and the NRI runtime drivers (current NRI and v0.3). Skips the build when the sources
+# etcd, CoreDNS, the NRI runtime drivers (current NRI and v0.3) and
+# wireguard-go (the release FleetBoard's image ships: Debian's lacks the TUN
+# and UDP segmentation offloads that make it fast). Skips the build when the sources
 # and the Go version are unchanged since the last one.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,6 +30,8 @@ echo "tools: building Kubernetes, etcd and the NRI runtime driver (first build t
   ./cmd/etcd ./cmd/nri-runtime ./cmd/nri-event-logger)
 echo "tools: building the NRI v0.3 runtime driver (containerd 1.7.0's NRI)"
 (cd "$here/nri-legacy" && go build -trimpath -o "$out/nri-runtime-v0.3" .)
+echo "tools: building wireguard-go"
+(cd "$here/wireguard-go" && go build -trimpath -o "$out/wireguard-go" golang.zx2c4.com/wireguard)
 echo "tools: building CoreDNS"
 (cd "$here/coredns" && go build -trimpath -o "$out/coredns" .)
 echo "$stamp" > "$out/.stamp"

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compare } from './compare.js';
+import { compare, median, summarize } from './compare.js';
 import type { PathMeasurement } from './measure.js';
 
-const path = (throughputBitsPerSecond: number, avgMs: number): PathMeasurement => ({
+const path = (throughputBitsPerSecond: number, rttAvgMs: number) => ({ throughputBitsPerSecond, rttAvgMs });
+const round = (throughputBitsPerSecond: number, avgMs: number): PathMeasurement => ({
   throughputBitsPerSecond,
   rtt: { minMs: avgMs / 2, avgMs, maxMs: avgMs * 2, mdevMs: 0.1, loss: 0 },
 });
@@ -25,4 +26,10 @@ test('hops below 1 or a reference without throughput cannot be compared', () => 
   assert.throws(() => compare(path(1e9, 1), path(1e9, 1), 0), { code: 'BAD_OPTION' });
   assert.throws(() => compare(path(1e9, 1), path(1e9, 1), 1.5), { code: 'BAD_OPTION' });
   assert.throws(() => compare(path(0, 1), path(1e9, 1), 1), { code: 'BAD_OPTION' });
+});
+
+test('rounds are summarized by their medians, so one disturbed round does not decide', () => {
+  assert.deepEqual(summarize([round(9e8, 1.0), round(2e8, 6.0), round(8e8, 1.2)]), { throughputBitsPerSecond: 8e8, rttAvgMs: 1.2 });
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.throws(() => median([]), { code: 'BAD_OPTION' });
 });

@@ -5,33 +5,39 @@ import { podNetnsName } from '../../hack/testbed/plan.js';
 import { decodePodNetwork } from '../../controller/ipam/annotations.js';
 import { createClientPod, waitForReadyPods } from '../harness/cluster.js';
 import { installHub, joinMember } from '../harness/clusterset.js';
+import { run } from '../harness/run.js';
 import { buildBareChain } from './bareChain.js';
-import { compare, type Comparison } from './compare.js';
-import { BenchError, measurePath, type PathMeasurement } from './measure.js';
+import { compare, summarize, type Comparison, type PathSummary } from './compare.js';
+import { BenchError, measurePath, type PathMeasurement, type PathOptions } from './measure.js';
 
 /**
- * Data-plane benchmark: `npm run bench:dataplane [-- --seconds S]` prints one
- * JSON object: iperf3 TCP throughput and ping RTT from a pod in cluster1 to a
- * pod in cluster2 through the hub (pod → gateway ⇒ hub ⇒ gateway → pod: two
- * WireGuard hops), the same measured over a bare wireguard-go chain of two
- * tunnels in fresh namespaces, and their ratio. Each member has one node, so
- * both pods sit on their cluster's gateway.
+ * Data-plane benchmark: `npm run bench:dataplane [-- --seconds S --rounds R]`
+ * prints one JSON object: iperf3 TCP throughput and ping RTT from a pod in
+ * cluster1 to a pod in cluster2 through the hub (pod → gateway ⇒ hub ⇒
+ * gateway → pod: two WireGuard hops), the same over a bare wireguard-go chain
+ * of two tunnels in fresh namespaces, and their ratio. Each member has one
+ * node, so both pods sit on their cluster's gateway. The two paths take turns
+ * for R rounds, in alternating order, and are compared by their medians, so
+ * a burst from the testbed's control planes cannot favour either.
  */
 const HOPS = 2;
 
-export interface DataplaneReport {
-  reference: ReferenceReport;
-  fleetboard: PathMeasurement & { kind: 'pod-to-pod-through-hub'; hops: number };
-  ratio: Comparison;
+interface PathReport extends PathSummary {
+  hops: number;
+  rounds: PathMeasurement[];
 }
 
-export interface ReferenceReport extends PathMeasurement {
-  kind: 'bare-wireguard-go-chain';
-  hops: number;
+export interface DataplaneReport {
+  /** `wireguard-go --version` of the binary both paths run (found on PATH, as in a cnf pod). */
+  wireguardGo: string;
+  reference: PathReport & { kind: 'bare-wireguard-go-chain' };
+  fleetboard: PathReport & { kind: 'pod-to-pod-through-hub' };
+  ratio: Comparison;
 }
 
 interface Options {
   seconds: number;
+  rounds: number;
 }
 
 function wholeFlag(name: string, text: string, min: number, max: number): number {
@@ -41,25 +47,13 @@ function wholeFlag(name: string, text: string, min: number, max: number): number
 }
 
 function parseOptions(args: string[]): Options {
-  const { values } = parseArgs({ args, options: { seconds: { type: 'string', default: '5' } } });
-  return { seconds: wholeFlag('seconds', values.seconds, 1, 3600) };
+  const { values } = parseArgs({ args, options: { seconds: { type: 'string', default: '5' }, rounds: { type: 'string', default: '3' } } });
+  return { seconds: wholeFlag('seconds', values.seconds, 1, 3600), rounds: wholeFlag('rounds', values.rounds, 1, 50) };
 }
 
-async function measureReference(opts: Options, log: Logger): Promise<ReferenceReport> {
-  const chain = await buildBareChain(HOPS, { log });
-  try {
-    const measured = await measurePath({ clientNetns: chain.first, serverNetns: chain.last, serverIp: chain.lastIp, seconds: opts.seconds });
-    return { kind: 'bare-wireguard-go-chain', hops: HOPS, ...measured };
-  } finally {
-    await chain.destroy();
-  }
-}
+type Ends = Pick<PathOptions, 'clientNetns' | 'serverNetns' | 'serverIp'>;
 
-/**
- * A testbed with a hub and two one-node members, a pod in each. The reference
- * is measured while the testbed idles too, so both paths share the machine
- * with the same control planes; then cluster1 → cluster2.
- */
+/** A testbed with a hub and two one-node members, a pod in each; the bare chain beside it on the same machine. */
 async function measureBoth(opts: Options, log: Logger): Promise<DataplaneReport> {
   await up({ clusters: 2, nodes: 1 });
   try {
@@ -74,10 +68,24 @@ async function measureBoth(opts: Options, log: Logger): Promise<DataplaneReport>
       ends.push({ netns: podNetnsName(c, pod?.metadata?.uid ?? ''), ip: decodePodNetwork(pod?.metadata?.annotations)?.ipAddress ?? '' });
     }
     const [client, server] = ends as [{ netns: string; ip: string }, { netns: string; ip: string }];
-    const reference = await measureReference(opts, log);
-    const measured = await measurePath({ clientNetns: client.netns, serverNetns: server.netns, serverIp: server.ip, seconds: opts.seconds });
-    const fleetboard = { kind: 'pod-to-pod-through-hub' as const, hops: HOPS, ...measured };
-    return { reference, fleetboard, ratio: compare(reference, fleetboard, HOPS) };
+    const chain = await buildBareChain(HOPS, { log });
+    try {
+      const paths: Record<'reference' | 'fleetboard', Ends> = {
+        reference: { clientNetns: chain.first, serverNetns: chain.last, serverIp: chain.lastIp },
+        fleetboard: { clientNetns: client.netns, serverNetns: server.netns, serverIp: server.ip },
+      };
+      const rounds: Record<'reference' | 'fleetboard', PathMeasurement[]> = { reference: [], fleetboard: [] };
+      for (let r = 0; r < opts.rounds; r++) {
+        const order = r % 2 === 0 ? (['reference', 'fleetboard'] as const) : (['fleetboard', 'reference'] as const);
+        for (const which of order) rounds[which].push(await measurePath({ ...paths[which], seconds: opts.seconds }));
+      }
+      const reference = { kind: 'bare-wireguard-go-chain' as const, hops: HOPS, ...summarize(rounds.reference), rounds: rounds.reference };
+      const fleetboard = { kind: 'pod-to-pod-through-hub' as const, hops: HOPS, ...summarize(rounds.fleetboard), rounds: rounds.fleetboard };
+      const wireguardGo = (await run('wireguard-go', ['--version'])).stdout.split('\n')[0] ?? '';
+      return { wireguardGo, reference, fleetboard, ratio: compare(reference, fleetboard, HOPS) };
+    } finally {
+      await chain.destroy();
+    }
   } finally {
     await down();
   }
