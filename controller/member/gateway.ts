@@ -85,10 +85,15 @@ export class ClusterGateway {
   private async reconcile(): Promise<void> {
     // Objects others wrote: any field may be missing until checkPeer has vouched for them.
     const objects: readonly Partial<Peer>[] = this.watch?.cached() ?? [];
+    const unresolvable: string[] = [];
     for (const p of objects) {
       const endpoint = p.spec?.endpoint;
       if ((p.spec?.isHub || p.spec?.isPublic) && endpoint && !this.resolved.has(endpoint)) {
-        this.resolved.set(endpoint, isIP(endpoint) ? endpoint : (await lookup(endpoint, { family: 4 })).address);
+        try {
+          this.resolved.set(endpoint, isIP(endpoint) ? endpoint : (await lookup(endpoint, { family: 4 })).address);
+        } catch {
+          unresolvable.push(endpoint);
+        }
       }
     }
     const { namespace, clusterID } = this.opts.membership;
@@ -109,6 +114,8 @@ export class ClusterGateway {
       this.direct = view.direct;
     }
     this.mesh.setClustersetPeers(view.hubPeer ? [view.hubPeer, ...view.direct.map((d) => d.peer)] : []);
+    // One member's bad DNS name must not hold up the other tunnels: they are configured above, and the debouncer retries the lookups.
+    if (unresolvable.length > 0) throw new Error(`cannot resolve ${unresolvable.join(', ')}`);
   }
 
   private async writeStatus(): Promise<void> {
