@@ -38,15 +38,21 @@ export interface PeerCondition {
   lastTransitionTime: string;
 }
 
-/** A gateway's view of its tunnel to the hub, written by the member. */
+/** A gateway's view of its tunnels, written by the cluster (the hub writes only `gatewayNode` and `since`). */
 export interface PeerTunnelStatus {
   gatewayNode: string;
+  /**
+   * RFC 3339: when the current gateway's device was configured. A change tells
+   * the clusters that dial this one to start a new session at once rather than
+   * after WireGuard's 15 s without a reply (a replacement on the same node keeps its key).
+   */
+  since?: string;
   /** The tunnels that bypass the hub, one per cluster peered directly. */
   direct?: DirectTunnelStatus[];
   /** RFC 3339; absent until the first handshake. */
   lastHandshake?: string;
-  rxBytes: number;
-  txBytes: number;
+  rxBytes?: number;
+  txBytes?: number;
 }
 
 /** A direct tunnel to another member, as the gateway's device reports it. */

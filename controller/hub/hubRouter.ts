@@ -15,6 +15,7 @@ export interface HubRouterOptions {
   /** The hub's namespace, where its own Peer lives. */
   namespace: string;
   clusterID: string;
+  nodeName: string;
   /** What members dial: the hub's reachable address and the NodePort in front of the leader. */
   endpoint: string;
   port: number;
@@ -44,6 +45,7 @@ export class HubRouter {
   private readonly debouncer: Debouncer;
   private accepted = new Map<string, string>();
   private lastSkipped = '';
+  private publishedGeneration: number | undefined;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -69,7 +71,11 @@ export class HubRouter {
     await this.namespaceWatch.start();
     await this.peerWatch.start();
     await this.peers.apply(namespace, HUB_PEER_NAME, { clusterID, clusterCIDR: [], endpoint, port, publicKey: publicKeyOf(privateKey), isHub: true, isPublic: true });
-    this.statusTimer = setInterval(() => void this.writeHealth(), this.opts.statusIntervalMs);
+    this.statusTimer = setInterval(() => {
+      // Reapplying also restarts a wireguard-go that died.
+      this.debouncer.schedule();
+      void this.writeHealth();
+    }, this.opts.statusIntervalMs);
     this.debouncer.schedule();
     this.opts.log.info({ endpoint: `${endpoint}:${port}` }, 'hub router started');
   }
@@ -97,6 +103,11 @@ export class HubRouter {
     await this.device.apply({ privateKey: this.opts.privateKey, listenPort: this.opts.listenPort, peers: plan.peers });
     await ensureTunnelLink(this.device.name, this.opts.mtu, this.opts.globalCidr);
     this.accepted = plan.accepted;
+    if (this.publishedGeneration !== this.device.generation) {
+      // Once members' peers are configured on a new device: it kept the node's key, so this is what tells members to handshake again.
+      await this.peers.patchStatus(this.opts.namespace, HUB_PEER_NAME, { tunnel: { gatewayNode: this.opts.nodeName, since: new Date().toISOString() } });
+      this.publishedGeneration = this.device.generation;
+    }
     // Tell each member which of its gateways the hub now expects, so a new gateway dials only once it is accepted.
     for (const peer of this.peerWatch?.cached() ?? []) {
       const id = `${peer.metadata?.namespace ?? ''}/${peer.metadata?.name ?? ''}`;

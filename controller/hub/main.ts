@@ -39,6 +39,7 @@ async function run(opts: HubOptions, log: Logger): Promise<() => Promise<void>> 
     router = new HubRouter(kc, await openWireGuardDevice(opts.tunnelInterface, { backend: opts.wireguardBackend, log }), {
       namespace: opts.namespace,
       clusterID: opts.clusterID,
+      nodeName: opts.nodeName,
       endpoint: opts.endpoint,
       port: opts.endpointPort,
       listenPort: opts.tunnelPort,

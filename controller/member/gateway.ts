@@ -1,5 +1,3 @@
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -10,7 +8,8 @@ import { checkPeer, type Peer } from '../clusterset/peer.js';
 import type { TunnelMesh } from '../tunnel/mesh.js';
 import { Debouncer } from '../tunnel/debouncer.js';
 import type { HubMembership } from './credentialStore.js';
-import { gatewayView, type DirectPeer } from './gatewayPeer.js';
+import { EndpointResolver } from './endpointResolver.js';
+import { gatewayView, restartedPeers, type DirectPeer } from './gatewayPeer.js';
 
 export interface ClusterGatewayOptions {
   membership: HubMembership;
@@ -33,10 +32,13 @@ export class ClusterGateway {
   private watch: ResilientWatch<Peer> | undefined;
   private readonly debouncer: Debouncer;
   private statusTimer: NodeJS.Timeout | undefined;
-  private readonly resolved = new Map<string, string>();
+  private readonly resolver = new EndpointResolver();
   private lastWaiting: string | undefined = 'starting';
   private lastUnresolved = '';
   private direct: DirectPeer[] = [];
+  private dialled: ReadonlyMap<string, string | undefined> = new Map();
+  /** When this gateway's device was (re)created, as published: clusters dialling it restart their session when it changes. */
+  private since: { generation: number; at: string } | undefined;
 
   constructor(
     hubKc: KubeConfig,
@@ -53,7 +55,11 @@ export class ClusterGateway {
     await this.watch.start();
     const pub = this.opts.publicEndpoint;
     await this.peers.patchSpec(namespace, clusterID, { publicKey: this.mesh.publicKey, isPublic: pub !== undefined, endpoint: pub?.host ?? null, port: pub?.port ?? null });
-    this.statusTimer = setInterval(() => void this.writeStatus(), this.opts.statusIntervalMs);
+    this.statusTimer = setInterval(() => {
+      // Also looks up endpoint names again once their address has aged.
+      this.debouncer.schedule();
+      void this.writeStatus();
+    }, this.opts.statusIntervalMs);
     this.opts.log.info({ cluster: clusterID, endpoint: pub && `${pub.host}:${pub.port}` }, 'gateway: published this node\'s public key');
     this.debouncer.schedule();
   }
@@ -85,19 +91,10 @@ export class ClusterGateway {
   private async reconcile(): Promise<void> {
     // Objects others wrote: any field may be missing until checkPeer has vouched for them.
     const objects: readonly Partial<Peer>[] = this.watch?.cached() ?? [];
-    const unresolvable: string[] = [];
-    for (const p of objects) {
-      const endpoint = p.spec?.endpoint;
-      if ((p.spec?.isHub || p.spec?.isPublic) && endpoint && !this.resolved.has(endpoint)) {
-        try {
-          this.resolved.set(endpoint, isIP(endpoint) ? endpoint : (await lookup(endpoint, { family: 4 })).address);
-        } catch {
-          unresolvable.push(endpoint);
-        }
-      }
-    }
+    const dialable = objects.filter((p) => p.spec?.isHub || p.spec?.isPublic).map((p) => p.spec?.endpoint);
+    const unresolvable = await this.resolver.refresh(dialable.filter((e): e is string => typeof e === 'string' && e !== ''));
     const { namespace, clusterID } = this.opts.membership;
-    const view = gatewayView(objects, { namespace, clusterID, publicKey: this.mesh.publicKey }, this.opts.keepaliveSeconds, (e) => this.resolved.get(e));
+    const view = gatewayView(objects, { namespace, clusterID, publicKey: this.mesh.publicKey }, this.opts.keepaliveSeconds, (e) => this.resolver.address(e));
     if (view.waiting !== this.lastWaiting) {
       this.lastWaiting = view.waiting;
       if (view.waiting) this.opts.log.info({ reason: view.waiting }, 'not dialling the hub yet');
@@ -113,13 +110,17 @@ export class ClusterGateway {
       if (view.direct.length > 0) this.opts.log.info({ direct: view.direct.map((d) => ({ cluster: d.clusterID, endpoint: d.peer.endpoint, remote: d.peer.allowedIps })) }, 'direct tunnels to other clusters configured');
       this.direct = view.direct;
     }
-    this.mesh.setClustersetPeers(view.hubPeer ? [view.hubPeer, ...view.direct.map((d) => d.peer)] : []);
+    const restart = restartedPeers(this.dialled, view.dialled);
+    this.dialled = view.dialled;
+    this.mesh.setClustersetPeers(view.hubPeer ? [view.hubPeer, ...view.direct.map((d) => d.peer)] : [], restart);
+    if (view.hubPeer && this.since === undefined) void this.writeStatus();
     // One member's bad DNS name must not hold up the other tunnels: they are configured above, and the debouncer retries the lookups.
     if (unresolvable.length > 0) throw new Error(`cannot resolve ${unresolvable.join(', ')}`);
   }
 
   private async writeStatus(): Promise<void> {
     const { namespace, clusterID } = this.opts.membership;
+    if (this.lastWaiting === undefined && this.since?.generation !== this.mesh.generation) this.since = { generation: this.mesh.generation, at: new Date().toISOString() };
     try {
       const peers: readonly Partial<Peer>[] = this.watch?.cached() ?? [];
       const hubKey = peers.find((p) => p.spec?.isHub)?.spec?.publicKey;
@@ -131,6 +132,7 @@ export class ClusterGateway {
       await this.peers.patchStatus(namespace, clusterID, {
         tunnel: {
           gatewayNode: this.opts.nodeName,
+          ...(this.since ? { since: this.since.at } : {}),
           ...health(hubKey),
           // A merge patch replaces the list whole, so a tunnel that went away drops out.
           direct: this.direct.map((d) => ({ clusterID: d.clusterID, ...health(d.peer.publicKey) })),

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generatePrivateKey, publicKeyOf } from '../wireguard/keys.js';
 import { memberNamespace, type Peer, type PeerSpec } from '../clusterset/peer.js';
-import { gatewayView } from './gatewayPeer.js';
+import { gatewayView, restartedPeers } from './gatewayPeer.js';
 
 const key = () => publicKeyOf(generatePrivateKey());
 const keys = { self: key(), hub: key(), c2: key(), c3: key() };
@@ -80,4 +80,17 @@ test('IPv6 endpoints are bracketed, and a Peer that claims isPublic without an e
   const claims = gatewayView([hub, c1(), c2({ isPublic: true })], self, 25, resolveAll);
   assert.deepEqual(claims.direct, []);
   assert.deepEqual(claims.hubPeer?.allowedIps, []);
+});
+
+test('a dialled gateway configured anew under the same key is re-created once, so the session restarts at once', () => {
+  const since = (p: Peer, t: string): Peer => ({ ...p, status: { ...p.status, tunnel: { gatewayNode: 'n1', since: t } } });
+  const c2Public = c2(publicAt('c2.example'));
+  const first = gatewayView([since(hub, '2026-11-21T10:00:00.000Z'), c1(), since(c2Public, '2026-11-21T09:00:00.000Z'), c3], self, 25, resolveAll);
+  assert.deepEqual([...first.dialled], [[keys.hub, '2026-11-21T10:00:00.000Z'], [keys.c2, '2026-11-21T09:00:00.000Z']], 'cluster3 dials this side, so it is not dialled');
+  const hubReplaced = gatewayView([since(hub, '2026-11-21T10:05:00.000Z'), c1(), since(c2Public, '2026-11-21T09:00:00.000Z'), c3], self, 25, resolveAll);
+  assert.deepEqual(restartedPeers(first.dialled, hubReplaced.dialled), [keys.hub]);
+  assert.deepEqual(restartedPeers(hubReplaced.dialled, hubReplaced.dialled), [], 'nothing changed, nothing is re-created');
+  assert.deepEqual(restartedPeers(new Map(), hubReplaced.dialled), [], 'a gateway that just started has fresh peers already');
+  const notYetPublished = gatewayView([hub, c1()], self, 25, resolveAll);
+  assert.deepEqual(restartedPeers(notYetPublished.dialled, hubReplaced.dialled), [], 'a gateway publishing its time for the first time is not a restart');
 });

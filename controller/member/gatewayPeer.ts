@@ -16,6 +16,8 @@ export interface GatewayView {
   waiting?: string;
   /** Public members whose endpoint does not resolve: peered, but this side cannot dial them. */
   unresolved: string[];
+  /** Key of each peer this side dials → when that gateway's device was configured (`status.tunnel.since`). */
+  dialled: Map<string, string | undefined>;
 }
 
 type Resolve = (endpoint: string) => string | undefined;
@@ -37,7 +39,7 @@ const withPort = (address: string, port: number) => (address.includes(':') ? `[$
  * hub has accepted are trusted, for the CIDRs it checked. Pure.
  */
 export function gatewayView(objects: readonly unknown[], self: { namespace: string; clusterID: string; publicKey: string }, keepaliveSeconds: number, resolve: Resolve): GatewayView {
-  const none = (waiting: string): GatewayView => ({ hubPeer: undefined, direct: [], waiting, unresolved: [] });
+  const none = (waiting: string): GatewayView => ({ hubPeer: undefined, direct: [], waiting, unresolved: [], dialled: new Map() });
   const peers = objects.map(checkPeer).filter((p): p is Peer => typeof p !== 'string');
   const own = peers.find((p) => p.metadata?.namespace === self.namespace && p.metadata.name === self.clusterID);
   if (!own) return none(`the hub has no Peer ${self.namespace}/${self.clusterID} yet`);
@@ -51,6 +53,7 @@ export function gatewayView(objects: readonly unknown[], self: { namespace: stri
   const viaHub: string[] = [];
   const direct: DirectPeer[] = [];
   const unresolved: string[] = [];
+  const dialled = new Map([[hub.spec.publicKey, hub.status?.tunnel?.since]]);
   const keys = new Set([self.publicKey, hub.spec.publicKey]);
   for (const p of members) {
     const cidrs = p.spec.clusterCIDR.filter((c) => !own.spec.clusterCIDR.includes(c));
@@ -65,10 +68,27 @@ export function gatewayView(objects: readonly unknown[], self: { namespace: stri
     const address = p.spec.isPublic && p.spec.endpoint ? resolve(p.spec.endpoint) : undefined;
     if (p.spec.isPublic && !address) unresolved.push(`${p.spec.clusterID} (${p.spec.endpoint ?? ''})`);
     const peer: PeerConfig = { publicKey: key, allowedIps: [...new Set(cidrs)].sort() };
-    if (address && p.spec.port) Object.assign(peer, { endpoint: withPort(address, p.spec.port), persistentKeepalive: keepaliveSeconds });
+    if (address && p.spec.port) {
+      Object.assign(peer, { endpoint: withPort(address, p.spec.port), persistentKeepalive: keepaliveSeconds });
+      dialled.set(key, p.status?.tunnel?.since);
+    }
     direct.push({ clusterID: p.spec.clusterID, peer });
   }
   direct.sort((a, b) => a.clusterID.localeCompare(b.clusterID));
   const hubPeer: PeerConfig = { publicKey: hub.spec.publicKey, endpoint: withPort(hubAddress, hub.spec.port), allowedIps: [...new Set(viaHub)].sort(), persistentKeepalive: keepaliveSeconds };
-  return { hubPeer, direct, unresolved };
+  return { hubPeer, direct, unresolved, dialled };
+}
+
+/**
+ * Keys of dialled peers whose gateway was configured anew since the last look
+ * (the same key on a replaced device): their session is gone on the other
+ * side, so the peer is re-created here, which handshakes at once. Pure.
+ */
+export function restartedPeers(before: ReadonlyMap<string, string | undefined>, now: ReadonlyMap<string, string | undefined>): string[] {
+  const restarted: string[] = [];
+  for (const [key, since] of now) {
+    const was = before.get(key);
+    if (was !== undefined && since !== undefined && since !== was) restarted.push(key);
+  }
+  return restarted;
 }

@@ -39,6 +39,7 @@ export class TunnelMesh {
   private resync: NodeJS.Timeout | undefined;
   private readonly debouncer: Debouncer;
   private clustersetPeers: PeerConfig[] = [];
+  private readonly restart = new Set<string>();
   private lastSkipped = '';
 
   constructor(
@@ -82,11 +83,21 @@ export class TunnelMesh {
     this.debouncer.schedule();
   }
 
-  /** The gateway's tunnels to the hub and to directly peered clusters; none on every other node. */
-  setClustersetPeers(peers: PeerConfig[]): void {
-    if (JSON.stringify(peers) === JSON.stringify(this.clustersetPeers)) return;
+  /**
+   * The gateway's tunnels to the hub and to directly peered clusters; none on
+   * every other node. Peers keyed in `restart` are removed and added again,
+   * which drops their session and handshakes at once.
+   */
+  setClustersetPeers(peers: PeerConfig[], restart: readonly string[] = []): void {
+    if (JSON.stringify(peers) === JSON.stringify(this.clustersetPeers) && restart.length === 0) return;
     this.clustersetPeers = peers;
+    for (const key of restart) this.restart.add(key);
     this.debouncer.schedule();
+  }
+
+  /** Changes when the device was created again (it had died), which lost every session. */
+  get generation(): number {
+    return this.device.generation;
   }
 
   /** What the device reports, for tunnel health in the cluster's Peer. */
@@ -108,7 +119,14 @@ export class TunnelMesh {
       this.lastSkipped = skippedKey;
       for (const s of skipped) this.opts.log.info({ pod: s.pod, reason: s.reason }, 'cnf pod is not a tunnel peer yet');
     }
-    await this.device.apply({ privateKey: this.opts.privateKey, listenPort: this.opts.listenPort, peers: [...peers, ...this.clustersetPeers] });
+    const config = { privateKey: this.opts.privateKey, listenPort: this.opts.listenPort, peers: [...peers, ...this.clustersetPeers] };
+    if (this.restart.size > 0) {
+      const restart = new Set(this.restart);
+      this.opts.log.info({ peers: [...restart] }, 'restarting the sessions of gateways that were replaced');
+      await this.device.apply({ ...config, peers: config.peers.filter((p) => !restart.has(p.publicKey)) });
+      for (const key of restart) this.restart.delete(key);
+    }
+    await this.device.apply(config);
     await ensureTunnelLink(this.device.name, this.opts.mtu, this.opts.globalCidr);
   }
 }

@@ -36,6 +36,12 @@ export interface PeerStatus {
 /** A WireGuard interface, whichever implementation runs it. */
 export interface WireGuardDevice {
   readonly name: string;
+  /**
+   * Counts the times this object created the device. It changes when a device
+   * that died or was deleted is created again, which loses every session, so
+   * peers that dial it must be told to handshake again.
+   */
+  readonly generation: number;
   /** Converges the device on `config`, touching only peers that differ so live sessions survive. */
   apply(config: DeviceConfig): Promise<void>;
   status(): Promise<DeviceStatus>;

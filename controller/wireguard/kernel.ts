@@ -35,6 +35,11 @@ const SYNCCONF_FROM_STDIN = 'cat | wg syncconf "$1" /dev/stdin';
 export class KernelWireGuardDevice implements WireGuardDevice {
   private readonly target: NetnsTarget;
   private closed = false;
+  private created = 0;
+
+  get generation(): number {
+    return this.created;
+  }
 
   constructor(
     readonly name: string,
@@ -60,7 +65,9 @@ export class KernelWireGuardDevice implements WireGuardDevice {
       }
       throw err;
     }
-    if (created) this.opts.log.info({ iface: this.name }, 'created kernel WireGuard link');
+    if (!created) return;
+    this.created += 1;
+    this.opts.log.info({ iface: this.name }, 'created kernel WireGuard link');
   }
 
   /** `wg syncconf` changes only what differs (and removes peers not in the file), so live sessions survive. */

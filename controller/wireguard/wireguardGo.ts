@@ -30,6 +30,11 @@ export class WireGuardGoDevice implements WireGuardDevice {
   private child: ChildProcess | undefined;
   private readonly uapi: UapiClient;
   private closed = false;
+  private created = 0;
+
+  get generation(): number {
+    return this.created;
+  }
 
   constructor(
     readonly name: string,
@@ -80,6 +85,7 @@ export class WireGuardGoDevice implements WireGuardDevice {
     // Nothing answers: a stale socket would make wireguard-go refuse to start.
     await rm(this.uapi.socketPath, { force: true });
     this.opts.log.info({ iface: this.name }, 'starting wireguard-go');
+    this.created += 1;
     const [cmd, args] = netnsArgv(this.opts, this.opts.binary ?? 'wireguard-go', ['-f', this.name]);
     const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOG_LEVEL: 'error' } });
     this.child = child;

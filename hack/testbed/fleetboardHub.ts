@@ -88,6 +88,7 @@ export function hubCrds(): KubernetesObject[] {
             type: 'object',
             properties: {
               gatewayNode: { type: 'string' },
+              since: { type: 'string', format: 'date-time' },
               ...tunnelHealth,
               direct: { type: 'array', items: { type: 'object', required: ['clusterID'], properties: { clusterID: { type: 'string' }, ...tunnelHealth } } },
             },
