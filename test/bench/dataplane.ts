@@ -6,7 +6,9 @@ import { decodePodNetwork } from '../../controller/ipam/annotations.js';
 import { createClientPod, waitForReadyPods } from '../harness/cluster.js';
 import { installHub, joinMember } from '../harness/clusterset.js';
 import { run } from '../harness/run.js';
+import { planTestbed } from '../../hack/testbed/plan.js';
 import { buildBareChain } from './bareChain.js';
+import { buildTestbedChain } from './testbedChain.js';
 import { compare, summarize, type Comparison, type PathSummary } from './compare.js';
 import { BenchError, measurePath, type PathMeasurement, type PathOptions } from './measure.js';
 
@@ -16,11 +18,15 @@ import { BenchError, measurePath, type PathMeasurement, type PathOptions } from 
  * cluster1 to a pod in cluster2 through the hub (pod → gateway ⇒ hub ⇒
  * gateway → pod: two WireGuard hops), the same over a bare wireguard-go chain
  * of two tunnels in fresh namespaces, and their ratio. Each member has one
- * node, so both pods sit on their cluster's gateway. The two paths take turns
- * for R rounds, in alternating order, and are compared by their medians, so
- * a burst from the testbed's control planes cannot favour either.
+ * node, so both pods sit on their cluster's gateway. A third path, the same
+ * two bare tunnels laid across the testbed's NAT routers and wan, splits the
+ * gap between the simulated internet and the pod network FleetBoard runs on.
+ * The paths take turns for R rounds, in rotating order, and are compared by
+ * their medians, so a burst from the testbed's control planes cannot favour one.
  */
 const HOPS = 2;
+const PATHS = ['reference', 'referenceAcrossTestbed', 'fleetboard'] as const;
+type PathName = (typeof PATHS)[number];
 
 interface PathReport extends PathSummary {
   hops: number;
@@ -31,8 +37,12 @@ export interface DataplaneReport {
   /** `wireguard-go --version` of the binary both paths run (found on PATH, as in a cnf pod). */
   wireguardGo: string;
   reference: PathReport & { kind: 'bare-wireguard-go-chain' };
+  referenceAcrossTestbed: PathReport & { kind: 'bare-wireguard-go-chain-across-testbed-networks' };
   fleetboard: PathReport & { kind: 'pod-to-pod-through-hub' };
+  /** FleetBoard against the bare chain: the target. */
   ratio: Comparison;
+  /** FleetBoard against the same tunnels over the same underlay: what the pod network and FleetBoard add. */
+  ratioAcrossTestbed: Comparison;
 }
 
 interface Options {
@@ -69,22 +79,29 @@ async function measureBoth(opts: Options, log: Logger): Promise<DataplaneReport>
     }
     const [client, server] = ends as [{ netns: string; ip: string }, { netns: string; ip: string }];
     const chain = await buildBareChain(HOPS, { log });
+    const across = await buildTestbedChain(planTestbed({ clusters: 2, nodes: 1 }), { log }).catch(async (err: unknown) => {
+      await chain.destroy();
+      throw err;
+    });
     try {
-      const paths: Record<'reference' | 'fleetboard', Ends> = {
+      const paths: Record<PathName, Ends> = {
         reference: { clientNetns: chain.first, serverNetns: chain.last, serverIp: chain.lastIp },
+        referenceAcrossTestbed: { clientNetns: across.first, serverNetns: across.last, serverIp: across.lastIp },
         fleetboard: { clientNetns: client.netns, serverNetns: server.netns, serverIp: server.ip },
       };
-      const rounds: Record<'reference' | 'fleetboard', PathMeasurement[]> = { reference: [], fleetboard: [] };
+      const rounds: Record<PathName, PathMeasurement[]> = { reference: [], referenceAcrossTestbed: [], fleetboard: [] };
       for (let r = 0; r < opts.rounds; r++) {
-        const order = r % 2 === 0 ? (['reference', 'fleetboard'] as const) : (['fleetboard', 'reference'] as const);
+        // Each path goes first, second and last in turn.
+        const order = PATHS.map((_, i) => PATHS[(i + r) % PATHS.length] ?? 'fleetboard');
         for (const which of order) rounds[which].push(await measurePath({ ...paths[which], seconds: opts.seconds }));
       }
       const reference = { kind: 'bare-wireguard-go-chain' as const, hops: HOPS, ...summarize(rounds.reference), rounds: rounds.reference };
+      const referenceAcrossTestbed = { kind: 'bare-wireguard-go-chain-across-testbed-networks' as const, hops: HOPS, ...summarize(rounds.referenceAcrossTestbed), rounds: rounds.referenceAcrossTestbed };
       const fleetboard = { kind: 'pod-to-pod-through-hub' as const, hops: HOPS, ...summarize(rounds.fleetboard), rounds: rounds.fleetboard };
       const wireguardGo = (await run('wireguard-go', ['--version'])).stdout.split('\n')[0] ?? '';
-      return { wireguardGo, reference, fleetboard, ratio: compare(reference, fleetboard, HOPS) };
+      return { wireguardGo, reference, referenceAcrossTestbed, fleetboard, ratio: compare(reference, fleetboard, HOPS), ratioAcrossTestbed: compare(referenceAcrossTestbed, fleetboard, HOPS) };
     } finally {
-      await chain.destroy();
+      await across.destroy().finally(() => chain.destroy());
     }
   } finally {
     await down();
