@@ -14,6 +14,7 @@ import { loadOrCreatePrivateKey } from './tunnel/privateKeyFile.js';
 import { TunnelMesh } from './tunnel/mesh.js';
 import { openWireGuardDevice } from './wireguard/backend.js';
 import { LeaderElector } from './leader/elector.js';
+import { watchLeaseRelease } from './leader/releaseWatch.js';
 import { LeaderPodLabeler } from './leader/leaderLabel.js';
 import { controllerMetrics } from './metrics/controllerMetrics.js';
 import { MetricsServer } from './metrics/server.js';
@@ -121,6 +122,8 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
     log,
   );
   elector.start();
+  const releases = watchLeaseRelease(kc, opts.namespace, opts.leaseName, () => elector.nudge(), log);
+  await releases.start();
 
   const metrics = new MetricsServer(
     opts.metricsAddress,
@@ -134,6 +137,7 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
   return async () => {
     clearInterval(sweep);
     // Releasing the Lease first lets another cnf take over at once.
+    await releases.stop();
     await elector.stop();
     await handingOver;
     await labeler.stop();

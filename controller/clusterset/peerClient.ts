@@ -51,3 +51,8 @@ export function condition(previous: readonly PeerCondition[] | undefined, type: 
   const before = previous?.find((c) => c.type === type);
   return { type, status, reason, message, lastTransitionTime: before?.status === status ? before.lastTransitionTime : now.toISOString() };
 }
+
+/** The list with `next` in place of the condition of its type: a merge patch replaces a list whole, so every write carries all of them. */
+export function setCondition(previous: readonly PeerCondition[] | undefined, next: PeerCondition): PeerCondition[] {
+  return [...(previous ?? []).filter((c) => c.type !== next.type), next];
+}

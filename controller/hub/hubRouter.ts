@@ -2,8 +2,8 @@ import { CoreV1Api, type KubeConfig, type V1Namespace } from '@kubernetes/client
 import type { Logger } from 'pino';
 import { apiErrorDetail } from '../kube/apiErrors.js';
 import { ResilientWatch } from '../kube/resilientWatch.js';
-import { PeerClient, condition } from '../clusterset/peerClient.js';
-import { CLUSTER_CIDR_ANNOTATION, HUB_PEER_NAME, type Peer } from '../clusterset/peer.js';
+import { PeerClient, condition, setCondition } from '../clusterset/peerClient.js';
+import { CLUSTER_CIDR_ANNOTATION, HUB_PEER_NAME, type Peer, type PeerStatus } from '../clusterset/peer.js';
 import type { WireGuardDevice } from '../wireguard/device.js';
 import { publicKeyOf } from '../wireguard/keys.js';
 import { ensureTunnelLink } from '../tunnel/tunnelLink.js';
@@ -58,7 +58,7 @@ export class HubRouter {
   }
 
   async start(): Promise<void> {
-    const { namespace, clusterID, endpoint, port, privateKey } = this.opts;
+    const { endpoint, port } = this.opts;
     this.namespaceWatch = new ResilientWatch<V1Namespace>(
       this.kc,
       '/api/v1/namespaces',
@@ -70,7 +70,6 @@ export class HubRouter {
     this.peerWatch = this.peers.watchAll(() => this.debouncer.schedule(), this.opts.log);
     await this.namespaceWatch.start();
     await this.peerWatch.start();
-    await this.peers.apply(namespace, HUB_PEER_NAME, { clusterID, clusterCIDR: [], endpoint, port, publicKey: publicKeyOf(privateKey), isHub: true, isPublic: true });
     this.statusTimer = setInterval(() => {
       // Reapplying also restarts a wireguard-go that died.
       this.debouncer.schedule();
@@ -104,16 +103,31 @@ export class HubRouter {
     await ensureTunnelLink(this.device.name, this.opts.mtu, this.opts.globalCidr);
     this.accepted = plan.accepted;
     if (this.publishedGeneration !== this.device.generation) {
-      // Once members' peers are configured on a new device: it kept the node's key, so this is what tells members to handshake again.
-      await this.peers.patchStatus(this.opts.namespace, HUB_PEER_NAME, { tunnel: { gatewayNode: this.opts.nodeName, since: new Date().toISOString() } });
+      // Only once members' peers are configured: a member that dialled sooner would be dropped and retry 5 s later.
+      // `since` matters when the key is the node's old one: it tells members to handshake again.
+      const { namespace, clusterID, endpoint, port, privateKey, nodeName } = this.opts;
+      await this.peers.apply(namespace, HUB_PEER_NAME, { clusterID, clusterCIDR: [], endpoint, port, publicKey: publicKeyOf(privateKey), isHub: true, isPublic: true });
+      await this.peers.patchStatus(namespace, HUB_PEER_NAME, { tunnel: { gatewayNode: nodeName, since: new Date().toISOString() } });
       this.publishedGeneration = this.device.generation;
     }
-    // Tell each member which of its gateways the hub now expects, so a new gateway dials only once it is accepted.
-    for (const peer of this.peerWatch?.cached() ?? []) {
-      const id = `${peer.metadata?.namespace ?? ''}/${peer.metadata?.name ?? ''}`;
+    // Tell each member which of its gateways the hub now expects, so a new gateway dials only once it is accepted,
+    // and why a cluster is not routed, where its admin looks first.
+    const objects: readonly Partial<Peer>[] = this.peerWatch?.cached() ?? [];
+    for (const peer of objects) {
+      if (peer.spec?.isHub) continue;
+      const namespace = peer.metadata?.namespace ?? '';
+      const name = peer.metadata?.name ?? '';
+      const id = `${namespace}/${name}`;
       const key = plan.accepted.get(id);
-      if (key === undefined || peer.status?.acceptedPublicKey === key) continue;
-      await this.peers.patchStatus(peer.metadata?.namespace ?? '', peer.metadata?.name ?? '', { acceptedPublicKey: key });
+      const message = key !== undefined ? `the hub routes ${recorded.get(namespace) ?? ''} to this cluster's gateway` : (plan.skipped.find((s) => s.peer === id)?.reason ?? 'not routed');
+      const previous = peer.status?.conditions;
+      const routed = previous?.find((c) => c.type === 'Routed');
+      const patch: PeerStatus = {};
+      if (key !== undefined && peer.status?.acceptedPublicKey !== key) patch.acceptedPublicKey = key;
+      if (routed?.status !== (key !== undefined ? 'True' : 'False') || routed.message !== message) {
+        patch.conditions = setCondition(previous, condition(previous, 'Routed', key !== undefined, key !== undefined ? 'Accepted' : 'Refused', message));
+      }
+      if (Object.keys(patch).length > 0) await this.peers.patchStatus(namespace, name, patch);
     }
   }
 
@@ -132,7 +146,7 @@ export class HubRouter {
         if (previous?.find((c) => c.type === 'Connected')?.status === (up ? 'True' : 'False')) continue;
         const message = up ? `handshake with the hub at ${seen.toISOString()}` : 'no recent handshake with the hub: is the cluster\'s gateway running and can it reach the hub endpoint?';
         await this.peers.patchStatus(peer.metadata?.namespace ?? '', peer.metadata?.name ?? '', {
-          conditions: [condition(previous, 'Connected', up, up ? 'HandshakeRecent' : 'NoHandshake', message)],
+          conditions: setCondition(previous, condition(previous, 'Connected', up, up ? 'HandshakeRecent' : 'NoHandshake', message)),
         });
       }
     } catch (err) {

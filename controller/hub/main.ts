@@ -7,6 +7,7 @@ import { podMtu, underlayMtu } from '../podnet/mtu.js';
 import { loadOrCreatePrivateKey } from '../tunnel/privateKeyFile.js';
 import { openWireGuardDevice } from '../wireguard/backend.js';
 import { LeaderElector } from '../leader/elector.js';
+import { watchLeaseRelease } from '../leader/releaseWatch.js';
 import { LeaderPodLabeler } from '../leader/leaderLabel.js';
 import { controllerMetrics } from '../metrics/controllerMetrics.js';
 import { MetricsServer } from '../metrics/server.js';
@@ -84,10 +85,13 @@ async function run(opts: HubOptions, log: Logger): Promise<() => Promise<void>> 
     log,
   );
   elector.start();
+  const releases = watchLeaseRelease(kc, opts.namespace, opts.leaseName, () => elector.nudge(), log);
+  await releases.start();
   const metrics = new MetricsServer(opts.metricsAddress, controllerMetrics({ pool: () => undefined, leading: () => elector.isLeader }), () => undefined, log);
   await metrics.start();
   log.info({ node: opts.nodeName, endpoint: `${opts.endpoint}:${opts.endpointPort}`, globalCidr: opts.globalCidr, mtu }, 'hub cnf started');
   return async () => {
+    await releases.stop();
     await elector.stop();
     await duties;
     await labeler.stop();

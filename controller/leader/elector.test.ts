@@ -193,6 +193,30 @@ test('two candidates: one wins the create race, the other follows it and takes o
   assert.equal(leaseRecordOf(api.stored?.spec).leaseTransitions, 1);
 });
 
+test('a follower nudged when the Lease is released takes over at once, not at its next retry', async (t) => {
+  const api = new FakeLeases();
+  // Retries 2 to 4.4 s apart: only the nudge can make the takeover quick.
+  const slow = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 };
+  const start = (identity: string) => {
+    const elector = new LeaderElector(api, { ...config(identity), ...slow }, recorder().callbacks, silent);
+    t.after(() => elector.stop());
+    elector.start();
+    return elector;
+  };
+  const a = start('a');
+  await waitFor(leads(a), { what: 'a to lead', timeoutMs: 2000, intervalMs: 10 });
+  const b = start('b');
+  await waitFor(() => Promise.resolve(b.leader === 'a' ? true : undefined), { what: 'b to follow a', timeoutMs: 2000, intervalMs: 10 });
+  await a.stop();
+  const releasedAt = performance.now();
+  b.nudge();
+  await waitFor(leads(b), { what: 'b to take over', timeoutMs: 1000, intervalMs: 5 });
+  assert.ok(performance.now() - releasedAt < slow.retryPeriodMs, 'sooner than any retry could have');
+  a.nudge(); // a stopped elector ignores it
+  b.nudge(); // so does a leader
+  assert.equal(b.isLeader, true);
+});
+
 test('a callback that throws is logged and does not break the loop', async (t) => {
   const api = new FakeLeases();
   const elector = startElector(t, api, 'a', {

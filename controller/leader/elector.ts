@@ -24,6 +24,8 @@ export interface LeaderCallbacks {
  */
 const TIMER_SLACK_MS = 10;
 const ACQUIRE_JITTER = 1.2;
+/** A nudged follower still waits a random moment, so candidates that all saw the release do not write at once. */
+const NUDGE_JITTER_MS = 50;
 
 /**
  * Lease-based leader election with client-go's semantics: expiry is judged by
@@ -46,6 +48,7 @@ export class LeaderElector {
   private renewDeadlineTimer: NodeJS.Timeout | undefined;
   private round: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
+  private nudged = false;
 
   constructor(
     api: LeaseApi,
@@ -76,6 +79,22 @@ export class LeaderElector {
     this.state = 'running';
     this.log.info('starting leader election');
     this.scheduleRound(0);
+  }
+
+  /**
+   * The Lease was seen released (or deleted): a follower tries to take it at
+   * once instead of at its next retry, up to 2.2 retry periods away. That is
+   * what makes a graceful leader move quick; the write still goes through the
+   * Lease's resourceVersion, so racing candidates cannot both win.
+   */
+  nudge(): void {
+    if (this.state !== 'running' || this.leading) return;
+    if (this.round) {
+      this.nudged = true;
+      return;
+    }
+    clearTimeout(this.roundTimer);
+    this.scheduleRound(Math.random() * NUDGE_JITTER_MS);
   }
 
   /** Stops the loop; a leader first stops acting (onStoppedLeading), then releases the Lease. */
@@ -111,6 +130,10 @@ export class LeaderElector {
 
   private nextDelayMs(): number {
     const retry = this.config.retryPeriodMs;
+    if (this.nudged) {
+      this.nudged = false;
+      if (!this.leading) return Math.random() * NUDGE_JITTER_MS;
+    }
     return this.leading ? retry : retry + Math.random() * ACQUIRE_JITTER * retry;
   }
 

@@ -100,6 +100,7 @@ export function hubCrds(): KubernetesObject[] {
         { name: 'CIDR', type: 'string', jsonPath: '.spec.clusterCIDR[0]' },
         { name: 'Hub', type: 'boolean', jsonPath: '.spec.isHub' },
         { name: 'Public', type: 'boolean', jsonPath: '.spec.isPublic' },
+        { name: 'Routed', type: 'string', jsonPath: '.status.conditions[?(@.type=="Routed")].status' },
         { name: 'Connected', type: 'string', jsonPath: '.status.conditions[?(@.type=="Connected")].status' },
         { name: 'Handshake', type: 'date', jsonPath: '.status.tunnel.lastHandshake' },
       ],

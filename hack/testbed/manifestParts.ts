@@ -15,7 +15,7 @@ export function bindingToServiceAccount(kind: 'RoleBinding' | 'ClusterRoleBindin
 }
 
 /** Create the leader Lease, then read and renew only that one. */
-export const leaseRules = (lease: string) => [rule(['coordination.k8s.io'], ['leases'], ['create']), rule(['coordination.k8s.io'], ['leases'], ['get', 'update'], [lease])];
+export const leaseRules = (lease: string) => [rule(['coordination.k8s.io'], ['leases'], ['create']), rule(['coordination.k8s.io'], ['leases'], ['get', 'update', 'list', 'watch'], [lease])];
 
 /** NODE_NAME, POD_NAME and POD_NAMESPACE from the downward API, which every cnf container reads. */
 export const podIdentityEnv = () =>

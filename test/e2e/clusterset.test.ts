@@ -143,6 +143,9 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
         { what: `${c}'s Peer status`, timeoutMs: 30_000, intervalMs: 1000 },
       );
       const gateway = await leaderCnf(kc[c] as KubeConfig);
+      const routed = peer.status?.conditions?.find((x) => x.type === 'Routed');
+      assert.equal(routed?.status, 'True');
+      assert.equal(routed.message, `the hub routes ${peer.spec.clusterCIDR[0] ?? ''} to this cluster's gateway`);
       assert.equal(peer.status?.tunnel?.gatewayNode, gateway.spec?.nodeName);
       assert.equal(peer.spec.publicKey, gateway.metadata?.annotations?.['fleetboard.io/public-key'], 'the Peer holds the gateway\'s public key');
     }
@@ -167,6 +170,35 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     const peers = (await custom.listCustomObjectForAllNamespaces(peerApi)) as { items: Peer[] };
     assert.ok(peers.items.some((p) => p.spec.clusterID === 'cluster1'));
     assert.deepEqual((await hubPeer(hub, cluster1Ns, 'cluster1'))?.spec.clusterCIDR, cluster1Cidr, 'cluster1\'s Peer is unchanged');
+  });
+
+  test('a Peer the hub cannot trust (written by hand, claiming a CIDR the hub did not allocate) is not routed, and says why', async () => {
+    const rogue = memberNamespace('rogue');
+    const core = hub.makeApiClient(CoreV1Api);
+    const custom = hub.makeApiClient(CustomObjectsApi);
+    await core.createNamespace({ body: { metadata: { name: rogue } } });
+    try {
+      const cluster1Cidr = (await hubPeer(hub, memberNamespace('cluster1'), 'cluster1'))?.spec.clusterCIDR ?? [];
+      await custom.createNamespacedCustomObject({
+        group: FLEETBOARD_GROUP,
+        version: FLEETBOARD_VERSION,
+        plural: 'peers',
+        namespace: rogue,
+        body: { apiVersion: `${FLEETBOARD_GROUP}/${FLEETBOARD_VERSION}`, kind: 'Peer', metadata: { name: 'rogue' }, spec: { clusterID: 'rogue', clusterCIDR: cluster1Cidr, publicKey: publicKeyOf(generatePrivateKey()), isHub: false, isPublic: false } },
+      });
+      const refusedPeer = await waitFor(
+        async () => {
+          const routed = (await hubPeer(hub, rogue, 'rogue'))?.status?.conditions?.find((x) => x.type === 'Routed');
+          return routed?.status === 'False' ? routed : undefined;
+        },
+        { what: 'the hub to flag the rogue Peer', timeoutMs: 30_000, intervalMs: 500 },
+      );
+      assert.equal(refusedPeer.reason, 'Refused');
+      assert.match(refusedPeer.message, /the hub has no cluster CIDR recorded for rogue/);
+      assert.equal((await hubPeer(hub, memberNamespace('cluster1'), 'cluster1'))?.status?.conditions?.find((x) => x.type === 'Routed')?.status, 'True', 'cluster1 is still routed');
+    } finally {
+      await core.deleteNamespace({ name: rogue });
+    }
   });
 
   test('a wrong or expired bootstrap token cannot join; a taken cluster ID and a malformed request are refused with the reason', async () => {
