@@ -9,7 +9,11 @@ import type { TunnelMesh } from '../tunnel/mesh.js';
 import { Debouncer } from '../tunnel/debouncer.js';
 import type { HubMembership } from './credentialStore.js';
 import { EndpointResolver } from './endpointResolver.js';
+import { HandshakeRetry } from './handshakeRetry.js';
 import { gatewayView, restartedPeers, type DirectPeer } from './gatewayPeer.js';
+
+/** How often peers waiting for their first handshake are checked. */
+const HANDSHAKE_CHECK_MS = 250;
 
 export interface ClusterGatewayOptions {
   membership: HubMembership;
@@ -37,6 +41,9 @@ export class ClusterGateway {
   private lastUnresolved = '';
   private direct: DirectPeer[] = [];
   private dialled: ReadonlyMap<string, string | undefined> = new Map();
+  private readonly handshakes = new HandshakeRetry();
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retrying = false;
   /** When this gateway's device was (re)created, as published: clusters dialling it restart their session when it changes. */
   private since: { generation: number; at: string } | undefined;
 
@@ -55,6 +62,7 @@ export class ClusterGateway {
     await this.watch.start();
     const pub = this.opts.publicEndpoint;
     await this.peers.patchSpec(namespace, clusterID, { publicKey: this.mesh.publicKey, isPublic: pub !== undefined, endpoint: pub?.host ?? null, port: pub?.port ?? null });
+    this.retryTimer = setInterval(() => void this.retryHandshakes(), HANDSHAKE_CHECK_MS);
     this.statusTimer = setInterval(() => {
       // Also looks up endpoint names again once their address has aged.
       this.debouncer.schedule();
@@ -76,6 +84,7 @@ export class ClusterGateway {
 
   async stop(): Promise<void> {
     clearInterval(this.statusTimer);
+    clearInterval(this.retryTimer);
     await this.debouncer.stop();
     await this.watch?.stop();
     this.mesh.setClustersetPeers([]);
@@ -111,11 +120,32 @@ export class ClusterGateway {
       this.direct = view.direct;
     }
     const restart = restartedPeers(this.dialled, view.dialled);
+    const fresh = [...view.dialled.keys()].filter((k) => !this.dialled.has(k));
     this.dialled = view.dialled;
-    this.mesh.setClustersetPeers(view.hubPeer ? [view.hubPeer, ...view.direct.map((d) => d.peer)] : [], restart);
+    this.mesh.setClustersetPeers(view.hubPeer ? [view.hubPeer, ...view.direct.map((d) => d.peer)] : []);
+    this.mesh.restartPeers(restart);
+    this.handshakes.expect([...fresh, ...restart], Date.now());
     if (view.hubPeer && this.since === undefined) void this.writeStatus();
     // One member's bad DNS name must not hold up the other tunnels: they are configured above, and the debouncer retries the lookups.
     if (unresolvable.length > 0) throw new Error(`cannot resolve ${unresolvable.join(', ')}`);
+  }
+
+  /** Dials again the peers that have not handshaken since they were configured (see HandshakeRetry). */
+  private async retryHandshakes(): Promise<void> {
+    if (!this.handshakes.waiting || this.retrying) return;
+    this.retrying = true;
+    try {
+      const device = (await this.mesh.status()).peers;
+      const again = this.handshakes.due(new Set(this.dialled.keys()), (key) => device.find((p) => p.publicKey === key)?.lastHandshake?.getTime(), Date.now());
+      if (again.length > 0) {
+        this.opts.log.info({ peers: again }, 'no handshake yet: dialling again');
+        this.mesh.restartPeers(again);
+      }
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message }, 'cannot read the tunnel device to check handshakes');
+    } finally {
+      this.retrying = false;
+    }
   }
 
   private async writeStatus(): Promise<void> {

@@ -83,15 +83,17 @@ export class TunnelMesh {
     this.debouncer.schedule();
   }
 
-  /**
-   * The gateway's tunnels to the hub and to directly peered clusters; none on
-   * every other node. Peers keyed in `restart` are removed and added again,
-   * which drops their session and handshakes at once.
-   */
-  setClustersetPeers(peers: PeerConfig[], restart: readonly string[] = []): void {
-    if (JSON.stringify(peers) === JSON.stringify(this.clustersetPeers) && restart.length === 0) return;
+  /** The gateway's tunnels to the hub and to directly peered clusters; none on every other node. */
+  setClustersetPeers(peers: PeerConfig[]): void {
+    if (JSON.stringify(peers) === JSON.stringify(this.clustersetPeers)) return;
     this.clustersetPeers = peers;
-    for (const key of restart) this.restart.add(key);
+    this.debouncer.schedule();
+  }
+
+  /** Removes these peers and adds them again: drops their session and handshakes at once. */
+  restartPeers(keys: readonly string[]): void {
+    if (keys.length === 0) return;
+    for (const key of keys) this.restart.add(key);
     this.debouncer.schedule();
   }
 
