@@ -56,6 +56,7 @@ export class NodeAgent {
   private readonly queues = new Map<string, Promise<void>>();
   private readonly retries = new Map<string, number>();
   private readonly dirtyStatus = new Set<string>();
+  private readonly statusWrites = new Map<string, Promise<void>>();
   private readonly routes = new Map<string, string>();
   private podWatch: ResilientWatch<V1Pod> | undefined;
   private nodeWatch: ResilientWatch<V1Node> | undefined;
@@ -339,22 +340,36 @@ export class NodeAgent {
     await rt.stop(0);
   }
 
-  /** Coalesces status writes: at most one in flight per pod. */
+  /**
+   * Coalesces status writes, one at a time per pod: a change while a write is
+   * in flight is written after it, so a stale status can never land last
+   * (two concurrent patches may reach the apiserver in either order).
+   */
   private markDirty(rt: PodRuntime): void {
     const uid = rt.pod.metadata?.uid ?? '';
     if (this.dirtyStatus.has(uid)) return;
     this.dirtyStatus.add(uid);
-    setImmediate(() => {
-      this.dirtyStatus.delete(uid);
-      void this.core
-        .patchNamespacedPodStatus(
+    const write = (this.statusWrites.get(uid) ?? Promise.resolve())
+      .then(() => new Promise((resolve) => setImmediate(resolve)))
+      .then(async () => {
+        // Cleared before the status is read: a change from here on needs (and chains) a write of its own.
+        this.dirtyStatus.delete(uid);
+        await this.core.patchNamespacedPodStatus(
           { name: rt.pod.metadata?.name ?? '', namespace: rt.pod.metadata?.namespace ?? '', body: { status: podStatus(rt.record, new Date()) } },
           strategic,
-        )
-        .catch((err: unknown) => {
-          if (!isNotFound(err)) this.opts.log(`${this.name}: status of ${rt.key}: ${(err as Error).message}`);
-        });
-    });
+        );
+      })
+      .catch((err: unknown) => {
+        if (isNotFound(err)) return;
+        this.opts.log(`${this.name}: status of ${rt.key}: ${(err as Error).message}; retrying`);
+        setTimeout(() => {
+          if (!this.stopped && this.pods.get(uid) === rt) this.markDirty(rt);
+        }, 1000).unref();
+      })
+      .finally(() => {
+        if (this.statusWrites.get(uid) === write) this.statusWrites.delete(uid);
+      });
+    this.statusWrites.set(uid, write);
   }
 
   private event(pod: V1Pod, type: 'Normal' | 'Warning', reason: string, message: string): void {
