@@ -12,6 +12,7 @@ import { CredentialStore, type HubMembership } from './credentialStore.js';
 import { ClusterGateway } from './gateway.js';
 import { hubKubeConfig, tokenExpiry } from './hubKubeConfig.js';
 import { HubJoiner, JoinError, type JoinMaterial } from './join.js';
+import { ExportValidator } from '../mcs/exportValidator.js';
 
 export interface LeaderDutiesOptions {
   namespace: string;
@@ -42,6 +43,7 @@ export class LeaderDuties {
   private work: Promise<void> | undefined;
   private allocator: NodeCidrAllocator | undefined;
   private gateway: ClusterGateway | undefined;
+  private exportValidator: ExportValidator | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private readonly credentials: CredentialStore;
 
@@ -58,6 +60,10 @@ export class LeaderDuties {
   begin(): void {
     const abort = new AbortController();
     this.abort = abort;
+    // Independent of the hub: users see at once whether what they export can be exported.
+    const validator = new ExportValidator(this.kc, this.opts.log);
+    this.exportValidator = validator;
+    validator.start().catch((err: unknown) => this.opts.log.error({ err: apiErrorDetail(err) }, 'cannot follow ServiceExports: are the multicluster.x-k8s.io CRDs installed?'));
     this.work = this.run(abort.signal).catch((err: unknown) => {
       if (!abort.signal.aborted) this.opts.log.error({ err: apiErrorDetail(err) }, 'leader duties failed');
     });
@@ -70,6 +76,8 @@ export class LeaderDuties {
     await this.work;
     await this.allocator?.stop();
     this.allocator = undefined;
+    await this.exportValidator?.stop();
+    this.exportValidator = undefined;
     await this.gateway?.handOver(handOverMs);
     this.gateway = undefined;
   }

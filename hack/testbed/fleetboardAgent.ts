@@ -1,5 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { bindingToServiceAccount, leaderTunnelService, leaseRules, podIdentityEnv, rule } from './manifestParts.js';
+import { mcsCrds } from './mcsCrds.js';
 
 /**
  * FleetBoard's member-cluster agent as Kubernetes objects: the cnf DaemonSet
@@ -42,6 +43,7 @@ export function agentManifests(o: AgentOptions): KubernetesObject[] {
   const hubArgs = o.hub ? [`--hub-url=${o.hub.url}`, `--cluster-id=${o.hub.clusterID}`, '--hub-ca-file=/etc/fleetboard/hub/ca.crt'] : [`--cluster-cidr=${o.clusterCidr ?? ''}`];
   const endpointArgs = o.publicEndpoint ? [`--tunnel-endpoint=${o.publicEndpoint.host}`, `--tunnel-endpoint-port=${o.publicEndpoint.port}`] : [];
   return [
+    ...mcsCrds(),
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: NAME, namespace } },
     ...(o.hub
@@ -56,6 +58,10 @@ export function agentManifests(o: AgentOptions): KubernetesObject[] {
         rule([''], ['pods'], ['get', 'list', 'watch', 'patch']),
         rule([''], ['nodes'], ['get', 'list', 'watch']),
         rule([''], ['events'], ['create', 'patch']),
+        // Exports: their Services, and the conditions that tell users whether they can be exported.
+        rule([''], ['services'], ['get', 'list', 'watch']),
+        rule(['multicluster.x-k8s.io'], ['serviceexports'], ['get', 'list', 'watch']),
+        rule(['multicluster.x-k8s.io'], ['serviceexports/status'], ['patch', 'update']),
       ],
     } as KubernetesObject,
     bindingToServiceAccount('ClusterRoleBinding', NAME, namespace),

@@ -16,6 +16,7 @@ import { hubKubeConfig } from '../../controller/member/hubKubeConfig.js';
 import { HubJoiner, JoinError } from '../../controller/member/join.js';
 import { newSessionKeyPair } from '../../controller/clusterset/sealedBox.js';
 import { generatePrivateKey, publicKeyOf } from '../../controller/wireguard/keys.js';
+import { MCS_GROUP, MCS_VERSION, type ServiceExport } from '../../controller/mcs/api.js';
 import { createNginxApp, waitForReadyPods } from '../harness/cluster.js';
 import { cnfPods } from '../harness/fleetboard.js';
 import { caOf, exposeMember, hubEndpoint, hubPeer, installHub, joinMaterial, joinMember, killIn, memberHubClient, newBootstrapToken } from '../harness/clusterset.js';
@@ -198,6 +199,29 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
       assert.equal((await hubPeer(hub, memberNamespace('cluster1'), 'cluster1'))?.status?.conditions?.find((x) => x.type === 'Routed')?.status, 'True', 'cluster1 is still routed');
     } finally {
       await core.deleteNamespace({ name: rogue });
+    }
+  });
+
+  test('a ServiceExport is checked by the member\'s leader: NoService until its Service exists, then Valid', async () => {
+    const member = kc.cluster1 as KubeConfig;
+    const custom = member.makeApiClient(CustomObjectsApi);
+    const exportApi = { group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceexports', namespace: 'default' };
+    const valid = (reason: string) =>
+      waitFor(
+        async () => {
+          const exp = (await custom.getNamespacedCustomObject({ ...exportApi, name: 'checked-svc' })) as ServiceExport;
+          return exp.status?.conditions?.find((c) => c.type === 'Valid' && c.reason === reason);
+        },
+        { what: `ServiceExport checked-svc: Valid/${reason}`, timeoutMs: 30_000, intervalMs: 500 },
+      );
+    await custom.createNamespacedCustomObject({ ...exportApi, body: { apiVersion: `${MCS_GROUP}/${MCS_VERSION}`, kind: 'ServiceExport', metadata: { name: 'checked-svc' } } });
+    try {
+      assert.equal((await valid('NoService')).status, 'False');
+      await member.makeApiClient(CoreV1Api).createNamespacedService({ namespace: 'default', body: { metadata: { name: 'checked-svc' }, spec: { selector: { app: 'nginx-app' }, ports: [{ port: 80 }] } } });
+      assert.equal((await valid('Valid')).status, 'True');
+    } finally {
+      await custom.deleteNamespacedCustomObject({ ...exportApi, name: 'checked-svc' });
+      await member.makeApiClient(CoreV1Api).deleteNamespacedService({ namespace: 'default', name: 'checked-svc' }).catch(() => undefined);
     }
   });
 

@@ -1,0 +1,32 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+
+/**
+ * The Multi-Cluster Services API (KEP-1645), group `multicluster.x-k8s.io`.
+ * v1beta1 is stored; v1alpha1 is served too, with the same fields.
+ */
+export const MCS_GROUP = 'multicluster.x-k8s.io';
+export const MCS_VERSION = 'v1beta1';
+export const MCS_VERSIONS = ['v1beta1', 'v1alpha1'] as const;
+export const SERVICE_EXPORT_PLURAL = 'serviceexports';
+export const SERVICE_IMPORT_PLURAL = 'serviceimports';
+
+/** metav1.Condition, as the MCS API uses it. */
+export interface McsCondition {
+  type: string;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export interface ServiceExport extends KubernetesObject {
+  spec?: { exportedLabels?: Record<string, string>; exportedAnnotations?: Record<string, string> };
+  status?: { conditions?: McsCondition[] };
+}
+
+/** Condition types and reasons of a ServiceExport, as the API names them. */
+export const EXPORT_VALID = 'Valid';
+export const REASON_VALID = 'Valid';
+export const REASON_NO_SERVICE = 'NoService';
+export const REASON_INVALID_SERVICE_TYPE = 'InvalidServiceType';
