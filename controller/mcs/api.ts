@@ -27,6 +27,15 @@ export interface ServiceExport extends KubernetesObject {
 
 /** Condition types and reasons of a ServiceExport, as the API names them. */
 export const EXPORT_VALID = 'Valid';
+export const EXPORT_READY = 'Ready';
 export const REASON_VALID = 'Valid';
 export const REASON_NO_SERVICE = 'NoService';
 export const REASON_INVALID_SERVICE_TYPE = 'InvalidServiceType';
+
+/** Labels of EndpointSlices that belong to a multi-cluster service. */
+export const LABEL_SERVICE_NAME = 'multicluster.kubernetes.io/service-name';
+export const LABEL_SOURCE_CLUSTER = 'multicluster.kubernetes.io/source-cluster';
+/** The namespace of the exported Service (the hub namespace is the cluster's, not the service's). */
+export const LABEL_SERVICE_NAMESPACE = 'fleetboard.io/service-namespace';
+export const LABEL_MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
+export const MANAGED_BY = 'fleetboard.io';

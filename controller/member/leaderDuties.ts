@@ -12,7 +12,7 @@ import { CredentialStore, type HubMembership } from './credentialStore.js';
 import { ClusterGateway } from './gateway.js';
 import { hubKubeConfig, tokenExpiry } from './hubKubeConfig.js';
 import { HubJoiner, JoinError, type JoinMaterial } from './join.js';
-import { ExportValidator } from '../mcs/exportValidator.js';
+import { ExportController } from '../mcs/exportController.js';
 
 export interface LeaderDutiesOptions {
   namespace: string;
@@ -43,7 +43,8 @@ export class LeaderDuties {
   private work: Promise<void> | undefined;
   private allocator: NodeCidrAllocator | undefined;
   private gateway: ClusterGateway | undefined;
-  private exportValidator: ExportValidator | undefined;
+  private exports: ExportController | undefined;
+  private exportsStarted: Promise<void> = Promise.resolve();
   private renewTimer: NodeJS.Timeout | undefined;
   private readonly credentials: CredentialStore;
 
@@ -61,9 +62,10 @@ export class LeaderDuties {
     const abort = new AbortController();
     this.abort = abort;
     // Independent of the hub: users see at once whether what they export can be exported.
-    const validator = new ExportValidator(this.kc, this.opts.log);
-    this.exportValidator = validator;
-    validator.start().catch((err: unknown) => this.opts.log.error({ err: apiErrorDetail(err) }, 'cannot follow ServiceExports: are the multicluster.x-k8s.io CRDs installed?'));
+    const exports = new ExportController(this.kc, this.opts.log);
+    this.exports = exports;
+    this.exportsStarted = exports.start();
+    this.exportsStarted.catch((err: unknown) => this.opts.log.error({ err: apiErrorDetail(err) }, 'cannot follow ServiceExports: are the multicluster.x-k8s.io CRDs installed?'));
     this.work = this.run(abort.signal).catch((err: unknown) => {
       if (!abort.signal.aborted) this.opts.log.error({ err: apiErrorDetail(err) }, 'leader duties failed');
     });
@@ -76,8 +78,8 @@ export class LeaderDuties {
     await this.work;
     await this.allocator?.stop();
     this.allocator = undefined;
-    await this.exportValidator?.stop();
-    this.exportValidator = undefined;
+    await this.exports?.stop();
+    this.exports = undefined;
     await this.gateway?.handOver(handOverMs);
     this.gateway = undefined;
   }
@@ -124,6 +126,17 @@ export class LeaderDuties {
     this.gateway = gateway;
     await gateway.start();
     this.scheduleRenewal(material, membership, signal);
+    await this.publishExports(material, membership);
+  }
+
+  /** Exports go to the hub once the cluster has joined (again after each token renewal); no exports without the MCS CRDs. */
+  private async publishExports(material: JoinMaterial, membership: HubMembership): Promise<void> {
+    if (!(await this.exportsStarted.then(() => true, () => false))) return;
+    try {
+      await this.exports?.publishTo({ kc: hubKubeConfig(material.hubUrl, material.caPem, membership.token), clusterID: membership.clusterID, namespace: membership.namespace });
+    } catch (err) {
+      this.opts.log.error({ err: apiErrorDetail(err) }, 'cannot publish exports to the hub');
+    }
   }
 
   /** Renews the hub token at half its life, with the token itself (the member may mint tokens only for its own ServiceAccount). */

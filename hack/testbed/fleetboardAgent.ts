@@ -58,8 +58,9 @@ export function agentManifests(o: AgentOptions): KubernetesObject[] {
         rule([''], ['pods'], ['get', 'list', 'watch', 'patch']),
         rule([''], ['nodes'], ['get', 'list', 'watch']),
         rule([''], ['events'], ['create', 'patch']),
-        // Exports: their Services, and the conditions that tell users whether they can be exported.
+        // Exports: their Services and EndpointSlices, and the conditions that tell users whether they can be exported.
         rule([''], ['services'], ['get', 'list', 'watch']),
+        rule(['discovery.k8s.io'], ['endpointslices'], ['get', 'list', 'watch']),
         rule(['multicluster.x-k8s.io'], ['serviceexports'], ['get', 'list', 'watch']),
         rule(['multicluster.x-k8s.io'], ['serviceexports/status'], ['patch', 'update']),
       ],

@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { bindingToServiceAccount, leaderTunnelService, leaseRules, podIdentityEnv, rule } from './manifestParts.js';
+import { bindingToServiceAccount, customResourceDefinition, leaderTunnelService, leaseRules, podIdentityEnv, rule } from './manifestParts.js';
 import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, MEMBER_NAMESPACE_PREFIX } from '../../controller/clusterset/peer.js';
 import { MEMBER_READER_ROLE, MEMBER_ROLE, MEMBER_SERVICE_ACCOUNT } from '../../controller/hub/memberAccess.js';
 
@@ -31,26 +31,15 @@ const LEASE = 'fleetboard-hub-leader';
 const rbac = 'rbac.authorization.k8s.io/v1';
 
 function crd(kind: string, plural: string, scope: 'Namespaced' | 'Cluster', spec: object, status: object, columns: object[]): KubernetesObject {
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${plural}.${FLEETBOARD_GROUP}` },
-    spec: {
-      group: FLEETBOARD_GROUP,
-      scope,
-      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List` },
-      versions: [
-        {
-          name: FLEETBOARD_VERSION,
-          served: true,
-          storage: true,
-          subresources: { status: {} },
-          additionalPrinterColumns: columns,
-          schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', ...spec }, status: { type: 'object', ...status } } } },
-        },
-      ],
-    },
-  } as KubernetesObject;
+  return customResourceDefinition({
+    group: FLEETBOARD_GROUP,
+    kind,
+    plural,
+    scope,
+    versions: [{ name: FLEETBOARD_VERSION, storage: true }],
+    properties: { spec: { type: 'object', ...spec }, status: { type: 'object', ...status } },
+    columns,
+  });
 }
 
 const condition = {
@@ -134,6 +123,8 @@ export function memberRoles(): KubernetesObject[] {
       rules: [
         rule([FLEETBOARD_GROUP], ['peers'], ['get', 'list', 'watch', 'update', 'patch']),
         rule([FLEETBOARD_GROUP], ['peers/status'], ['get', 'update', 'patch']),
+        // The EndpointSlices of the cluster's exports, with its pods' global addresses.
+        rule(['discovery.k8s.io'], ['endpointslices'], ['get', 'list', 'watch', 'create', 'update', 'delete']),
         // Renewing its own token: only ServiceAccounts of this name, and only where the RoleBinding is.
         rule([''], ['serviceaccounts/token'], ['create'], [MEMBER_SERVICE_ACCOUNT]),
       ],

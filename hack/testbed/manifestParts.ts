@@ -14,6 +14,40 @@ export function bindingToServiceAccount(kind: 'RoleBinding' | 'ClusterRoleBindin
   } as KubernetesObject;
 }
 
+export interface CrdDefinition {
+  group: string;
+  kind: string;
+  plural: string;
+  scope: 'Namespaced' | 'Cluster';
+  shortNames?: string[];
+  /** Each served version; exactly one is stored. All share the schema (`spec` and `status` properties) and columns. */
+  versions: { name: string; storage: boolean }[];
+  properties: object;
+  columns: object[];
+}
+
+/** A CustomResourceDefinition with a status subresource. */
+export function customResourceDefinition(d: CrdDefinition): KubernetesObject {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `${d.plural}.${d.group}` },
+    spec: {
+      group: d.group,
+      scope: d.scope,
+      names: { kind: d.kind, plural: d.plural, singular: d.kind.toLowerCase(), listKind: `${d.kind}List`, ...(d.shortNames ? { shortNames: d.shortNames } : {}) },
+      versions: d.versions.map(({ name, storage }) => ({
+        name,
+        served: true,
+        storage,
+        subresources: { status: {} },
+        additionalPrinterColumns: d.columns,
+        schema: { openAPIV3Schema: { type: 'object', properties: d.properties } },
+      })),
+    },
+  } as KubernetesObject;
+}
+
 /** Create the leader Lease, then read and renew only that one. */
 export const leaseRules = (lease: string) => [rule(['coordination.k8s.io'], ['leases'], ['create']), rule(['coordination.k8s.io'], ['leases'], ['get', 'update', 'list', 'watch'], [lease])];
 

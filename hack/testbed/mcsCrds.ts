@@ -1,4 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import { customResourceDefinition } from './manifestParts.js';
 import { MCS_GROUP, MCS_VERSION, MCS_VERSIONS, SERVICE_EXPORT_PLURAL, SERVICE_IMPORT_PLURAL } from '../../controller/mcs/api.js';
 
 /** metav1.Condition. */
@@ -59,26 +60,10 @@ const serviceImport = {
   },
 };
 
-function crd(kind: string, plural: string, shortNames: string[], schema: object, columns: object[]): KubernetesObject {
-  return {
-    apiVersion: 'apiextensions.k8s.io/v1',
-    kind: 'CustomResourceDefinition',
-    metadata: { name: `${plural}.${MCS_GROUP}` },
-    spec: {
-      group: MCS_GROUP,
-      scope: 'Namespaced',
-      names: { kind, plural, singular: kind.toLowerCase(), listKind: `${kind}List`, shortNames },
-      // Both versions have the same fields, so the apiserver serves one as the other without a conversion webhook.
-      versions: MCS_VERSIONS.map((name) => ({
-        name,
-        served: true,
-        storage: name === MCS_VERSION,
-        subresources: { status: {} },
-        additionalPrinterColumns: columns,
-        schema: { openAPIV3Schema: { type: 'object', properties: schema } },
-      })),
-    },
-  } as KubernetesObject;
+function crd(kind: string, plural: string, shortNames: string[], properties: object, columns: object[]): KubernetesObject {
+  // Both versions have the same fields, so the apiserver serves one as the other without a conversion webhook.
+  const versions = MCS_VERSIONS.map((name) => ({ name, storage: name === MCS_VERSION }));
+  return customResourceDefinition({ group: MCS_GROUP, kind, plural, scope: 'Namespaced', shortNames, versions, properties, columns });
 }
 
 /** The MCS API's CRDs, written from KEP-1645 and the API's published fields; a member installs them when absent. */

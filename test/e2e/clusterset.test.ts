@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiException, CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { down, kubeConfigFor, up } from '../../hack/testbed/testbed.js';
 import { AGENT_NAMESPACE, agentManifests } from '../../hack/testbed/fleetboardAgent.js';
@@ -202,27 +202,40 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     }
   });
 
-  test('a ServiceExport is checked by the member\'s leader: NoService until its Service exists, then Valid', async () => {
+  test('a ServiceExport: NoService until its Service exists, then Valid, Ready, and its endpoints\' global addresses in the cluster\'s hub namespace; unexporting removes them', async () => {
     const member = kc.cluster1 as KubeConfig;
     const custom = member.makeApiClient(CustomObjectsApi);
     const exportApi = { group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceexports', namespace: 'default' };
-    const valid = (reason: string) =>
+    const condition = (type: string, reason: string) =>
       waitFor(
         async () => {
           const exp = (await custom.getNamespacedCustomObject({ ...exportApi, name: 'checked-svc' })) as ServiceExport;
-          return exp.status?.conditions?.find((c) => c.type === 'Valid' && c.reason === reason);
+          return exp.status?.conditions?.find((c) => c.type === type && c.reason === reason);
         },
-        { what: `ServiceExport checked-svc: Valid/${reason}`, timeoutMs: 30_000, intervalMs: 500 },
+        { what: `ServiceExport checked-svc: ${type}/${reason}`, timeoutMs: 30_000, intervalMs: 500 },
       );
+    const hubSlices = async () =>
+      (await hub.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: memberNamespace('cluster1'), labelSelector: 'multicluster.kubernetes.io/service-name=checked-svc' })).items;
     await custom.createNamespacedCustomObject({ ...exportApi, body: { apiVersion: `${MCS_GROUP}/${MCS_VERSION}`, kind: 'ServiceExport', metadata: { name: 'checked-svc' } } });
     try {
-      assert.equal((await valid('NoService')).status, 'False');
-      await member.makeApiClient(CoreV1Api).createNamespacedService({ namespace: 'default', body: { metadata: { name: 'checked-svc' }, spec: { selector: { app: 'nginx-app' }, ports: [{ port: 80 }] } } });
-      assert.equal((await valid('Valid')).status, 'True');
+      assert.equal((await condition('Valid', 'NoService')).status, 'False');
+      await member.makeApiClient(CoreV1Api).createNamespacedService({ namespace: 'default', body: { metadata: { name: 'checked-svc' }, spec: { selector: { app: 'nginx-app' }, ports: [{ name: 'http', port: 80 }] } } });
+      assert.equal((await condition('Valid', 'Valid')).status, 'True');
+      assert.match((await condition('Ready', 'Exported')).message, /2 endpoint\(s\) published/);
+      const published = await waitFor(async () => ((await hubSlices()).flatMap((s) => s.endpoints).length === 2 ? hubSlices() : undefined), { what: 'checked-svc\'s slices in the hub', timeoutMs: 30_000 });
+      const addresses = published.flatMap((s) => s.endpoints.flatMap((e) => e.addresses)).sort();
+      assert.deepEqual(addresses, (nginx.cluster1 ?? []).map(globalIp).sort(), 'the nginx pods\' global addresses, not their pod IPs');
+      for (const s of published) {
+        const labels = s.metadata?.labels ?? {};
+        assert.equal(labels['multicluster.kubernetes.io/source-cluster'], 'cluster1');
+        assert.equal(labels['endpointslice.kubernetes.io/managed-by'], 'fleetboard.io');
+        assert.deepEqual(s.ports?.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol })), [{ name: 'http', port: 80, protocol: 'TCP' }]);
+      }
     } finally {
       await custom.deleteNamespacedCustomObject({ ...exportApi, name: 'checked-svc' });
       await member.makeApiClient(CoreV1Api).deleteNamespacedService({ namespace: 'default', name: 'checked-svc' }).catch(() => undefined);
     }
+    await waitFor(async () => ((await hubSlices()).length === 0 ? true : undefined), { what: 'the unexported service\'s slices to leave the hub', timeoutMs: 30_000 });
   });
 
   test('a wrong or expired bootstrap token cannot join; a taken cluster ID and a malformed request are refused with the reason', async () => {

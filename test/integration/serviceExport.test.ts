@@ -10,7 +10,7 @@ import { waitFor } from '../harness/wait.js';
 import { applyAll } from '../../hack/testbed/apply.js';
 import { mcsCrds } from '../../hack/testbed/mcsCrds.js';
 import { MCS_GROUP, type McsCondition, type ServiceExport } from '../../controller/mcs/api.js';
-import { ExportValidator } from '../../controller/mcs/exportValidator.js';
+import { ExportController } from '../../controller/mcs/exportController.js';
 
 const NAMESPACE = 'default';
 const log = pino({ level: 'error' }, pino.destination(2));
@@ -20,7 +20,7 @@ let plane: ControlPlane | undefined;
 let kc: KubeConfig;
 let core: CoreV1Api;
 let custom: CustomObjectsApi;
-let validator: ExportValidator | undefined;
+let validator: ExportController | undefined;
 
 before(async () => {
   base = await mkdtemp(join(tmpdir(), 'fleetboard-mcs-'));
@@ -35,7 +35,7 @@ before(async () => {
     what: 'the ServiceExport API to be served',
     timeoutMs: 30_000,
   });
-  validator = new ExportValidator(kc, log);
+  validator = new ExportController(kc, log);
   await validator.start();
 });
 

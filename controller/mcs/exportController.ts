@@ -1,0 +1,181 @@
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  DiscoveryV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type KubernetesObject,
+  type ListPromise,
+  type V1EndpointSlice,
+  type V1Pod,
+  type V1Service,
+} from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { decodePodNetwork } from '../ipam/annotations.js';
+import { apiErrorDetail, isNotFound } from '../kube/apiErrors.js';
+import { ResilientWatch } from '../kube/resilientWatch.js';
+import { Debouncer } from '../tunnel/debouncer.js';
+import { EXPORT_READY, LABEL_MANAGED_BY, LABEL_SOURCE_CLUSTER, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_EXPORT_PLURAL, type McsCondition, type ServiceExport } from './api.js';
+import { exportedSlices } from './exportedSlices.js';
+import { exportValidity, withCondition, type ConditionVerdict } from './exportValidity.js';
+import { slicePlan } from './slicePlan.js';
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const api = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_EXPORT_PLURAL };
+const key = (namespace: string | undefined, name: string | undefined) => `${namespace ?? ''}/${name ?? ''}`;
+/** Selects the EndpointSlices Kubernetes keeps for a Service. */
+const SERVICE_SLICES = 'kubernetes.io/service-name';
+
+/** A pod's global address; none while its annotations are missing or malformed (the node's controller reports those). */
+function globalAddress(pod: V1Pod): string | undefined {
+  try {
+    return decodePodNetwork(pod.metadata?.annotations)?.ipAddress;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where this cluster publishes its exports: its own namespace in the hub. */
+export interface ExportHub {
+  kc: KubeConfig;
+  clusterID: string;
+  namespace: string;
+}
+
+/**
+ * The cluster leader's exports. Always: each ServiceExport's `Valid`
+ * condition follows its Service. Once joined to a hub: the EndpointSlices of
+ * every valid export, with the pods' global addresses, are kept in the
+ * cluster's hub namespace (and removed when the export goes), and `Ready`
+ * says whether every endpoint could be published.
+ */
+export class ExportController {
+  private readonly custom: CustomObjectsApi;
+  private readonly core: CoreV1Api;
+  private readonly discovery: DiscoveryV1Api;
+  private readonly debouncer: Debouncer;
+  private readonly watches: { stop(): Promise<void> }[] = [];
+  private exports: ResilientWatch<ServiceExport> | undefined;
+  private services: ResilientWatch<V1Service> | undefined;
+  private slices: ResilientWatch<V1EndpointSlice> | undefined;
+  private pods: ResilientWatch<V1Pod> | undefined;
+  private hub: (ExportHub & { discovery: DiscoveryV1Api }) | undefined;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly log: Logger,
+  ) {
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.discovery = kc.makeApiClient(DiscoveryV1Api);
+    this.debouncer = new Debouncer(() => this.reconcile(), log, 'handling ServiceExports');
+  }
+
+  async start(): Promise<void> {
+    this.exports = this.watch<ServiceExport>(`/apis/${MCS_GROUP}/${MCS_VERSION}/${SERVICE_EXPORT_PLURAL}`, () => this.custom.listCustomObjectForAllNamespaces(api) as Promise<{ items: ServiceExport[] }>);
+    this.services = this.watch<V1Service>('/api/v1/services', () => this.core.listServiceForAllNamespaces());
+    await this.exports.start();
+    await this.services.start();
+    this.debouncer.schedule();
+  }
+
+  /**
+   * Publishes to the hub from now on, through `hub.kc` (called again with a
+   * renewed token); the slices and pods it needs are followed from the first call.
+   */
+  async publishTo(hub: ExportHub): Promise<void> {
+    if (!this.slices) {
+      this.slices = this.watch<V1EndpointSlice>('/apis/discovery.k8s.io/v1/endpointslices', () => this.discovery.listEndpointSliceForAllNamespaces({ labelSelector: SERVICE_SLICES }), { label: SERVICE_SLICES });
+      this.pods = this.watch<V1Pod>('/api/v1/pods', () => this.core.listPodForAllNamespaces());
+      await this.slices.start();
+      await this.pods.start();
+    }
+    this.hub = { ...hub, discovery: hub.kc.makeApiClient(DiscoveryV1Api) };
+    this.debouncer.schedule();
+  }
+
+  async stop(): Promise<void> {
+    await this.debouncer.stop();
+    for (const w of this.watches) await w.stop();
+  }
+
+  private watch<T extends KubernetesObject>(path: string, list: ListPromise<T>, selectors: { label?: string } = {}): ResilientWatch<T> {
+    const changed = { upsert: () => this.debouncer.schedule(), remove: () => this.debouncer.schedule() };
+    const w = new ResilientWatch<T>(this.kc, path, list, changed, (m) => this.log.warn(m), selectors);
+    this.watches.push(w);
+    return w;
+  }
+
+  private async reconcile(): Promise<void> {
+    const services = new Map((this.services?.cached() ?? []).map((s) => [key(s.metadata?.namespace, s.metadata?.name), s]));
+    const verdicts = new Map<string, ConditionVerdict[]>();
+    const desired: V1EndpointSlice[] = [];
+    const hub = this.hub;
+    const globalIps = new Map((this.pods?.cached() ?? []).map((p) => [key(p.metadata?.namespace, p.metadata?.name), globalAddress(p)]));
+    for (const exp of this.exports?.cached() ?? []) {
+      const namespace = exp.metadata?.namespace ?? '';
+      const name = exp.metadata?.name ?? '';
+      const valid = exportValidity(namespace, name, services.get(key(namespace, name)));
+      const found: ConditionVerdict[] = [valid];
+      if (hub && valid.status === 'True') {
+        const local = (this.slices?.cached() ?? []).filter((s) => s.metadata?.namespace === namespace && s.metadata.labels?.[SERVICE_SLICES] === name);
+        const exported = exportedSlices(hub.clusterID, hub.namespace, { namespace, name }, local, (ns, pod) => globalIps.get(key(ns, pod)));
+        desired.push(...exported.slices);
+        const endpoints = exported.slices.reduce((n, s) => n + s.endpoints.length, 0);
+        found.push(
+          exported.withoutGlobalAddress === 0
+            ? { type: EXPORT_READY, status: 'True', reason: 'Exported', message: `${endpoints} endpoint(s) published to the clusterset` }
+            : { type: EXPORT_READY, status: 'False', reason: 'Pending', message: `${exported.withoutGlobalAddress} endpoint(s) have no global address yet; ${endpoints} published` },
+        );
+      }
+      verdicts.set(key(namespace, name), found);
+    }
+    if (hub) await this.publish(hub, desired);
+    await this.writeConditions(verdicts);
+  }
+
+  /** Makes the cluster's hub namespace hold exactly `desired`. */
+  private async publish(hub: ExportHub & { discovery: DiscoveryV1Api }, desired: V1EndpointSlice[]): Promise<void> {
+    const namespace = hub.namespace;
+    const live = (await hub.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `${LABEL_SOURCE_CLUSTER}=${hub.clusterID},${LABEL_MANAGED_BY}=${MANAGED_BY}` })).items;
+    const plan = slicePlan(desired, live);
+    for (const body of plan.create) await hub.discovery.createNamespacedEndpointSlice({ namespace, body });
+    for (const body of plan.update) {
+      const resourceVersion = live.find((l) => l.metadata?.name === body.metadata?.name)?.metadata?.resourceVersion ?? '';
+      await hub.discovery.replaceNamespacedEndpointSlice({ namespace, name: body.metadata?.name ?? '', body: Object.assign({}, body, { metadata: Object.assign({}, body.metadata, { resourceVersion }) }) });
+    }
+    for (const name of plan.remove) {
+      await hub.discovery.deleteNamespacedEndpointSlice({ namespace, name }).catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+      });
+    }
+    if (plan.create.length + plan.update.length + plan.remove.length > 0) {
+      this.log.info({ created: plan.create.length, updated: plan.update.length, removed: plan.remove.length }, 'exported EndpointSlices published to the hub');
+    }
+  }
+
+  private async writeConditions(verdicts: ReadonlyMap<string, ConditionVerdict[]>): Promise<void> {
+    let failed = 0;
+    for (const exp of this.exports?.cached() ?? []) {
+      const namespace = exp.metadata?.namespace ?? '';
+      const name = exp.metadata?.name ?? '';
+      let conditions: McsCondition[] | undefined = exp.status?.conditions;
+      let changed = false;
+      for (const verdict of verdicts.get(key(namespace, name)) ?? []) {
+        const next = withCondition(conditions, verdict, exp.metadata?.generation, new Date());
+        if (next) [conditions, changed] = [next, true];
+      }
+      if (!changed) continue;
+      try {
+        await this.custom.patchNamespacedCustomObjectStatus({ ...api, namespace, name, body: { status: { conditions } } }, mergePatch);
+      } catch (err) {
+        if (isNotFound(err)) continue; // deleted meanwhile: nothing to report on
+        failed += 1;
+        this.log.warn({ export: key(namespace, name), err: apiErrorDetail(err) }, 'cannot write the ServiceExport\'s status');
+      }
+    }
+    // The debouncer retries: the watch caches hold what is still to write.
+    if (failed > 0) throw new Error(`${failed} ServiceExport status writes failed`);
+  }
+}
