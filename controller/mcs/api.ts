@@ -39,3 +39,26 @@ export const LABEL_SOURCE_CLUSTER = 'multicluster.kubernetes.io/source-cluster';
 export const LABEL_SERVICE_NAMESPACE = 'fleetboard.io/service-namespace';
 export const LABEL_MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
 export const MANAGED_BY = 'fleetboard.io';
+
+export type ServiceImportType = 'ClusterSetIP' | 'Headless';
+
+export interface ServiceImportPort {
+  name?: string;
+  protocol: string;
+  appProtocol?: string;
+  port: number;
+}
+
+export interface ServiceImport extends KubernetesObject {
+  spec: {
+    ports: ServiceImportPort[];
+    ips?: string[];
+    type: ServiceImportType;
+    sessionAffinity?: string;
+    sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } };
+  };
+  status?: { clusters?: { cluster: string }[]; conditions?: McsCondition[] };
+}
+
+/** On a cluster's ServiceImport in the hub: when the ServiceExport was created, for oldest-export-wins. */
+export const EXPORTED_AT_ANNOTATION = 'fleetboard.io/exported-at';

@@ -16,16 +16,19 @@ import { decodePodNetwork } from '../ipam/annotations.js';
 import { apiErrorDetail, isNotFound } from '../kube/apiErrors.js';
 import { ResilientWatch } from '../kube/resilientWatch.js';
 import { Debouncer } from '../tunnel/debouncer.js';
-import { EXPORT_READY, LABEL_MANAGED_BY, LABEL_SOURCE_CLUSTER, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_EXPORT_PLURAL, type McsCondition, type ServiceExport } from './api.js';
+import { EXPORT_READY, LABEL_MANAGED_BY, LABEL_SOURCE_CLUSTER, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_EXPORT_PLURAL, SERVICE_IMPORT_PLURAL, type McsCondition, type ServiceExport, type ServiceImport } from './api.js';
 import { exportedSlices } from './exportedSlices.js';
 import { exportValidity, withCondition, type ConditionVerdict } from './exportValidity.js';
-import { slicePlan } from './slicePlan.js';
+import { exportedService } from './exportedService.js';
+import { objectPlan, type ObjectPlan } from './objectPlan.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const api = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_EXPORT_PLURAL };
 const key = (namespace: string | undefined, name: string | undefined) => `${namespace ?? ''}/${name ?? ''}`;
 /** Selects the EndpointSlices Kubernetes keeps for a Service. */
 const SERVICE_SLICES = 'kubernetes.io/service-name';
+
+const summary = (p: ObjectPlan<unknown>) => ({ created: p.create.length, updated: p.update.length, removed: p.remove.length });
 
 /** A pod's global address; none while its annotations are missing or malformed (the node's controller reports those). */
 function globalAddress(pod: V1Pod): string | undefined {
@@ -60,7 +63,7 @@ export class ExportController {
   private services: ResilientWatch<V1Service> | undefined;
   private slices: ResilientWatch<V1EndpointSlice> | undefined;
   private pods: ResilientWatch<V1Pod> | undefined;
-  private hub: (ExportHub & { discovery: DiscoveryV1Api }) | undefined;
+  private hub: (ExportHub & { discovery: DiscoveryV1Api; custom: CustomObjectsApi }) | undefined;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -91,7 +94,7 @@ export class ExportController {
       await this.slices.start();
       await this.pods.start();
     }
-    this.hub = { ...hub, discovery: hub.kc.makeApiClient(DiscoveryV1Api) };
+    this.hub = { ...hub, discovery: hub.kc.makeApiClient(DiscoveryV1Api), custom: hub.kc.makeApiClient(CustomObjectsApi) };
     this.debouncer.schedule();
   }
 
@@ -111,14 +114,17 @@ export class ExportController {
     const services = new Map((this.services?.cached() ?? []).map((s) => [key(s.metadata?.namespace, s.metadata?.name), s]));
     const verdicts = new Map<string, ConditionVerdict[]>();
     const desired: V1EndpointSlice[] = [];
+    const described: ServiceImport[] = [];
     const hub = this.hub;
     const globalIps = new Map((this.pods?.cached() ?? []).map((p) => [key(p.metadata?.namespace, p.metadata?.name), globalAddress(p)]));
     for (const exp of this.exports?.cached() ?? []) {
       const namespace = exp.metadata?.namespace ?? '';
       const name = exp.metadata?.name ?? '';
-      const valid = exportValidity(namespace, name, services.get(key(namespace, name)));
+      const service = services.get(key(namespace, name));
+      const valid = exportValidity(namespace, name, service);
       const found: ConditionVerdict[] = [valid];
-      if (hub && valid.status === 'True') {
+      if (hub && service && valid.status === 'True') {
+        described.push(exportedService(hub.clusterID, hub.namespace, service, exp));
         const local = (this.slices?.cached() ?? []).filter((s) => s.metadata?.namespace === namespace && s.metadata.labels?.[SERVICE_SLICES] === name);
         const exported = exportedSlices(hub.clusterID, hub.namespace, { namespace, name }, local, (ns, pod) => globalIps.get(key(ns, pod)));
         desired.push(...exported.slices);
@@ -131,27 +137,53 @@ export class ExportController {
       }
       verdicts.set(key(namespace, name), found);
     }
-    if (hub) await this.publish(hub, desired);
+    if (hub) await this.publish(hub, described, desired);
     await this.writeConditions(verdicts);
   }
 
-  /** Makes the cluster's hub namespace hold exactly `desired`. */
-  private async publish(hub: ExportHub & { discovery: DiscoveryV1Api }, desired: V1EndpointSlice[]): Promise<void> {
+  /** Makes the cluster's hub namespace hold exactly these exported services and slices. */
+  private async publish(hub: ExportHub & { discovery: DiscoveryV1Api; custom: CustomObjectsApi }, services: ServiceImport[], slices: V1EndpointSlice[]): Promise<void> {
     const namespace = hub.namespace;
-    const live = (await hub.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `${LABEL_SOURCE_CLUSTER}=${hub.clusterID},${LABEL_MANAGED_BY}=${MANAGED_BY}` })).items;
-    const plan = slicePlan(desired, live);
-    for (const body of plan.create) await hub.discovery.createNamespacedEndpointSlice({ namespace, body });
+    const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL, namespace };
+    const ours = `${LABEL_SOURCE_CLUSTER}=${hub.clusterID}`;
+    const liveServices = ((await hub.custom.listNamespacedCustomObject({ ...importApi, labelSelector: ours })) as { items: ServiceImport[] }).items;
+    const servicePlan = objectPlan(services, liveServices, (o) => [o.metadata?.labels, o.metadata?.annotations, o.spec]);
+    const serviceWrites = {
+      create: (body: ServiceImport) => hub.custom.createNamespacedCustomObject({ ...importApi, body }),
+      replace: (name: string, body: ServiceImport) => hub.custom.replaceNamespacedCustomObject({ ...importApi, name, body }),
+      remove: (name: string) => hub.custom.deleteNamespacedCustomObject({ ...importApi, name }),
+    };
+    // A service is described before its endpoints appear and removed after they went, so an importer never sees endpoints it cannot place.
+    await this.apply({ ...servicePlan, remove: [] }, liveServices, serviceWrites);
+    const liveSlices = (await hub.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `${ours},${LABEL_MANAGED_BY}=${MANAGED_BY}` })).items;
+    const slicePlan = objectPlan(slices, liveSlices, (s) => [s.metadata?.labels, s.addressType, s.endpoints, s.ports ?? []]);
+    await this.apply(slicePlan, liveSlices, {
+      create: (body) => hub.discovery.createNamespacedEndpointSlice({ namespace, body }),
+      replace: (name, body) => hub.discovery.replaceNamespacedEndpointSlice({ namespace, name, body }),
+      remove: (name) => hub.discovery.deleteNamespacedEndpointSlice({ namespace, name }),
+    });
+    await this.apply({ create: [], update: [], remove: servicePlan.remove }, liveServices, serviceWrites);
+    const changes = (p: ObjectPlan<unknown>) => p.create.length + p.update.length + p.remove.length;
+    if (changes(servicePlan) + changes(slicePlan) > 0) {
+      this.log.info({ services: summary(servicePlan), slices: summary(slicePlan) }, 'exports published to the hub');
+    }
+  }
+
+  private async apply<T extends KubernetesObject>(
+    plan: ObjectPlan<T>,
+    live: readonly T[],
+    write: { create(body: T): Promise<unknown>; replace(name: string, body: T): Promise<unknown>; remove(name: string): Promise<unknown> },
+  ): Promise<void> {
+    for (const body of plan.create) await write.create(body);
     for (const body of plan.update) {
-      const resourceVersion = live.find((l) => l.metadata?.name === body.metadata?.name)?.metadata?.resourceVersion ?? '';
-      await hub.discovery.replaceNamespacedEndpointSlice({ namespace, name: body.metadata?.name ?? '', body: Object.assign({}, body, { metadata: Object.assign({}, body.metadata, { resourceVersion }) }) });
+      const name = body.metadata?.name ?? '';
+      const resourceVersion = live.find((l) => l.metadata?.name === name)?.metadata?.resourceVersion ?? '';
+      await write.replace(name, Object.assign({}, body, { metadata: Object.assign({}, body.metadata, { resourceVersion }) }));
     }
     for (const name of plan.remove) {
-      await hub.discovery.deleteNamespacedEndpointSlice({ namespace, name }).catch((err: unknown) => {
+      await write.remove(name).catch((err: unknown) => {
         if (!isNotFound(err)) throw err;
       });
-    }
-    if (plan.create.length + plan.update.length + plan.remove.length > 0) {
-      this.log.info({ created: plan.create.length, updated: plan.update.length, removed: plan.remove.length }, 'exported EndpointSlices published to the hub');
     }
   }
 

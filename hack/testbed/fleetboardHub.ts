@@ -1,5 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { bindingToServiceAccount, customResourceDefinition, leaderTunnelService, leaseRules, podIdentityEnv, rule } from './manifestParts.js';
+import { mcsCrds } from './mcsCrds.js';
 import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, MEMBER_NAMESPACE_PREFIX } from '../../controller/clusterset/peer.js';
 import { MEMBER_READER_ROLE, MEMBER_ROLE, MEMBER_SERVICE_ACCOUNT } from '../../controller/hub/memberAccess.js';
 
@@ -123,8 +124,9 @@ export function memberRoles(): KubernetesObject[] {
       rules: [
         rule([FLEETBOARD_GROUP], ['peers'], ['get', 'list', 'watch', 'update', 'patch']),
         rule([FLEETBOARD_GROUP], ['peers/status'], ['get', 'update', 'patch']),
-        // The EndpointSlices of the cluster's exports, with its pods' global addresses.
+        // The cluster's exports: a ServiceImport describing each, and its EndpointSlices with the pods' global addresses.
         rule(['discovery.k8s.io'], ['endpointslices'], ['get', 'list', 'watch', 'create', 'update', 'delete']),
+        rule(['multicluster.x-k8s.io'], ['serviceimports'], ['get', 'list', 'watch', 'create', 'update', 'delete']),
         // Renewing its own token: only ServiceAccounts of this name, and only where the RoleBinding is.
         rule([''], ['serviceaccounts/token'], ['create'], [MEMBER_SERVICE_ACCOUNT]),
       ],
@@ -188,6 +190,7 @@ export function hubManifests(o: HubInstallOptions): KubernetesObject[] {
   const labels = { 'app.kubernetes.io/name': 'fleetboard', 'app.kubernetes.io/component': 'hub-cnf', 'fleetboard.io/role': 'hub-cnf' };
   return [
     ...hubCrds(),
+    ...mcsCrds(),
     ...memberRoles(),
     bootstrapTokenSecret(o.bootstrapToken),
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } },

@@ -16,7 +16,7 @@ import { hubKubeConfig } from '../../controller/member/hubKubeConfig.js';
 import { HubJoiner, JoinError } from '../../controller/member/join.js';
 import { newSessionKeyPair } from '../../controller/clusterset/sealedBox.js';
 import { generatePrivateKey, publicKeyOf } from '../../controller/wireguard/keys.js';
-import { MCS_GROUP, MCS_VERSION, type ServiceExport } from '../../controller/mcs/api.js';
+import { MCS_GROUP, MCS_VERSION, type ServiceExport, type ServiceImport } from '../../controller/mcs/api.js';
 import { createNginxApp, waitForReadyPods } from '../harness/cluster.js';
 import { cnfPods } from '../harness/fleetboard.js';
 import { caOf, exposeMember, hubEndpoint, hubPeer, installHub, joinMaterial, joinMember, killIn, memberHubClient, newBootstrapToken } from '../harness/clusterset.js';
@@ -202,7 +202,7 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     }
   });
 
-  test('a ServiceExport: NoService until its Service exists, then Valid, Ready, and its endpoints\' global addresses in the cluster\'s hub namespace; unexporting removes them', async () => {
+  test('a ServiceExport: NoService until its Service exists, then Valid, Ready, and the service and its endpoints\' global addresses in the cluster\'s hub namespace; unexporting removes them', async () => {
     const member = kc.cluster1 as KubeConfig;
     const custom = member.makeApiClient(CustomObjectsApi);
     const exportApi = { group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceexports', namespace: 'default' };
@@ -214,6 +214,15 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
         },
         { what: `ServiceExport checked-svc: ${type}/${reason}`, timeoutMs: 30_000, intervalMs: 500 },
       );
+    const hubImportApi = { group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: memberNamespace('cluster1') };
+    const hubService = async (): Promise<ServiceImport | undefined> => {
+      try {
+        return (await hub.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ ...hubImportApi, name: 'checked-svc.default' })) as ServiceImport;
+      } catch (err) {
+        if (err instanceof ApiException && err.code === 404) return undefined;
+        throw err;
+      }
+    };
     const hubSlices = async () =>
       (await hub.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: memberNamespace('cluster1'), labelSelector: 'multicluster.kubernetes.io/service-name=checked-svc' })).items;
     await custom.createNamespacedCustomObject({ ...exportApi, body: { apiVersion: `${MCS_GROUP}/${MCS_VERSION}`, kind: 'ServiceExport', metadata: { name: 'checked-svc' } } });
@@ -223,6 +232,10 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
       assert.equal((await condition('Valid', 'Valid')).status, 'True');
       assert.match((await condition('Ready', 'Exported')).message, /2 endpoint\(s\) published/);
       const published = await waitFor(async () => ((await hubSlices()).flatMap((s) => s.endpoints).length === 2 ? hubSlices() : undefined), { what: 'checked-svc\'s slices in the hub', timeoutMs: 30_000 });
+      const described = await hubService();
+      assert.equal(described?.spec.type, 'ClusterSetIP');
+      assert.deepEqual(described.spec.ports, [{ name: 'http', protocol: 'TCP', port: 80 }]);
+      assert.equal(described.metadata?.labels?.['multicluster.kubernetes.io/source-cluster'], 'cluster1');
       const addresses = published.flatMap((s) => s.endpoints.flatMap((e) => e.addresses)).sort();
       assert.deepEqual(addresses, (nginx.cluster1 ?? []).map(globalIp).sort(), 'the nginx pods\' global addresses, not their pod IPs');
       for (const s of published) {
@@ -235,7 +248,7 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
       await custom.deleteNamespacedCustomObject({ ...exportApi, name: 'checked-svc' });
       await member.makeApiClient(CoreV1Api).deleteNamespacedService({ namespace: 'default', name: 'checked-svc' }).catch(() => undefined);
     }
-    await waitFor(async () => ((await hubSlices()).length === 0 ? true : undefined), { what: 'the unexported service\'s slices to leave the hub', timeoutMs: 30_000 });
+    await waitFor(async () => ((await hubSlices()).length === 0 && !(await hubService()) ? true : undefined), { what: 'the unexported service to leave the hub', timeoutMs: 30_000 });
   });
 
   test('a wrong or expired bootstrap token cannot join; a taken cluster ID and a malformed request are refused with the reason', async () => {

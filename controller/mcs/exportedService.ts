@@ -1,0 +1,36 @@
+import type { V1Service } from '@kubernetes/client-node';
+import { EXPORTED_AT_ANNOTATION, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, MCS_GROUP, MCS_VERSION, type ServiceExport, type ServiceImport } from './api.js';
+
+/** `<name>.<namespace>`: both are DNS labels, so the dot keeps every pair apart. */
+export const exportedServiceName = (namespace: string, name: string): string => `${name}.${namespace}`;
+
+/**
+ * What a cluster publishes in its hub namespace about one exported Service:
+ * a ServiceImport with this cluster's view of it (ports, Headless or
+ * ClusterSetIP, session affinity), from which every member builds the
+ * aggregated import; when the export was made, for conflict resolution. Pure.
+ */
+export function exportedService(clusterID: string, hubNamespace: string, service: V1Service, exp: ServiceExport): ServiceImport {
+  const namespace = service.metadata?.namespace ?? '';
+  const name = service.metadata?.name ?? '';
+  const spec = service.spec;
+  const affinity = spec?.sessionAffinity === 'ClientIP';
+  const timeout = spec?.sessionAffinityConfig?.clientIP?.timeoutSeconds;
+  const exportedAt = exp.metadata?.creationTimestamp;
+  return {
+    apiVersion: `${MCS_GROUP}/${MCS_VERSION}`,
+    kind: 'ServiceImport',
+    metadata: {
+      name: exportedServiceName(namespace, name),
+      namespace: hubNamespace,
+      labels: { [LABEL_SERVICE_NAME]: name, [LABEL_SERVICE_NAMESPACE]: namespace, [LABEL_SOURCE_CLUSTER]: clusterID },
+      annotations: { [EXPORTED_AT_ANNOTATION]: exportedAt ? new Date(exportedAt).toISOString() : '' },
+    },
+    spec: {
+      type: spec?.clusterIP === 'None' ? 'Headless' : 'ClusterSetIP',
+      ports: (spec?.ports ?? []).map((p) => ({ ...(p.name ? { name: p.name } : {}), protocol: p.protocol ?? 'TCP', ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}), port: p.port })),
+      sessionAffinity: affinity ? 'ClientIP' : 'None',
+      ...(affinity && timeout !== undefined ? { sessionAffinityConfig: { clientIP: { timeoutSeconds: timeout } } } : {}),
+    },
+  };
+}
