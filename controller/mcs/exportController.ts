@@ -20,6 +20,7 @@ import { EXPORT_READY, LABEL_MANAGED_BY, LABEL_SOURCE_CLUSTER, MANAGED_BY, MCS_G
 import { exportedSlices } from './exportedSlices.js';
 import { exportValidity, withCondition, type ConditionVerdict } from './exportValidity.js';
 import { exportedService } from './exportedService.js';
+import { applyPlan, type ObjectWrites } from './applyPlan.js';
 import { objectPlan, type ObjectPlan } from './objectPlan.js';
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -148,42 +149,24 @@ export class ExportController {
     const ours = `${LABEL_SOURCE_CLUSTER}=${hub.clusterID}`;
     const liveServices = ((await hub.custom.listNamespacedCustomObject({ ...importApi, labelSelector: ours })) as { items: ServiceImport[] }).items;
     const servicePlan = objectPlan(services, liveServices, (o) => [o.metadata?.labels, o.metadata?.annotations, o.spec]);
-    const serviceWrites = {
-      create: (body: ServiceImport) => hub.custom.createNamespacedCustomObject({ ...importApi, body }),
-      replace: (name: string, body: ServiceImport) => hub.custom.replaceNamespacedCustomObject({ ...importApi, name, body }),
-      remove: (name: string) => hub.custom.deleteNamespacedCustomObject({ ...importApi, name }),
+    const serviceWrites: ObjectWrites<ServiceImport> = {
+      create: (body) => hub.custom.createNamespacedCustomObject({ ...importApi, body }),
+      replace: (body) => hub.custom.replaceNamespacedCustomObject({ ...importApi, name: body.metadata?.name ?? '', body }),
+      remove: (live) => hub.custom.deleteNamespacedCustomObject({ ...importApi, name: live.metadata?.name ?? '' }),
     };
     // A service is described before its endpoints appear and removed after they went, so an importer never sees endpoints it cannot place.
-    await this.apply({ ...servicePlan, remove: [] }, liveServices, serviceWrites);
+    await applyPlan({ ...servicePlan, remove: [] }, liveServices, serviceWrites);
     const liveSlices = (await hub.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `${ours},${LABEL_MANAGED_BY}=${MANAGED_BY}` })).items;
     const slicePlan = objectPlan(slices, liveSlices, (s) => [s.metadata?.labels, s.addressType, s.endpoints, s.ports ?? []]);
-    await this.apply(slicePlan, liveSlices, {
+    await applyPlan(slicePlan, liveSlices, {
       create: (body) => hub.discovery.createNamespacedEndpointSlice({ namespace, body }),
-      replace: (name, body) => hub.discovery.replaceNamespacedEndpointSlice({ namespace, name, body }),
-      remove: (name) => hub.discovery.deleteNamespacedEndpointSlice({ namespace, name }),
+      replace: (body) => hub.discovery.replaceNamespacedEndpointSlice({ namespace, name: body.metadata?.name ?? '', body }),
+      remove: (live) => hub.discovery.deleteNamespacedEndpointSlice({ namespace, name: live.metadata?.name ?? '' }),
     });
-    await this.apply({ create: [], update: [], remove: servicePlan.remove }, liveServices, serviceWrites);
+    await applyPlan({ create: [], update: [], remove: servicePlan.remove }, liveServices, serviceWrites);
     const changes = (p: ObjectPlan<unknown>) => p.create.length + p.update.length + p.remove.length;
     if (changes(servicePlan) + changes(slicePlan) > 0) {
       this.log.info({ services: summary(servicePlan), slices: summary(slicePlan) }, 'exports published to the hub');
-    }
-  }
-
-  private async apply<T extends KubernetesObject>(
-    plan: ObjectPlan<T>,
-    live: readonly T[],
-    write: { create(body: T): Promise<unknown>; replace(name: string, body: T): Promise<unknown>; remove(name: string): Promise<unknown> },
-  ): Promise<void> {
-    for (const body of plan.create) await write.create(body);
-    for (const body of plan.update) {
-      const name = body.metadata?.name ?? '';
-      const resourceVersion = live.find((l) => l.metadata?.name === name)?.metadata?.resourceVersion ?? '';
-      await write.replace(name, Object.assign({}, body, { metadata: Object.assign({}, body.metadata, { resourceVersion }) }));
-    }
-    for (const name of plan.remove) {
-      await write.remove(name).catch((err: unknown) => {
-        if (!isNotFound(err)) throw err;
-      });
     }
   }
 

@@ -19,6 +19,6 @@ test('only what differs is written: new slices created, changed ones updated, or
   const plan = objectPlan([slice('a', '10.112.0.2'), slice('b', '10.112.0.3', false), slice('c', '10.112.0.4')], live, content);
   assert.deepEqual(plan.create.map((s) => s.metadata?.name), ['c']);
   assert.deepEqual(plan.update.map((s) => s.metadata?.name), ['b'], 'a differs only in server-set metadata');
-  assert.deepEqual(plan.remove, ['gone']);
+  assert.deepEqual(plan.remove.map((s) => s.metadata?.name), ['gone']);
   assert.deepEqual(objectPlan([], [], content), { create: [], update: [], remove: [] });
 });

@@ -13,6 +13,7 @@ import { ClusterGateway } from './gateway.js';
 import { hubKubeConfig, tokenExpiry } from './hubKubeConfig.js';
 import { HubJoiner, JoinError, type JoinMaterial } from './join.js';
 import { ExportController } from '../mcs/exportController.js';
+import { ImportController } from '../mcs/importController.js';
 
 export interface LeaderDutiesOptions {
   namespace: string;
@@ -45,6 +46,7 @@ export class LeaderDuties {
   private gateway: ClusterGateway | undefined;
   private exports: ExportController | undefined;
   private exportsStarted: Promise<void> = Promise.resolve();
+  private imports: ImportController | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private readonly credentials: CredentialStore;
 
@@ -80,6 +82,8 @@ export class LeaderDuties {
     this.allocator = undefined;
     await this.exports?.stop();
     this.exports = undefined;
+    await this.imports?.stop();
+    this.imports = undefined;
     await this.gateway?.handOver(handOverMs);
     this.gateway = undefined;
   }
@@ -129,13 +133,20 @@ export class LeaderDuties {
     await this.publishExports(material, membership);
   }
 
-  /** Exports go to the hub once the cluster has joined (again after each token renewal); no exports without the MCS CRDs. */
+  /**
+   * Once joined (and again after each token renewal): exports go to the hub,
+   * and what the clusterset exports is imported here. Nothing without the MCS CRDs.
+   */
   private async publishExports(material: JoinMaterial, membership: HubMembership): Promise<void> {
     if (!(await this.exportsStarted.then(() => true, () => false))) return;
+    const hubKc = hubKubeConfig(material.hubUrl, material.caPem, membership.token);
     try {
-      await this.exports?.publishTo({ kc: hubKubeConfig(material.hubUrl, material.caPem, membership.token), clusterID: membership.clusterID, namespace: membership.namespace });
+      await this.exports?.publishTo({ kc: hubKc, clusterID: membership.clusterID, namespace: membership.namespace });
+      await this.imports?.stop();
+      this.imports = new ImportController(this.kc, hubKc, this.opts.log);
+      await this.imports.start();
     } catch (err) {
-      this.opts.log.error({ err: apiErrorDetail(err) }, 'cannot publish exports to the hub');
+      this.opts.log.error({ err: apiErrorDetail(err) }, 'cannot exchange services with the hub');
     }
   }
 

@@ -60,9 +60,13 @@ export function agentManifests(o: AgentOptions): KubernetesObject[] {
         rule([''], ['events'], ['create', 'patch']),
         // Exports: their Services and EndpointSlices, and the conditions that tell users whether they can be exported.
         rule([''], ['services'], ['get', 'list', 'watch']),
-        rule(['discovery.k8s.io'], ['endpointslices'], ['get', 'list', 'watch']),
         rule(['multicluster.x-k8s.io'], ['serviceexports'], ['get', 'list', 'watch']),
         rule(['multicluster.x-k8s.io'], ['serviceexports/status'], ['patch', 'update']),
+        // Imports: a ServiceImport and the exporters' EndpointSlices in each namespace that exists here.
+        rule([''], ['namespaces'], ['get', 'list', 'watch']),
+        rule(['multicluster.x-k8s.io'], ['serviceimports'], ['get', 'list', 'watch', 'create', 'update', 'delete']),
+        rule(['multicluster.x-k8s.io'], ['serviceimports/status'], ['patch', 'update']),
+        rule(['discovery.k8s.io'], ['endpointslices'], ['get', 'list', 'watch', 'create', 'update', 'delete']),
       ],
     } as KubernetesObject,
     bindingToServiceAccount('ClusterRoleBinding', NAME, namespace),

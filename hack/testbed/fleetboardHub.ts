@@ -131,7 +131,13 @@ export function memberRoles(): KubernetesObject[] {
         rule([''], ['serviceaccounts/token'], ['create'], [MEMBER_SERVICE_ACCOUNT]),
       ],
     } as KubernetesObject,
-    { apiVersion: rbac, kind: 'ClusterRole', metadata: { name: MEMBER_READER_ROLE }, rules: [rule([FLEETBOARD_GROUP], ['peers'], ['get', 'list', 'watch'])] } as KubernetesObject,
+    {
+      apiVersion: rbac,
+      kind: 'ClusterRole',
+      metadata: { name: MEMBER_READER_ROLE },
+      // The other clusters: their Peers, and the services they export with their endpoints.
+      rules: [rule([FLEETBOARD_GROUP], ['peers'], ['get', 'list', 'watch']), rule(['multicluster.x-k8s.io'], ['serviceimports'], ['get', 'list', 'watch']), rule(['discovery.k8s.io'], ['endpointslices'], ['get', 'list', 'watch'])],
+    } as KubernetesObject,
     { apiVersion: rbac, kind: 'ClusterRole', metadata: { name: 'fleetboard-bootstrapper' }, rules: [rule([FLEETBOARD_GROUP], ['joinrequests'], ['create', 'get'])] } as KubernetesObject,
     {
       apiVersion: rbac,

@@ -202,7 +202,7 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     }
   });
 
-  test('a ServiceExport: NoService until its Service exists, then Valid, Ready, and the service and its endpoints\' global addresses in the cluster\'s hub namespace; unexporting removes them', async () => {
+  test('a ServiceExport: NoService until its Service exists, then Valid and Ready; the hub holds it with its endpoints\' global addresses, and every member imports it; unexporting removes it everywhere', async () => {
     const member = kc.cluster1 as KubeConfig;
     const custom = member.makeApiClient(CustomObjectsApi);
     const exportApi = { group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceexports', namespace: 'default' };
@@ -238,6 +238,28 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
       assert.equal(described.metadata?.labels?.['multicluster.kubernetes.io/source-cluster'], 'cluster1');
       const addresses = published.flatMap((s) => s.endpoints.flatMap((e) => e.addresses)).sort();
       assert.deepEqual(addresses, (nginx.cluster1 ?? []).map(globalIp).sort(), 'the nginx pods\' global addresses, not their pod IPs');
+      // Every member imports it, the exporting one too: one ServiceImport in the same namespace and the endpoints beside it.
+      for (const c of MEMBERS) {
+        const local = kc[c] as KubeConfig;
+        const imported = await waitFor(
+          async () => {
+            const i = (await local.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: 'default', name: 'checked-svc' }).catch(() => undefined)) as ServiceImport | undefined;
+            return i?.status?.clusters?.length ? i : undefined;
+          },
+          { what: `${c} importing checked-svc`, timeoutMs: 30_000, intervalMs: 500 },
+        );
+        assert.equal(imported.spec.type, 'ClusterSetIP');
+        assert.deepEqual(imported.spec.ports.map((p) => ({ name: p.name, protocol: p.protocol, port: p.port })), [{ name: 'http', protocol: 'TCP', port: 80 }]);
+        assert.deepEqual(imported.status?.clusters?.map((x) => x.cluster), ['cluster1']);
+        const localSlices = await waitFor(
+          async () => {
+            const items = (await local.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: 'default', labelSelector: 'multicluster.kubernetes.io/service-name=checked-svc,multicluster.kubernetes.io/source-cluster=cluster1' })).items;
+            return items.flatMap((x) => x.endpoints).length === 2 ? items : undefined;
+          },
+          { what: `${c} importing checked-svc's endpoints`, timeoutMs: 30_000, intervalMs: 500 },
+        );
+        assert.deepEqual(localSlices.flatMap((x) => x.endpoints.flatMap((e) => e.addresses)).sort(), addresses);
+      }
       for (const s of published) {
         const labels = s.metadata?.labels ?? {};
         assert.equal(labels['multicluster.kubernetes.io/source-cluster'], 'cluster1');
@@ -249,6 +271,15 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
       await member.makeApiClient(CoreV1Api).deleteNamespacedService({ namespace: 'default', name: 'checked-svc' }).catch(() => undefined);
     }
     await waitFor(async () => ((await hubSlices()).length === 0 && !(await hubService()) ? true : undefined), { what: 'the unexported service to leave the hub', timeoutMs: 30_000 });
+    const cluster2 = kc.cluster2 as KubeConfig;
+    await waitFor(
+      async () => {
+        const gone = await cluster2.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: 'default', name: 'checked-svc' }).then(() => false, () => true);
+        const slices = (await cluster2.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: 'default', labelSelector: 'multicluster.kubernetes.io/service-name=checked-svc' })).items;
+        return gone && slices.length === 0 ? true : undefined;
+      },
+      { what: 'cluster2 to drop the import once nobody exports it', timeoutMs: 30_000 },
+    );
   });
 
   test('a wrong or expired bootstrap token cannot join; a taken cluster ID and a malformed request are refused with the reason', async () => {

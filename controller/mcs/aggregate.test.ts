@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ServiceImport } from './api.js';
+import { aggregateServices } from './aggregate.js';
+
+function described(cluster: string, exportedAt: string, spec: Partial<ServiceImport['spec']>, namespace = `fleetboard-cluster-${cluster}`): ServiceImport {
+  return {
+    metadata: {
+      name: 'nginx-svc.default',
+      namespace,
+      labels: { 'multicluster.kubernetes.io/service-name': 'nginx-svc', 'fleetboard.io/service-namespace': 'default', 'multicluster.kubernetes.io/source-cluster': cluster },
+      annotations: { 'fleetboard.io/exported-at': exportedAt },
+    },
+    spec: { type: 'ClusterSetIP', ports: [{ name: 'http', protocol: 'TCP', port: 80 }], sessionAffinity: 'None', ...spec },
+  };
+}
+
+test('one exporting cluster: its service as it described it', () => {
+  assert.deepEqual(aggregateServices([described('cluster1', '2026-11-21T10:00:00.000Z', {})]), [
+    { namespace: 'default', name: 'nginx-svc', spec: { type: 'ClusterSetIP', ports: [{ name: 'http', protocol: 'TCP', port: 80 }], sessionAffinity: 'None' }, clusters: ['cluster1'], conflicts: [] },
+  ]);
+});
+
+test('two clusters: ports are the union; the oldest export decides, and the newer one is told where it differs', () => {
+  const [merged] = aggregateServices([
+    described('cluster2', '2026-11-21T11:00:00.000Z', { type: 'Headless', ports: [{ name: 'web', protocol: 'TCP', port: 80 }, { name: 'metrics', protocol: 'TCP', port: 9090 }] }),
+    described('cluster1', '2026-11-21T10:00:00.000Z', { ports: [{ name: 'http', protocol: 'TCP', port: 80 }, { name: 'dns', protocol: 'UDP', port: 53 }] }),
+  ]);
+  assert.equal(merged?.spec.type, 'ClusterSetIP', 'cluster1 exported first');
+  assert.deepEqual(merged.clusters, ['cluster1', 'cluster2']);
+  assert.deepEqual(merged.spec.ports, [
+    { name: 'dns', protocol: 'UDP', port: 53 },
+    { name: 'http', protocol: 'TCP', port: 80 },
+    { name: 'metrics', protocol: 'TCP', port: 9090 },
+  ]);
+  assert.deepEqual(
+    merged.conflicts.map((c) => [c.cluster, c.reason]),
+    [
+      ['cluster2', 'TypeConflict'],
+      ['cluster2', 'PortConflict'],
+    ],
+  );
+  assert.match(merged.conflicts[1]?.message ?? '', /port 80\/TCP is named "web" in cluster2 but "http"/);
+});
+
+test('an export is trusted only in its own cluster\'s hub namespace', () => {
+  assert.deepEqual(aggregateServices([described('cluster1', '2026-11-21T10:00:00.000Z', {}, 'fleetboard-cluster-cluster2')]), []);
+  assert.deepEqual(aggregateServices([{ ...described('cluster1', '', {}), metadata: { name: 'x', namespace: 'fleetboard-cluster-cluster1' } }]), [], 'no labels: not an export');
+});

@@ -1,0 +1,75 @@
+import { EXPORTED_AT_ANNOTATION, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, type ServiceImport, type ServiceImportPort } from './api.js';
+import { memberNamespace } from '../clusterset/peer.js';
+
+/** One multi-cluster service as every member imports it, merged from the clusters that export it. */
+export interface AggregatedService {
+  namespace: string;
+  name: string;
+  spec: ServiceImport['spec'];
+  /** Exporting clusters, oldest export first. */
+  clusters: string[];
+  /** Clusters whose export disagrees with the oldest one, and on what. */
+  conflicts: { cluster: string; reason: 'TypeConflict' | 'PortConflict' | 'SessionAffinityConflict'; message: string }[];
+}
+
+interface Export {
+  cluster: string;
+  exportedAt: string;
+  described: ServiceImport;
+}
+
+const portKey = (p: ServiceImportPort) => `${p.port}/${p.protocol}`;
+
+/**
+ * The exports the hub holds, trusted only where a cluster may write them (its
+ * own namespace, labelled with its own ID), merged per service: the oldest
+ * export decides the type and session affinity; ports are the union, and a
+ * port whose name or appProtocol differs from an older export's is left out
+ * with a PortConflict. Pure.
+ */
+export function aggregateServices(described: readonly ServiceImport[]): AggregatedService[] {
+  const byService = new Map<string, Export[]>();
+  for (const d of described) {
+    const labels = d.metadata?.labels ?? {};
+    const cluster = labels[LABEL_SOURCE_CLUSTER];
+    const namespace = labels[LABEL_SERVICE_NAMESPACE];
+    const name = labels[LABEL_SERVICE_NAME];
+    if (!cluster || !namespace || !name || d.metadata?.namespace !== memberNamespace(cluster)) continue;
+    const key = `${namespace}/${name}`;
+    byService.set(key, [...(byService.get(key) ?? []), { cluster, exportedAt: d.metadata.annotations?.[EXPORTED_AT_ANNOTATION] ?? '', described: d }]);
+  }
+  const services: AggregatedService[] = [];
+  for (const [key, exports] of byService) {
+    exports.sort((a, b) => a.exportedAt.localeCompare(b.exportedAt) || a.cluster.localeCompare(b.cluster));
+    const [oldest] = exports;
+    if (!oldest) continue;
+    const [namespace = '', name = ''] = key.split('/');
+    const ports = new Map<string, ServiceImportPort>();
+    const conflicts: AggregatedService['conflicts'] = [];
+    for (const e of exports) {
+      const spec = e.described.spec;
+      if (spec.type !== oldest.described.spec.type) {
+        conflicts.push({ cluster: e.cluster, reason: 'TypeConflict', message: `${e.cluster} exports ${spec.type}, the oldest export (${oldest.cluster}) ${oldest.described.spec.type}` });
+      }
+      if ((spec.sessionAffinity ?? 'None') !== (oldest.described.spec.sessionAffinity ?? 'None')) {
+        conflicts.push({ cluster: e.cluster, reason: 'SessionAffinityConflict', message: `${e.cluster} sets session affinity ${spec.sessionAffinity ?? 'None'}, the oldest export (${oldest.cluster}) ${oldest.described.spec.sessionAffinity ?? 'None'}` });
+      }
+      for (const p of spec.ports) {
+        const taken = ports.get(portKey(p));
+        if (!taken) ports.set(portKey(p), p);
+        else if (taken.name !== p.name || taken.appProtocol !== p.appProtocol) {
+          conflicts.push({ cluster: e.cluster, reason: 'PortConflict', message: `port ${portKey(p)} is named ${JSON.stringify(p.name ?? '')} in ${e.cluster} but ${JSON.stringify(taken.name ?? '')} in an older export` });
+        }
+      }
+    }
+    const { type, sessionAffinity, sessionAffinityConfig } = oldest.described.spec;
+    services.push({
+      namespace,
+      name,
+      spec: { type, ports: [...ports.values()].sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol)), ...(sessionAffinity ? { sessionAffinity } : {}), ...(sessionAffinityConfig ? { sessionAffinityConfig } : {}) },
+      clusters: exports.map((e) => e.cluster),
+      conflicts,
+    });
+  }
+  return services.sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
+}

@@ -1,0 +1,142 @@
+import {
+  CoreV1Api,
+  CustomObjectsApi,
+  DiscoveryV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type KubeConfig,
+  type KubernetesObject,
+  type ListPromise,
+  type V1EndpointSlice,
+  type V1Namespace,
+} from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { memberNamespace } from '../clusterset/peer.js';
+import { ResilientWatch } from '../kube/resilientWatch.js';
+import { Debouncer } from '../tunnel/debouncer.js';
+import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL, type ServiceImport } from './api.js';
+import { aggregateServices, type AggregatedService } from './aggregate.js';
+import { applyPlan } from './applyPlan.js';
+import { objectPlan } from './objectPlan.js';
+
+const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL };
+/** Marks the ServiceImports this cluster keeps (one made by hand is adopted: it gets the label). */
+export const IMPORT_MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+
+/**
+ * The cluster leader's imports: for every service some cluster exports (this
+ * one included), one ServiceImport in the namespace of the same name, merged
+ * from every export, and the exporters' EndpointSlices beside it. A namespace
+ * that does not exist here imports nothing (namespace sameness). Objects the
+ * hub holds are trusted only in their cluster's own namespace.
+ */
+export class ImportController {
+  private readonly local: { custom: CustomObjectsApi; core: CoreV1Api; discovery: DiscoveryV1Api };
+  private readonly hubApi: { custom: CustomObjectsApi; discovery: DiscoveryV1Api };
+  private readonly debouncer: Debouncer;
+  private readonly watches: { start(): Promise<void>; stop(): Promise<void> }[] = [];
+  private hubServices: ResilientWatch<ServiceImport> | undefined;
+  private hubSlices: ResilientWatch<V1EndpointSlice> | undefined;
+  private namespaces: ResilientWatch<V1Namespace> | undefined;
+  private localImports: ResilientWatch<ServiceImport> | undefined;
+  private localSlices: ResilientWatch<V1EndpointSlice> | undefined;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly hubKc: KubeConfig,
+    private readonly log: Logger,
+  ) {
+    this.local = { custom: kc.makeApiClient(CustomObjectsApi), core: kc.makeApiClient(CoreV1Api), discovery: kc.makeApiClient(DiscoveryV1Api) };
+    this.hubApi = { custom: hubKc.makeApiClient(CustomObjectsApi), discovery: hubKc.makeApiClient(DiscoveryV1Api) };
+    this.debouncer = new Debouncer(() => this.reconcile(), log, 'importing services');
+  }
+
+  async start(): Promise<void> {
+    const managed = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
+    this.hubServices = this.watch<ServiceImport>(this.hubKc, `/apis/${MCS_GROUP}/${MCS_VERSION}/${SERVICE_IMPORT_PLURAL}`, () => this.hubApi.custom.listCustomObjectForAllNamespaces({ ...importApi, labelSelector: LABEL_SOURCE_CLUSTER }) as Promise<{ items: ServiceImport[] }>, LABEL_SOURCE_CLUSTER);
+    this.hubSlices = this.watch<V1EndpointSlice>(this.hubKc, '/apis/discovery.k8s.io/v1/endpointslices', () => this.hubApi.discovery.listEndpointSliceForAllNamespaces({ labelSelector: managed }), managed);
+    this.namespaces = this.watch<V1Namespace>(this.kc, '/api/v1/namespaces', () => this.local.core.listNamespace());
+    this.localImports = this.watch<ServiceImport>(this.kc, `/apis/${MCS_GROUP}/${MCS_VERSION}/${SERVICE_IMPORT_PLURAL}`, () => this.local.custom.listCustomObjectForAllNamespaces(importApi) as Promise<{ items: ServiceImport[] }>);
+    this.localSlices = this.watch<V1EndpointSlice>(this.kc, '/apis/discovery.k8s.io/v1/endpointslices', () => this.local.discovery.listEndpointSliceForAllNamespaces({ labelSelector: managed }), managed);
+    for (const w of this.watches) await w.start();
+    this.debouncer.schedule();
+  }
+
+  async stop(): Promise<void> {
+    await this.debouncer.stop();
+    for (const w of this.watches) await w.stop();
+  }
+
+  private watch<T extends KubernetesObject>(kc: KubeConfig, path: string, list: ListPromise<T>, label?: string): ResilientWatch<T> {
+    const changed = { upsert: () => this.debouncer.schedule(), remove: () => this.debouncer.schedule() };
+    const w = new ResilientWatch<T>(kc, path, list, changed, (m) => this.log.warn(m), label ? { label } : {});
+    this.watches.push(w);
+    return w;
+  }
+
+  private async reconcile(): Promise<void> {
+    const present = new Set((this.namespaces?.cached() ?? []).filter((n) => !n.metadata?.deletionTimestamp).map((n) => n.metadata?.name ?? ''));
+    const services = aggregateServices(this.hubServices?.cached() ?? []).filter((s) => present.has(s.namespace));
+    await this.importServices(services);
+    await this.importSlices(services);
+  }
+
+  private async importServices(services: AggregatedService[]): Promise<void> {
+    const desired: ServiceImport[] = services.map((s) => ({
+      apiVersion: `${MCS_GROUP}/${MCS_VERSION}`,
+      kind: 'ServiceImport',
+      metadata: { name: s.name, namespace: s.namespace, labels: { [IMPORT_MANAGED_BY_LABEL]: MANAGED_BY } },
+      spec: s.spec,
+    }));
+    const all = this.localImports?.cached() ?? [];
+    const ours = all.filter((i) => i.metadata?.labels?.[IMPORT_MANAGED_BY_LABEL] === MANAGED_BY);
+    // A ServiceImport made by hand for the same service is adopted: replaced with ours, keeping its resourceVersion.
+    const adoptable = all.filter((i) => !ours.includes(i) && desired.some((d) => d.metadata?.namespace === i.metadata?.namespace && d.metadata?.name === i.metadata?.name));
+    const live = [...ours, ...adoptable];
+    const plan = objectPlan(desired, live, (i) => [i.metadata?.labels?.[IMPORT_MANAGED_BY_LABEL], i.spec]);
+    await applyPlan(plan, live, {
+      create: (body) => this.local.custom.createNamespacedCustomObject({ ...importApi, namespace: body.metadata?.namespace ?? '', body }),
+      replace: (body) => this.local.custom.replaceNamespacedCustomObject({ ...importApi, namespace: body.metadata?.namespace ?? '', name: body.metadata?.name ?? '', body }),
+      remove: (gone) => this.local.custom.deleteNamespacedCustomObject({ ...importApi, namespace: gone.metadata?.namespace ?? '', name: gone.metadata?.name ?? '' }),
+    });
+    if (plan.create.length + plan.update.length + plan.remove.length > 0) {
+      this.log.info({ imported: plan.create.map((i) => `${i.metadata?.namespace ?? ''}/${i.metadata?.name ?? ''}`), updated: plan.update.length, removed: plan.remove.length }, 'service imports changed');
+    }
+    // Which clusters export each service, as the MCS API reports it.
+    for (const s of services) {
+      const current = all.find((i) => i.metadata?.namespace === s.namespace && i.metadata.name === s.name);
+      const clusters = s.clusters.map((cluster) => ({ cluster }));
+      if (JSON.stringify(current?.status?.clusters ?? []) === JSON.stringify(clusters)) continue;
+      await this.local.custom.patchNamespacedCustomObjectStatus({ ...importApi, namespace: s.namespace, name: s.name, body: { status: { clusters } } }, mergePatch);
+    }
+  }
+
+  private async importSlices(services: AggregatedService[]): Promise<void> {
+    const imported = new Set(services.map((s) => `${s.namespace}/${s.name}`));
+    const desired: V1EndpointSlice[] = [];
+    for (const slice of this.hubSlices?.cached() ?? []) {
+      const labels = slice.metadata?.labels ?? {};
+      const cluster = labels[LABEL_SOURCE_CLUSTER];
+      const namespace = labels[LABEL_SERVICE_NAMESPACE] ?? '';
+      const name = labels[LABEL_SERVICE_NAME] ?? '';
+      if (!cluster || slice.metadata?.namespace !== memberNamespace(cluster) || !imported.has(`${namespace}/${name}`)) continue;
+      desired.push({
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        // Not labelled kubernetes.io/service-name: no local Service may pick these up.
+        metadata: { name: slice.metadata.name ?? '', namespace, labels: { [LABEL_SERVICE_NAME]: name, [LABEL_SOURCE_CLUSTER]: cluster, [LABEL_MANAGED_BY]: MANAGED_BY } },
+        addressType: slice.addressType,
+        endpoints: slice.endpoints,
+        ...(slice.ports ? { ports: slice.ports } : {}),
+      });
+    }
+    const live = this.localSlices?.cached() ?? [];
+    const plan = objectPlan(desired, live, (s) => [s.metadata?.labels, s.addressType, s.endpoints, s.ports ?? []]);
+    await applyPlan(plan, live, {
+      create: (body) => this.local.discovery.createNamespacedEndpointSlice({ namespace: body.metadata?.namespace ?? '', body }),
+      replace: (body) => this.local.discovery.replaceNamespacedEndpointSlice({ namespace: body.metadata?.namespace ?? '', name: body.metadata?.name ?? '', body }),
+      remove: (gone) => this.local.discovery.deleteNamespacedEndpointSlice({ namespace: gone.metadata?.namespace ?? '', name: gone.metadata?.name ?? '' }),
+    });
+  }
+}
