@@ -225,6 +225,14 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     };
     const hubSlices = async () =>
       (await hub.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: memberNamespace('cluster1'), labelSelector: 'multicluster.kubernetes.io/service-name=checked-svc' })).items;
+    // As the seed example allows: cluster2 already has a ServiceImport made by hand, which is to be adopted.
+    const handMade = (await (kc.cluster2 as KubeConfig).makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+      group: MCS_GROUP,
+      version: MCS_VERSION,
+      plural: 'serviceimports',
+      namespace: 'default',
+      body: { apiVersion: `${MCS_GROUP}/${MCS_VERSION}`, kind: 'ServiceImport', metadata: { name: 'checked-svc' }, spec: { type: 'ClusterSetIP', ports: [{ port: 80, protocol: 'TCP' }] } },
+    })) as ServiceImport;
     await custom.createNamespacedCustomObject({ ...exportApi, body: { apiVersion: `${MCS_GROUP}/${MCS_VERSION}`, kind: 'ServiceExport', metadata: { name: 'checked-svc' } } });
     try {
       assert.equal((await condition('Valid', 'NoService')).status, 'False');
@@ -251,6 +259,7 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
         assert.equal(imported.spec.type, 'ClusterSetIP');
         assert.deepEqual(imported.spec.ports.map((p) => ({ name: p.name, protocol: p.protocol, port: p.port })), [{ name: 'http', protocol: 'TCP', port: 80 }]);
         assert.deepEqual(imported.status?.clusters?.map((x) => x.cluster), ['cluster1']);
+        if (c === 'cluster2') assert.equal(imported.metadata?.uid, handMade.metadata?.uid, 'the ServiceImport made by hand was adopted, not duplicated');
         const localSlices = await waitFor(
           async () => {
             const items = (await local.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: 'default', labelSelector: 'multicluster.kubernetes.io/service-name=checked-svc,multicluster.kubernetes.io/source-cluster=cluster1' })).items;
