@@ -5,8 +5,6 @@ import {
   PatchStrategy,
   setHeaderOptions,
   type KubeConfig,
-  type KubernetesObject,
-  type ListPromise,
   type V1EndpointSlice,
   type V1Pod,
   type V1Service,
@@ -14,7 +12,8 @@ import {
 import type { Logger } from 'pino';
 import { decodePodNetwork } from '../ipam/annotations.js';
 import { apiErrorDetail, isNotFound } from '../kube/apiErrors.js';
-import { ResilientWatch } from '../kube/resilientWatch.js';
+import type { ResilientWatch } from '../kube/resilientWatch.js';
+import { WatchSet } from '../kube/watchSet.js';
 import { Debouncer } from '../tunnel/debouncer.js';
 import { EXPORT_READY, LABEL_MANAGED_BY, LABEL_SOURCE_CLUSTER, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_EXPORT_PLURAL, SERVICE_IMPORT_PLURAL, type McsCondition, type ServiceExport, type ServiceImport } from './api.js';
 import { exportedSlices } from './exportedSlices.js';
@@ -59,7 +58,7 @@ export class ExportController {
   private readonly core: CoreV1Api;
   private readonly discovery: DiscoveryV1Api;
   private readonly debouncer: Debouncer;
-  private readonly watches: { stop(): Promise<void> }[] = [];
+  private readonly watches: WatchSet;
   private exports: ResilientWatch<ServiceExport> | undefined;
   private services: ResilientWatch<V1Service> | undefined;
   private slices: ResilientWatch<V1EndpointSlice> | undefined;
@@ -74,11 +73,12 @@ export class ExportController {
     this.core = kc.makeApiClient(CoreV1Api);
     this.discovery = kc.makeApiClient(DiscoveryV1Api);
     this.debouncer = new Debouncer(() => this.reconcile(), log, 'handling ServiceExports');
+    this.watches = new WatchSet(() => this.debouncer.schedule(), log);
   }
 
   async start(): Promise<void> {
-    this.exports = this.watch<ServiceExport>(`/apis/${MCS_GROUP}/${MCS_VERSION}/${SERVICE_EXPORT_PLURAL}`, () => this.custom.listCustomObjectForAllNamespaces(api) as Promise<{ items: ServiceExport[] }>);
-    this.services = this.watch<V1Service>('/api/v1/services', () => this.core.listServiceForAllNamespaces());
+    this.exports = this.watches.add<ServiceExport>(this.kc, `/apis/${MCS_GROUP}/${MCS_VERSION}/${SERVICE_EXPORT_PLURAL}`, () => this.custom.listCustomObjectForAllNamespaces(api) as Promise<{ items: ServiceExport[] }>);
+    this.services = this.watches.add<V1Service>(this.kc, '/api/v1/services', () => this.core.listServiceForAllNamespaces());
     await this.exports.start();
     await this.services.start();
     this.debouncer.schedule();
@@ -90,8 +90,8 @@ export class ExportController {
    */
   async publishTo(hub: ExportHub): Promise<void> {
     if (!this.slices) {
-      this.slices = this.watch<V1EndpointSlice>('/apis/discovery.k8s.io/v1/endpointslices', () => this.discovery.listEndpointSliceForAllNamespaces({ labelSelector: SERVICE_SLICES }), { label: SERVICE_SLICES });
-      this.pods = this.watch<V1Pod>('/api/v1/pods', () => this.core.listPodForAllNamespaces());
+      this.slices = this.watches.add<V1EndpointSlice>(this.kc, '/apis/discovery.k8s.io/v1/endpointslices', () => this.discovery.listEndpointSliceForAllNamespaces({ labelSelector: SERVICE_SLICES }), SERVICE_SLICES);
+      this.pods = this.watches.add<V1Pod>(this.kc, '/api/v1/pods', () => this.core.listPodForAllNamespaces());
       await this.slices.start();
       await this.pods.start();
     }
@@ -101,14 +101,7 @@ export class ExportController {
 
   async stop(): Promise<void> {
     await this.debouncer.stop();
-    for (const w of this.watches) await w.stop();
-  }
-
-  private watch<T extends KubernetesObject>(path: string, list: ListPromise<T>, selectors: { label?: string } = {}): ResilientWatch<T> {
-    const changed = { upsert: () => this.debouncer.schedule(), remove: () => this.debouncer.schedule() };
-    const w = new ResilientWatch<T>(this.kc, path, list, changed, (m) => this.log.warn(m), selectors);
-    this.watches.push(w);
-    return w;
+    await this.watches.stop();
   }
 
   private async reconcile(): Promise<void> {

@@ -5,14 +5,13 @@ import {
   PatchStrategy,
   setHeaderOptions,
   type KubeConfig,
-  type KubernetesObject,
-  type ListPromise,
   type V1EndpointSlice,
   type V1Namespace,
 } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { memberNamespace } from '../clusterset/peer.js';
-import { ResilientWatch } from '../kube/resilientWatch.js';
+import type { ResilientWatch } from '../kube/resilientWatch.js';
+import { WatchSet } from '../kube/watchSet.js';
 import { Debouncer } from '../tunnel/debouncer.js';
 import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL, type ServiceImport } from './api.js';
 import { aggregateServices, type AggregatedService } from './aggregate.js';
@@ -35,7 +34,7 @@ export class ImportController {
   private readonly local: { custom: CustomObjectsApi; core: CoreV1Api; discovery: DiscoveryV1Api };
   private readonly hubApi: { custom: CustomObjectsApi; discovery: DiscoveryV1Api };
   private readonly debouncer: Debouncer;
-  private readonly watches: { start(): Promise<void>; stop(): Promise<void> }[] = [];
+  private readonly watches: WatchSet;
   private hubServices: ResilientWatch<ServiceImport> | undefined;
   private hubSlices: ResilientWatch<V1EndpointSlice> | undefined;
   private namespaces: ResilientWatch<V1Namespace> | undefined;
@@ -50,29 +49,23 @@ export class ImportController {
     this.local = { custom: kc.makeApiClient(CustomObjectsApi), core: kc.makeApiClient(CoreV1Api), discovery: kc.makeApiClient(DiscoveryV1Api) };
     this.hubApi = { custom: hubKc.makeApiClient(CustomObjectsApi), discovery: hubKc.makeApiClient(DiscoveryV1Api) };
     this.debouncer = new Debouncer(() => this.reconcile(), log, 'importing services');
+    this.watches = new WatchSet(() => this.debouncer.schedule(), log);
   }
 
   async start(): Promise<void> {
     const managed = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
-    this.hubServices = this.watch<ServiceImport>(this.hubKc, `/apis/${MCS_GROUP}/${MCS_VERSION}/${SERVICE_IMPORT_PLURAL}`, () => this.hubApi.custom.listCustomObjectForAllNamespaces({ ...importApi, labelSelector: LABEL_SOURCE_CLUSTER }) as Promise<{ items: ServiceImport[] }>, LABEL_SOURCE_CLUSTER);
-    this.hubSlices = this.watch<V1EndpointSlice>(this.hubKc, '/apis/discovery.k8s.io/v1/endpointslices', () => this.hubApi.discovery.listEndpointSliceForAllNamespaces({ labelSelector: managed }), managed);
-    this.namespaces = this.watch<V1Namespace>(this.kc, '/api/v1/namespaces', () => this.local.core.listNamespace());
-    this.localImports = this.watch<ServiceImport>(this.kc, `/apis/${MCS_GROUP}/${MCS_VERSION}/${SERVICE_IMPORT_PLURAL}`, () => this.local.custom.listCustomObjectForAllNamespaces(importApi) as Promise<{ items: ServiceImport[] }>);
-    this.localSlices = this.watch<V1EndpointSlice>(this.kc, '/apis/discovery.k8s.io/v1/endpointslices', () => this.local.discovery.listEndpointSliceForAllNamespaces({ labelSelector: managed }), managed);
-    for (const w of this.watches) await w.start();
+    this.hubServices = this.watches.add<ServiceImport>(this.hubKc, `/apis/${MCS_GROUP}/${MCS_VERSION}/${SERVICE_IMPORT_PLURAL}`, () => this.hubApi.custom.listCustomObjectForAllNamespaces({ ...importApi, labelSelector: LABEL_SOURCE_CLUSTER }) as Promise<{ items: ServiceImport[] }>, LABEL_SOURCE_CLUSTER);
+    this.hubSlices = this.watches.add<V1EndpointSlice>(this.hubKc, '/apis/discovery.k8s.io/v1/endpointslices', () => this.hubApi.discovery.listEndpointSliceForAllNamespaces({ labelSelector: managed }), managed);
+    this.namespaces = this.watches.add<V1Namespace>(this.kc, '/api/v1/namespaces', () => this.local.core.listNamespace());
+    this.localImports = this.watches.add<ServiceImport>(this.kc, `/apis/${MCS_GROUP}/${MCS_VERSION}/${SERVICE_IMPORT_PLURAL}`, () => this.local.custom.listCustomObjectForAllNamespaces(importApi) as Promise<{ items: ServiceImport[] }>);
+    this.localSlices = this.watches.add<V1EndpointSlice>(this.kc, '/apis/discovery.k8s.io/v1/endpointslices', () => this.local.discovery.listEndpointSliceForAllNamespaces({ labelSelector: managed }), managed);
+    for (const w of [this.hubServices, this.hubSlices, this.namespaces, this.localImports, this.localSlices]) await w.start();
     this.debouncer.schedule();
   }
 
   async stop(): Promise<void> {
     await this.debouncer.stop();
-    for (const w of this.watches) await w.stop();
-  }
-
-  private watch<T extends KubernetesObject>(kc: KubeConfig, path: string, list: ListPromise<T>, label?: string): ResilientWatch<T> {
-    const changed = { upsert: () => this.debouncer.schedule(), remove: () => this.debouncer.schedule() };
-    const w = new ResilientWatch<T>(kc, path, list, changed, (m) => this.log.warn(m), label ? { label } : {});
-    this.watches.push(w);
-    return w;
+    await this.watches.stop();
   }
 
   private async reconcile(): Promise<void> {
