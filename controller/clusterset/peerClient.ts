@@ -1,10 +1,10 @@
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { mergePatch } from '../kube/mergePatch.js';
 import type { Logger } from 'pino';
 import { ResilientWatch } from '../kube/resilientWatch.js';
 import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, PEER_PLURAL, type Peer, type PeerCondition, type PeerSpec, type PeerStatus } from './peer.js';
 import { isConflict } from '../kube/apiErrors.js';
 
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const api = { group: FLEETBOARD_GROUP, version: FLEETBOARD_VERSION, plural: PEER_PLURAL };
 
 /** Peer objects in the hub, through whichever credentials the caller holds. */

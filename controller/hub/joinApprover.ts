@@ -1,12 +1,5 @@
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  KubernetesObjectApi,
-  PatchStrategy,
-  setHeaderOptions,
-  type KubeConfig,
-  type V1Namespace,
-} from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, KubernetesObjectApi, type KubeConfig, type V1Namespace } from '@kubernetes/client-node';
+import { mergePatch } from '../kube/mergePatch.js';
 import type { Logger } from 'pino';
 import { apiErrorDetail, isConflict, isNotFound } from '../kube/apiErrors.js';
 import type { EventRecorder } from '../kube/events.js';
@@ -25,7 +18,6 @@ export interface JoinApproverOptions {
   log: Logger;
 }
 
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const api = { group: FLEETBOARD_GROUP, version: FLEETBOARD_VERSION };
 
 /** A request the hub will not approve, with the reason the member is shown. */

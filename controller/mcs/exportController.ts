@@ -1,14 +1,5 @@
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  DiscoveryV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-  type KubeConfig,
-  type V1EndpointSlice,
-  type V1Pod,
-  type V1Service,
-} from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import { mergePatch } from '../kube/mergePatch.js';
 import type { Logger } from 'pino';
 import { decodePodNetwork } from '../ipam/annotations.js';
 import { apiErrorDetail, isNotFound } from '../kube/apiErrors.js';
@@ -16,13 +7,12 @@ import type { ResilientWatch } from '../kube/resilientWatch.js';
 import { WatchSet } from '../kube/watchSet.js';
 import { Debouncer } from '../tunnel/debouncer.js';
 import { EXPORT_READY, LABEL_MANAGED_BY, LABEL_SOURCE_CLUSTER, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_EXPORT_PLURAL, SERVICE_IMPORT_PLURAL, type McsCondition, type ServiceExport, type ServiceImport } from './api.js';
-import { exportedSlices } from './exportedSlices.js';
+import { exportedSlices, sliceContent } from './exportedSlices.js';
 import { exportValidity, withCondition, type ConditionVerdict } from './exportValidity.js';
 import { exportedService } from './exportedService.js';
 import { applyPlan, type ObjectWrites } from './applyPlan.js';
 import { objectPlan, type ObjectPlan } from './objectPlan.js';
 
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const api = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_EXPORT_PLURAL };
 const key = (namespace: string | undefined, name: string | undefined) => `${namespace ?? ''}/${name ?? ''}`;
 /** Selects the EndpointSlices Kubernetes keeps for a Service. */
@@ -150,7 +140,7 @@ export class ExportController {
     // A service is described before its endpoints appear and removed after they went, so an importer never sees endpoints it cannot place.
     await applyPlan({ ...servicePlan, remove: [] }, liveServices, serviceWrites);
     const liveSlices = (await hub.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `${ours},${LABEL_MANAGED_BY}=${MANAGED_BY}` })).items;
-    const slicePlan = objectPlan(slices, liveSlices, (s) => [s.metadata?.labels, s.addressType, s.endpoints, s.ports ?? []]);
+    const slicePlan = objectPlan(slices, liveSlices, sliceContent);
     await applyPlan(slicePlan, liveSlices, {
       create: (body) => hub.discovery.createNamespacedEndpointSlice({ namespace, body }),
       replace: (body) => hub.discovery.replaceNamespacedEndpointSlice({ namespace, name: body.metadata?.name ?? '', body }),

@@ -13,6 +13,9 @@ export type GlobalAddressOf = (namespace: string, podName: string) => string | u
 
 const MAX_NAME = 253;
 
+/** The fields FleetBoard owns in a slice it publishes or imports: what decides whether the live copy must be rewritten. */
+export const sliceContent = (s: V1EndpointSlice): unknown => [s.metadata?.labels, s.addressType, s.endpoints, s.ports ?? []];
+
 /** `<cluster>-<namespace>-<slice>`, shortened with a hash of the whole when too long; unique per source slice. */
 export function exportedSliceName(clusterID: string, namespace: string, localSlice: string): string {
   const name = `${clusterID}-${namespace}-${localSlice}`;

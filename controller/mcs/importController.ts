@@ -1,13 +1,5 @@
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  DiscoveryV1Api,
-  PatchStrategy,
-  setHeaderOptions,
-  type KubeConfig,
-  type V1EndpointSlice,
-  type V1Namespace,
-} from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice, type V1Namespace } from '@kubernetes/client-node';
+import { mergePatch } from '../kube/mergePatch.js';
 import type { Logger } from 'pino';
 import { memberNamespace } from '../clusterset/peer.js';
 import type { ResilientWatch } from '../kube/resilientWatch.js';
@@ -16,9 +8,9 @@ import { Debouncer } from '../tunnel/debouncer.js';
 import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL, type ServiceImport } from './api.js';
 import { aggregateServices, type AggregatedService } from './aggregate.js';
 import { applyPlan } from './applyPlan.js';
+import { sliceContent } from './exportedSlices.js';
 import { objectPlan } from './objectPlan.js';
 
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL };
 /** Marks the ServiceImports this cluster keeps (one made by hand is adopted: it gets the label). */
 export const IMPORT_MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
@@ -125,7 +117,7 @@ export class ImportController {
       });
     }
     const live = this.localSlices?.cached() ?? [];
-    const plan = objectPlan(desired, live, (s) => [s.metadata?.labels, s.addressType, s.endpoints, s.ports ?? []]);
+    const plan = objectPlan(desired, live, sliceContent);
     await applyPlan(plan, live, {
       create: (body) => this.local.discovery.createNamespacedEndpointSlice({ namespace: body.metadata?.namespace ?? '', body }),
       replace: (body) => this.local.discovery.replaceNamespacedEndpointSlice({ namespace: body.metadata?.namespace ?? '', name: body.metadata?.name ?? '', body }),

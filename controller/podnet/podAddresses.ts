@@ -1,4 +1,5 @@
-import { setHeaderOptions, PatchStrategy, type CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { type CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { mergePatch } from '../kube/mergePatch.js';
 import type { Logger } from 'pino';
 import type { NodeAddressPool } from '../ipam/addressPool.js';
 import { clearPodNetworkPatch, encodePodNetwork, podNetworkFor } from '../ipam/annotations.js';
@@ -17,7 +18,6 @@ export interface PodAddressOptions {
   log: Logger;
 }
 
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 /** An allocation whose pod the watch has not seen for this long belongs to a pod that is gone. */
 const ORPHAN_AFTER_MS = 60_000;
 

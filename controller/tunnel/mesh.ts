@@ -1,4 +1,5 @@
-import { PatchStrategy, setHeaderOptions, type CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
+import { mergePatch } from '../kube/mergePatch.js';
 import type { Logger } from 'pino';
 import { ResilientWatch } from '../kube/resilientWatch.js';
 import type { WireGuardDevice } from '../wireguard/device.js';
@@ -25,7 +26,6 @@ export interface TunnelMeshOptions {
   log: Logger;
 }
 
-const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 /**
  * The tunnels between the cnf pods of one cluster: this node publishes its
@@ -124,7 +124,7 @@ export class TunnelMesh {
     const config = { privateKey: this.opts.privateKey, listenPort: this.opts.listenPort, peers: [...peers, ...this.clustersetPeers] };
     if (this.restart.size > 0) {
       const restart = new Set(this.restart);
-      this.opts.log.info({ peers: [...restart] }, 'restarting the sessions of gateways that were replaced');
+      this.opts.log.info({ peers: [...restart] }, 're-creating peers so they handshake at once');
       await this.device.apply({ ...config, peers: config.peers.filter((p) => !restart.has(p.publicKey)) });
       for (const key of restart) this.restart.delete(key);
     }
