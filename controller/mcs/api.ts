@@ -62,3 +62,16 @@ export interface ServiceImport extends KubernetesObject {
 
 /** On a cluster's ServiceImport in the hub: when the ServiceExport was created, for oldest-export-wins. */
 export const EXPORTED_AT_ANNOTATION = 'fleetboard.io/exported-at';
+
+/**
+ * On an imported EndpointSlice: "false" while the source cluster's tunnel is
+ * down, so DNS and the ClusterSetIP load balancer leave its endpoints out.
+ */
+export const LABEL_SOURCE_CONNECTED = 'fleetboard.io/source-connected';
+
+/**
+ * On a ServiceExport (copied to the hub's and every member's ServiceImport):
+ * extra DNS names for the service, comma-separated fully qualified names in a
+ * zone crossdns is configured to answer (for clusters without namespace sameness).
+ */
+export const DNS_NAME_ANNOTATION = 'fleetboard.io/dns-name';
