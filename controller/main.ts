@@ -19,6 +19,8 @@ import { LeaderPodLabeler } from './leader/leaderLabel.js';
 import { controllerMetrics } from './metrics/controllerMetrics.js';
 import { MetricsServer } from './metrics/server.js';
 import { LeaderDuties } from './member/leaderDuties.js';
+import { ClusterSetLoadBalancer } from './clustersetip/loadBalancer.js';
+import { apiErrorDetail } from './kube/apiErrors.js';
 import { readFile } from 'node:fs/promises';
 
 /** Pods of the cnf DaemonSet carry this label; leader election runs among them. */
@@ -82,6 +84,9 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
   await nodeCidrs.start();
   await mesh.start();
 
+  const loadBalancer = new ClusterSetLoadBalancer(kc, { globalCidr: opts.globalCidr, target: {}, log });
+  await loadBalancer.start().catch((err: unknown) => log.error({ err: apiErrorDetail(err) }, 'cannot follow ServiceImports, so ClusterSetIPs do not work here: are the multicluster.x-k8s.io CRDs installed?'));
+
   const join = opts.hub && { hubUrl: opts.hub.url, caPem: await readFile(opts.hub.caFile, 'utf8'), bootstrapToken: opts.hub.bootstrapToken, clusterID: opts.hub.clusterID };
   const duties = new LeaderDuties(kc, new NodeCidrStore(core, opts.namespace, DEFAULT_NODE_CIDR_CONFIGMAP), events, mesh, {
     namespace: opts.namespace,
@@ -144,6 +149,7 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
     await api.stop();
     await nodeCidrs.stop();
     await mesh.stop();
+    await loadBalancer.stop();
     await pods.stop();
     await metrics.stop();
   };

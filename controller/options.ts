@@ -186,9 +186,10 @@ export function parseControllerOptions(argv: string[], env: NodeJS.ProcessEnv): 
   }
   const endpointPort = udpPort('tunnel-endpoint-port', values['tunnel-endpoint-port']);
   const prefix = Number(values['node-cidr-prefix']);
-  const widest = (cluster ?? global).prefix;
+  // At least one prefix bit more than the range, which also holds the ClusterSetIPs.
+  const widest = (cluster ?? global).prefix + 1;
   if (!Number.isInteger(prefix) || prefix < widest || prefix > 30) {
-    throw new OptionsError(`--node-cidr-prefix must be a whole number from /${widest} (the ${cluster ? 'cluster' : 'global'} CIDR) to /30 (got "${values['node-cidr-prefix']}")`);
+    throw new OptionsError(`--node-cidr-prefix must be a whole number from /${widest} (longer than the ${cluster ? 'cluster' : 'global'} CIDR, whose top also holds the ClusterSetIPs) to /30 (got "${values['node-cidr-prefix']}")`);
   }
   return {
     ...shared,

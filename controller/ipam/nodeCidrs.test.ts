@@ -75,24 +75,31 @@ test('invalid recorded entries are reported and reassigned', () => {
   );
 });
 
-test('a /16 holds 256 /24 nodes; the 257th and later get none and are reported', () => {
-  const nodes = Array.from({ length: 258 }, (_, i) => `node-${String(i).padStart(3, '0')}`);
+test('a /16 holds 240 /24 nodes beside its /20 of ClusterSetIPs; the 241st and later get none and are reported', () => {
+  const nodes = Array.from({ length: 242 }, (_, i) => `node-${String(i).padStart(3, '0')}`);
   const { assignment, problems } = assignNodeCidrs(CLUSTER, 24, none, nodes);
-  assert.equal(assignment.size, 256);
-  assert.equal(new Set(assignment.values()).size, 256);
-  assert.equal(assignment.get('node-255'), '10.112.255.0/24');
+  assert.equal(assignment.size, 240);
+  assert.equal(new Set(assignment.values()).size, 240);
+  assert.equal(assignment.get('node-239'), '10.112.239.0/24');
   assert.deepEqual(
     problems.map((p) => [p.node, p.code]),
     [
-      ['node-256', 'POOL_EXHAUSTED'],
-      ['node-257', 'POOL_EXHAUSTED'],
+      ['node-240', 'POOL_EXHAUSTED'],
+      ['node-241', 'POOL_EXHAUSTED'],
     ],
   );
-  assert.match(problems[0]?.message ?? '', /holds 256 \/24 node CIDRs and all are assigned/);
+  assert.match(problems[0]?.message ?? '', /holds 240 \/24 node CIDRs beside its ClusterSetIPs and all are assigned/);
   // Deleting a node lets a waiting one in.
   const after = assignNodeCidrs(CLUSTER, 24, assignment, nodes.filter((n) => n !== 'node-007'));
-  assert.equal(after.assignment.get('node-256'), '10.112.7.0/24');
-  assert.deepEqual(after.problems.map((p) => p.node), ['node-257']);
+  assert.equal(after.assignment.get('node-240'), '10.112.7.0/24');
+  assert.deepEqual(after.problems.map((p) => p.node), ['node-241']);
+});
+
+test('a node CIDR recorded inside the ClusterSetIP range is moved out of it', () => {
+  const { assignment, problems } = assignNodeCidrs(CLUSTER, 24, new Map([['vip-squatter', '10.112.250.0/24']]), ['vip-squatter']);
+  assert.equal(assignment.get('vip-squatter'), '10.112.0.0/24');
+  assert.deepEqual(problems.map((p) => p.code), ['OUT_OF_RANGE']);
+  assert.match(problems[0]?.message ?? '', /inside the ClusterSetIP range 10\.112\.240\.0\/20/);
 });
 
 test('a bad cluster CIDR or node prefix is a configuration error', () => {
@@ -100,12 +107,13 @@ test('a bad cluster CIDR or node prefix is a configuration error', () => {
   assert.throws(() => assignNodeCidrs(CLUSTER, 8, none, ['a']), { code: 'INVALID_PREFIX' });
   assert.throws(() => assignNodeCidrs(CLUSTER, 31, none, ['a']), { code: 'INVALID_PREFIX', message: /\/30 or shorter/ });
   assert.throws(() => assignNodeCidrs(CLUSTER, 33, none, ['a']), { code: 'INVALID_PREFIX' });
+  assert.throws(() => assignNodeCidrs(CLUSTER, 16, none, ['a']), { code: 'INVALID_PREFIX', message: /no room for ClusterSetIPs/ });
 });
 
 test('random recorded states always yield distinct CIDRs inside the cluster CIDR, for existing nodes only', () => {
   let s = 7;
   const random = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  const cluster = parseCidr('10.112.0.0/20'); // 16 /24s
+  const cluster = parseCidr('10.112.0.0/20'); // 16 /24s, the last for ClusterSetIPs
   const candidates = ['10.112.0.0/24', '10.112.3.0/24', '10.112.15.0/24', '10.112.16.0/24', '10.112.1.0/25', 'x', '10.112.4.0/24', '10.112.3.0/24'];
   for (let round = 0; round < 500; round++) {
     const current = new Map<string, string>();
@@ -119,7 +127,7 @@ test('random recorded states always yield distinct CIDRs inside the cluster CIDR
     assert.equal(new Set(values).size, values.length, `round ${round}: duplicate`);
     for (const [node, cidr] of assignment) {
       assert.ok(nodes.includes(node), `round ${round}: ${node} does not exist`);
-      assert.ok(containsCidr(cluster, parseCidr(cidr)) && parseCidr(cidr).prefix === 24, `round ${round}: ${cidr}`);
+      assert.ok(containsCidr(cluster, parseCidr(cidr)) && parseCidr(cidr).prefix === 24 && cidr !== '10.112.15.0/24', `round ${round}: ${cidr}`);
     }
     const unassigned = new Set(nodes.filter((n) => !assignment.has(n)));
     assert.deepEqual(new Set(problems.filter((p) => p.code === 'POOL_EXHAUSTED').map((p) => p.node)), unassigned, `round ${round}`);

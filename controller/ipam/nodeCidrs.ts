@@ -1,5 +1,6 @@
 import { IpamError, type IpamErrorCode } from './errors.js';
-import { containsCidr, formatCidr, nthSubnet, parseCidr, subnetCount, type Cidr } from './cidr.js';
+import { containsCidr, formatCidr, nthSubnet, overlaps, parseCidr, subnetCount, type Cidr } from './cidr.js';
+import { clusterSetIpRange } from './clusterSetIps.js';
 
 /** Something wrong with one node's CIDR; the node is reassigned (or left without one) and the rest go on. */
 export interface NodeCidrProblem {
@@ -16,7 +17,7 @@ export interface NodeCidrPlan {
 
 type Checked = { cidr: Cidr } | { problem: NodeCidrProblem };
 
-function checkRecorded(node: string, recorded: string, cluster: Cidr, prefix: number): Checked {
+function checkRecorded(node: string, recorded: string, cluster: Cidr, clusterSetIps: Cidr, prefix: number): Checked {
   const clusterText = formatCidr(cluster);
   let cidr: Cidr;
   try {
@@ -31,6 +32,10 @@ function checkRecorded(node: string, recorded: string, cluster: Cidr, prefix: nu
   }
   if (!containsCidr(cluster, cidr)) {
     const message = `node ${node} has ${recorded} recorded, outside cluster CIDR ${clusterText}; it gets a new one`;
+    return { problem: { node, code: 'OUT_OF_RANGE', message } };
+  }
+  if (overlaps(clusterSetIps, cidr)) {
+    const message = `node ${node} has ${recorded} recorded, inside the ClusterSetIP range ${formatCidr(clusterSetIps)}; it gets a new one`;
     return { problem: { node, code: 'OUT_OF_RANGE', message } };
   }
   return { cidr };
@@ -58,10 +63,13 @@ export function assignNodeCidrs(
   nodes: Iterable<string>,
 ): NodeCidrPlan {
   const cluster = parseCidr(clusterCidr);
-  const count = subnetCount(cluster, nodePrefix);
+  subnetCount(cluster, nodePrefix);
   if (nodePrefix > 30) {
     throw new IpamError('INVALID_PREFIX', `node CIDR prefix /${nodePrefix} leaves no address for pods beside the gateway: use /30 or shorter (default /24)`);
   }
+  // The top of the cluster CIDR holds the ClusterSetIPs; node CIDRs come from below it.
+  const clusterSetIps = clusterSetIpRange(clusterCidr, nodePrefix);
+  const count = (clusterSetIps.base - cluster.base) / 2 ** (32 - nodePrefix);
   const assignment = new Map<string, string>();
   const problems: NodeCidrProblem[] = [];
   const holders = new Map<number, string>();
@@ -73,7 +81,7 @@ export function assignNodeCidrs(
       needing.push(node);
       continue;
     }
-    const checked = checkRecorded(node, recorded, cluster, nodePrefix);
+    const checked = checkRecorded(node, recorded, cluster, clusterSetIps, nodePrefix);
     if ('problem' in checked) {
       problems.push(checked.problem);
       needing.push(node);
@@ -95,7 +103,7 @@ export function assignNodeCidrs(
     while (next < count && holders.has(nthSubnet(cluster, nodePrefix, next).base)) next++;
     if (next >= count) {
       const message =
-        `cluster CIDR ${formatCidr(cluster)} holds ${count} /${nodePrefix} node CIDRs and all are assigned, so node ${node} gets none ` +
+        `cluster CIDR ${formatCidr(cluster)} holds ${count} /${nodePrefix} node CIDRs beside its ClusterSetIPs and all are assigned, so node ${node} gets none ` +
         `(no pod on it can join the parallel network): use a larger cluster CIDR or a longer node CIDR prefix`;
       problems.push({ node, code: 'POOL_EXHAUSTED', message });
       continue;

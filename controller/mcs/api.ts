@@ -40,6 +40,9 @@ export const LABEL_SERVICE_NAMESPACE = 'fleetboard.io/service-namespace';
 export const LABEL_MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
 export const MANAGED_BY = 'fleetboard.io';
 
+/** Marks the ServiceImports a member keeps (one made by hand is adopted: it gets the label). */
+export const IMPORT_MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+
 export type ServiceImportType = 'ClusterSetIP' | 'Headless';
 
 export interface ServiceImportPort {

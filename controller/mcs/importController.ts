@@ -5,15 +5,15 @@ import { memberNamespace } from '../clusterset/peer.js';
 import type { ResilientWatch } from '../kube/resilientWatch.js';
 import { WatchSet } from '../kube/watchSet.js';
 import { Debouncer } from '../tunnel/debouncer.js';
-import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL, type ServiceImport } from './api.js';
+import { IMPORT_MANAGED_BY_LABEL, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL, type ServiceImport } from './api.js';
 import { aggregateServices, type AggregatedService } from './aggregate.js';
 import { applyPlan } from './applyPlan.js';
 import { sliceContent } from './exportedSlices.js';
 import { objectPlan } from './objectPlan.js';
+import { assignClusterSetIps } from '../ipam/clusterSetIps.js';
+import type { Cidr } from '../ipam/cidr.js';
 
 const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL };
-/** Marks the ServiceImports this cluster keeps (one made by hand is adopted: it gets the label). */
-export const IMPORT_MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 
 /**
  * The cluster leader's imports: for every service some cluster exports (this
@@ -36,6 +36,8 @@ export class ImportController {
   constructor(
     private readonly kc: KubeConfig,
     private readonly hubKc: KubeConfig,
+    /** Where this cluster's ClusterSetIPs come from (clusterSetIpRange). */
+    private readonly clusterSetIps: Cidr,
     private readonly log: Logger,
   ) {
     this.local = { custom: kc.makeApiClient(CustomObjectsApi), core: kc.makeApiClient(CoreV1Api), discovery: kc.makeApiClient(DiscoveryV1Api) };
@@ -68,13 +70,17 @@ export class ImportController {
   }
 
   private async importServices(services: AggregatedService[]): Promise<void> {
-    const desired: ServiceImport[] = services.map((s) => ({
-      apiVersion: `${MCS_GROUP}/${MCS_VERSION}`,
-      kind: 'ServiceImport',
-      metadata: { name: s.name, namespace: s.namespace, labels: { [IMPORT_MANAGED_BY_LABEL]: MANAGED_BY } },
-      spec: s.spec,
-    }));
     const all = this.localImports?.cached() ?? [];
+    const ips = this.allocateClusterSetIps(services, all);
+    const desired: ServiceImport[] = services.map((s) => {
+      const ip = ips.get(`${s.namespace}/${s.name}`);
+      return {
+        apiVersion: `${MCS_GROUP}/${MCS_VERSION}`,
+        kind: 'ServiceImport',
+        metadata: { name: s.name, namespace: s.namespace, labels: { [IMPORT_MANAGED_BY_LABEL]: MANAGED_BY } },
+        spec: { ...s.spec, ...(ip ? { ips: [ip] } : {}) },
+      };
+    });
     const ours = all.filter((i) => i.metadata?.labels?.[IMPORT_MANAGED_BY_LABEL] === MANAGED_BY);
     // A ServiceImport made by hand for the same service is adopted: replaced with ours, keeping its resourceVersion.
     const adoptable = all.filter((i) => !ours.includes(i) && desired.some((d) => d.metadata?.namespace === i.metadata?.namespace && d.metadata?.name === i.metadata?.name));
@@ -95,6 +101,20 @@ export class ImportController {
       if (JSON.stringify(current?.status?.clusters ?? []) === JSON.stringify(clusters)) continue;
       await this.local.custom.patchNamespacedCustomObjectStatus({ ...importApi, namespace: s.namespace, name: s.name, body: { status: { clusters } } }, mergePatch);
     }
+  }
+
+  /** Each ClusterSetIP import's address here: kept once recorded on the ServiceImport, which is the record. */
+  private allocateClusterSetIps(services: AggregatedService[], live: readonly ServiceImport[]): Map<string, string> {
+    const key = (namespace: string | undefined, name: string | undefined) => `${namespace ?? ''}/${name ?? ''}`;
+    const recorded = new Map<string, string>();
+    for (const i of live) {
+      const ip = i.spec.ips?.[0];
+      if (ip) recorded.set(key(i.metadata?.namespace, i.metadata?.name), ip);
+    }
+    const wanting = services.filter((s) => s.spec.type === 'ClusterSetIP').map((s) => key(s.namespace, s.name));
+    const { assignment, exhausted } = assignClusterSetIps(this.clusterSetIps, wanting, recorded);
+    for (const e of exhausted) this.log.warn({ service: e.service }, e.message);
+    return assignment;
   }
 
   private async importSlices(services: AggregatedService[]): Promise<void> {

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { apiErrorDetail } from '../kube/apiErrors.js';
 import type { EventRecorder } from '../kube/events.js';
 import { parseCidr } from '../ipam/cidr.js';
+import { clusterSetIpRange } from '../ipam/clusterSetIps.js';
 import type { NodeCidrStore } from '../ipam/nodeCidrStore.js';
 import { NodeCidrAllocator } from '../nodecidr/allocator.js';
 import type { TunnelMesh } from '../tunnel/mesh.js';
@@ -91,8 +92,8 @@ export class LeaderDuties {
   private async run(signal: AbortSignal): Promise<void> {
     const membership = this.opts.join ? await this.joined(this.opts.join, signal) : undefined;
     const clusterCidr = membership?.clusterCidr ?? this.opts.clusterCidr ?? '';
-    if (parseCidr(clusterCidr).prefix > this.opts.nodeCidrPrefix) {
-      const message = `node CIDRs (/${this.opts.nodeCidrPrefix}) cannot be carved from cluster CIDR ${clusterCidr}: set --node-cidr-prefix to /${parseCidr(clusterCidr).prefix} or longer`;
+    if (parseCidr(clusterCidr).prefix >= this.opts.nodeCidrPrefix) {
+      const message = `node CIDRs (/${this.opts.nodeCidrPrefix}) and ClusterSetIPs cannot both be carved from cluster CIDR ${clusterCidr}: set --node-cidr-prefix to /${parseCidr(clusterCidr).prefix + 1} or longer`;
       this.event('Warning', 'FleetboardNodeCidrPrefix', message);
       throw new Error(message);
     }
@@ -143,7 +144,7 @@ export class LeaderDuties {
     try {
       await this.exports?.publishTo({ kc: hubKc, clusterID: membership.clusterID, namespace: membership.namespace });
       await this.imports?.stop();
-      this.imports = new ImportController(this.kc, hubKc, this.opts.log);
+      this.imports = new ImportController(this.kc, hubKc, clusterSetIpRange(membership.clusterCidr, this.opts.nodeCidrPrefix), this.opts.log);
       await this.imports.start();
     } catch (err) {
       this.opts.log.error({ err: apiErrorDetail(err) }, 'cannot exchange services with the hub');

@@ -1,0 +1,72 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { V1EndpointSlice } from '@kubernetes/client-node';
+import { IMPORT_MANAGED_BY_LABEL, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED, MANAGED_BY, type ServiceImport } from '../mcs/api.js';
+import { renderLbTable, virtualPorts } from './lbRules.js';
+
+const GLOBAL = '10.112.0.0/12';
+
+function serviceImport(name: string, spec: Partial<ServiceImport['spec']>, managed = true): ServiceImport {
+  return {
+    metadata: { name, namespace: 'default', labels: managed ? { [IMPORT_MANAGED_BY_LABEL]: MANAGED_BY } : {} },
+    spec: { type: 'ClusterSetIP', ports: [{ name: 'http', protocol: 'TCP', port: 80 }], ips: ['10.112.240.1'], ...spec },
+  };
+}
+
+function slice(name: string, service: string, cluster: string, endpoints: { ip: string; ready?: boolean }[], ports: { name?: string; port: number; protocol?: string }[], extra: Record<string, string> = {}): V1EndpointSlice {
+  return {
+    metadata: { name, namespace: 'default', labels: { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_SERVICE_NAME]: service, [LABEL_SOURCE_CLUSTER]: cluster, ...extra } },
+    addressType: 'IPv4',
+    endpoints: endpoints.map((e) => ({ addresses: [e.ip], ...(e.ready === undefined ? {} : { conditions: { ready: e.ready } }) })),
+    ports,
+  };
+}
+
+test('each port of a ClusterSetIP goes to the ready endpoints of every cluster, matched by port name and protocol', () => {
+  const imports = [serviceImport('web', { ports: [{ name: 'http', protocol: 'TCP', port: 80 }, { name: 'dns', protocol: 'UDP', port: 53 }] })];
+  const slices = [
+    slice('c1-a', 'web', 'cluster1', [{ ip: '10.112.1.5' }, { ip: '10.112.1.6', ready: false }], [{ name: 'http', port: 8080 }, { name: 'dns', port: 5353, protocol: 'UDP' }]),
+    slice('c2-a', 'web', 'cluster2', [{ ip: '10.113.4.9', ready: true }], [{ name: 'http', port: 9090 }]),
+    slice('c3-a', 'web', 'cluster3', [{ ip: '10.114.1.1' }], [{ name: 'http', port: 8080 }], { [LABEL_SOURCE_CONNECTED]: 'false' }),
+    slice('other', 'db', 'cluster1', [{ ip: '10.112.1.7' }], [{ name: 'http', port: 1 }]),
+  ];
+  const ports = virtualPorts(imports, slices, GLOBAL);
+  assert.deepEqual(
+    ports.map((p) => [p.vip, p.port.port, p.port.protocol, p.backends.map((b) => `${b.address}:${b.port}`)]),
+    [
+      ['10.112.240.1', 53, 'UDP', ['10.112.1.5:5353']],
+      ['10.112.240.1', 80, 'TCP', ['10.112.1.5:8080', '10.113.4.9:9090']],
+    ],
+  );
+});
+
+test('imports FleetBoard does not manage, headless ones, and VIPs outside the global CIDR are not load-balanced', () => {
+  const imports = [
+    serviceImport('by-hand', {}, false),
+    serviceImport('headless', { type: 'Headless', ips: [] }),
+    serviceImport('foreign', { ips: ['192.168.0.10'] }),
+    serviceImport('no-ip-yet', { ips: [] }),
+    serviceImport('bad-ip', { ips: ['not-an-ip'] }),
+  ];
+  const slices = imports.map((i) => slice(`${i.metadata?.name ?? ''}-s`, i.metadata?.name ?? '', 'cluster1', [{ ip: '10.112.1.5' }], [{ name: 'http', port: 80 }]));
+  assert.deepEqual(virtualPorts(imports, slices, GLOBAL), []);
+});
+
+test('the table DNATs served ports to a random backend and refuses the rest of the VIPs', () => {
+  const imports = [serviceImport('web', {}), serviceImport('empty', { ips: ['10.112.240.2'] })];
+  const slices = [slice('c1', 'web', 'cluster1', [{ ip: '10.112.1.5' }, { ip: '10.112.2.5' }], [{ name: 'http', port: 8080 }])];
+  const table = renderLbTable(virtualPorts(imports, slices, GLOBAL));
+  // Created, deleted and defined in one transaction: an atomic replace.
+  assert.match(table, /^table ip fleetboard_lb\ndelete table ip fleetboard_lb\ntable ip fleetboard_lb \{\n/);
+  assert.match(table, /elements = \{ 10\.112\.240\.2, 10\.112\.240\.1 \}|elements = \{ 10\.112\.240\.1, 10\.112\.240\.2 \}/);
+  assert.match(table, /elements = \{ 10\.112\.240\.1 \. tcp \. 80 : goto svc_0 \}/);
+  assert.match(table, /meta l4proto tcp dnat to numgen random mod 2 map \{ 0 : 10\.112\.1\.5 \. 8080, 1 : 10\.112\.2\.5 \. 8080 \}/);
+  assert.doesNotMatch(table, /10\.112\.240\.2 \. tcp/);
+  assert.match(table, /ip daddr @vips reject/);
+});
+
+test('with nothing imported the table is empty but valid', () => {
+  const table = renderLbTable([]);
+  assert.doesNotMatch(table, /elements/);
+  assert.doesNotMatch(table, /svc_/);
+});

@@ -1,0 +1,133 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice } from '@kubernetes/client-node';
+import { pino } from 'pino';
+import { ControlPlane } from '../harness/controlPlane.js';
+import { ManagedProcess } from '../harness/process.js';
+import { runIn } from '../harness/run.js';
+import { waitFor } from '../harness/wait.js';
+import { addNetns, deleteNetnsAndProcesses, sysctl } from '../../hack/testbed/net.js';
+import { applyAll } from '../../hack/testbed/apply.js';
+import { mcsCrds } from '../../hack/testbed/mcsCrds.js';
+import { ensurePodInterface, type CnfNetns } from '../../plugin/netns/podInterfaceIo.js';
+import { hostInterfaceName } from '../../plugin/netns/podInterface.js';
+import { IMPORT_MANAGED_BY_LABEL, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED, MANAGED_BY, MCS_GROUP } from '../../controller/mcs/api.js';
+import { ClusterSetLoadBalancer } from '../../controller/clustersetip/loadBalancer.js';
+import { mergePatch } from '../../controller/kube/mergePatch.js';
+
+/**
+ * A real apiserver holds the ServiceImport and imported EndpointSlices; the
+ * load balancer programs a real cnf netns; pods (netns with eth-fleet) reach
+ * the VIP, and backends answer with their names.
+ */
+const CNF = 'fbt-vip-cnf';
+const PODS = { client: 'fbt-vip-client', b1: 'fbt-vip-b1', b2: 'fbt-vip-b2' };
+const ADDRESSES = { client: '10.112.1.10', b1: '10.112.1.11', b2: '10.112.1.12' };
+const VIP = '10.112.240.1';
+const cnf: CnfNetns = { path: `/run/netns/${CNF}`, ref: CNF };
+const log = pino({ level: 'error' }, pino.destination(2));
+
+let base = '';
+let plane: ControlPlane | undefined;
+let kc: KubeConfig;
+let balancer: ClusterSetLoadBalancer | undefined;
+const servers: ManagedProcess[] = [];
+
+before(async () => {
+  base = await mkdtemp(join(tmpdir(), 'fleetboard-vip-'));
+  for (const ns of [CNF, ...Object.values(PODS)]) {
+    await deleteNetnsAndProcesses(ns);
+    await addNetns(ns);
+  }
+  await sysctl(CNF, 'net.ipv4.ip_forward', '1');
+  for (const [i, [role, ns]] of Object.entries(PODS).entries()) {
+    const address = ADDRESSES[role as keyof typeof ADDRESSES];
+    await ensurePodInterface(`/run/netns/${ns}`, { ifName: 'eth-fleet', hostIfName: hostInterfaceName(`vip-${i}`), address, prefixLength: 24, gateway: '10.112.1.1', mac: `0a:58:0a:70:01:${(10 + i).toString(16)}`, mtu: 1420, routes: [{ dst: '10.112.0.0/12', gw: '10.112.1.1' }] }, cnf);
+  }
+  for (const name of ['b1', 'b2'] as const) {
+    // Each backend answers with its own name, on the target port 8080.
+    const server = new ManagedProcess({ name, command: process.execPath, args: ['-e', `require('http').createServer((q, r) => r.end('${name}')).listen(8080)`], netns: PODS[name], logFile: join(base, `${name}.log`) });
+    server.start();
+    servers.push(server);
+  }
+  plane = new ControlPlane({ name: 'vip', dir: join(base, 'cp') });
+  await plane.start();
+  kc = plane.kubeConfig();
+  await applyAll(kc, mcsCrds());
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  await waitFor(() => custom.listNamespacedCustomObject({ group: MCS_GROUP, version: 'v1beta1', plural: 'serviceimports', namespace: 'default' }).then(() => true, () => undefined), { what: 'the ServiceImport API to be served', timeoutMs: 30_000 });
+  balancer = new ClusterSetLoadBalancer(kc, { globalCidr: '10.112.0.0/12', target: { netns: cnf.path }, log });
+  await balancer.start();
+});
+
+after(async () => {
+  await balancer?.stop();
+  for (const s of servers) await s.stop();
+  await plane?.stop();
+  for (const ns of [CNF, ...Object.values(PODS)]) await deleteNetnsAndProcesses(ns);
+  await rm(base, { recursive: true, force: true });
+});
+
+function slice(name: string, cluster: string, addresses: string[], labels: Record<string, string> = {}): V1EndpointSlice {
+  return {
+    metadata: { name, namespace: 'default', labels: { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_SERVICE_NAME]: 'web', [LABEL_SOURCE_CLUSTER]: cluster, ...labels } },
+    addressType: 'IPv4',
+    endpoints: addresses.map((a) => ({ addresses: [a], conditions: { ready: true } })),
+    ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+  };
+}
+
+/** What the client pod gets from the VIP: the backend's name, or the curl error. */
+async function fetchVip(port = 80): Promise<string> {
+  return runIn(PODS.client, 'curl', ['-sS', '--max-time', '2', `http://${VIP}:${port}/`]).then(
+    (r) => r.stdout,
+    (err: unknown) => `error: ${(err as Error).message}`,
+  );
+}
+
+/** Waits until repeated requests to the VIP have reached exactly `names`. */
+async function backendsSeen(names: string[]): Promise<void> {
+  await waitFor(
+    async () => {
+      const seen = new Set<string>();
+      for (let i = 0; i < 24; i++) seen.add(await fetchVip());
+      return JSON.stringify([...seen].sort()) === JSON.stringify(names) ? true : undefined;
+    },
+    { what: `the VIP to be served by ${names.join(', ')}`, timeoutMs: 30_000, intervalMs: 200 },
+  );
+}
+
+test('a pod reaches a ClusterSetIP through its second interface; connections spread over the ready endpoints of all connected clusters', async () => {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const discovery = kc.makeApiClient(DiscoveryV1Api);
+  await custom.createNamespacedCustomObject({
+    group: MCS_GROUP,
+    version: 'v1beta1',
+    plural: 'serviceimports',
+    namespace: 'default',
+    body: { apiVersion: `${MCS_GROUP}/v1beta1`, kind: 'ServiceImport', metadata: { name: 'web', labels: { [IMPORT_MANAGED_BY_LABEL]: MANAGED_BY } }, spec: { type: 'ClusterSetIP', ips: [VIP], ports: [{ name: 'http', protocol: 'TCP', port: 80 }] } },
+  });
+  await discovery.createNamespacedEndpointSlice({ namespace: 'default', body: slice('cluster1-web', 'cluster1', [ADDRESSES.b1]) });
+  await discovery.createNamespacedEndpointSlice({ namespace: 'default', body: slice('cluster2-web', 'cluster2', [ADDRESSES.b2]) });
+  await backendsSeen(['b1', 'b2']);
+
+  // A port the service does not have is refused at once, not left to time out.
+  const refused = await fetchVip(81);
+  assert.match(refused, /error: .*(refused|Couldn't connect)/i);
+
+  // cluster2's tunnel goes down: its endpoints leave the VIP.
+  await discovery.patchNamespacedEndpointSlice({ namespace: 'default', name: 'cluster2-web', body: { metadata: { labels: { [LABEL_SOURCE_CONNECTED]: 'false' } } } }, mergePatch);
+  await backendsSeen(['b1']);
+
+  // cluster1 scales to zero and cluster2 comes back.
+  await discovery.deleteNamespacedEndpointSlice({ namespace: 'default', name: 'cluster1-web' });
+  await discovery.patchNamespacedEndpointSlice({ namespace: 'default', name: 'cluster2-web', body: { metadata: { labels: { [LABEL_SOURCE_CONNECTED]: 'true' } } } }, mergePatch);
+  await backendsSeen(['b2']);
+
+  // Unexported: the VIP no longer answers.
+  await custom.deleteNamespacedCustomObject({ group: MCS_GROUP, version: 'v1beta1', plural: 'serviceimports', namespace: 'default', name: 'web' });
+  await waitFor(async () => ((await fetchVip()).startsWith('error:') ? true : undefined), { what: 'the VIP to stop answering', timeoutMs: 30_000, intervalMs: 200 });
+});
