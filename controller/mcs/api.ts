@@ -31,6 +31,8 @@ export const EXPORT_READY = 'Ready';
 export const REASON_VALID = 'Valid';
 export const REASON_NO_SERVICE = 'NoService';
 export const REASON_INVALID_SERVICE_TYPE = 'InvalidServiceType';
+export const EXPORT_CONFLICT = 'Conflict';
+export const REASON_NO_CONFLICTS = 'NoConflicts';
 
 /** Labels of EndpointSlices that belong to a multi-cluster service. */
 export const LABEL_SERVICE_NAME = 'multicluster.kubernetes.io/service-name';

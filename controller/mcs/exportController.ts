@@ -12,6 +12,8 @@ import { exportValidity, withCondition, type ConditionVerdict } from './exportVa
 import { exportedService } from './exportedService.js';
 import { applyPlan, type ObjectWrites } from './applyPlan.js';
 import { objectPlan, type ObjectPlan } from './objectPlan.js';
+import type { AggregatedService } from './aggregate.js';
+import { conflictVerdict } from './exportConflict.js';
 
 const api = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_EXPORT_PLURAL };
 const key = (namespace: string | undefined, name: string | undefined) => `${namespace ?? ''}/${name ?? ''}`;
@@ -54,6 +56,8 @@ export class ExportController {
   private slices: ResilientWatch<V1EndpointSlice> | undefined;
   private pods: ResilientWatch<V1Pod> | undefined;
   private hub: (ExportHub & { discovery: DiscoveryV1Api; custom: CustomObjectsApi }) | undefined;
+  /** `Conflict` of the services this cluster exports, as the clusterset merged them. */
+  private conflicts = new Map<string, ConditionVerdict>();
 
   constructor(
     private readonly kc: KubeConfig,
@@ -89,6 +93,15 @@ export class ExportController {
     this.debouncer.schedule();
   }
 
+  /** What the clusterset makes of every exported service (the importer merges them): conflicts show on our exports. */
+  clusterSetChanged(services: readonly AggregatedService[]): void {
+    const clusterID = this.hub?.clusterID;
+    const next = new Map(services.filter((s) => clusterID !== undefined && s.clusters.includes(clusterID)).map((s) => [key(s.namespace, s.name), conflictVerdict(s)]));
+    if (JSON.stringify([...next]) === JSON.stringify([...this.conflicts])) return;
+    this.conflicts = next;
+    this.debouncer.schedule();
+  }
+
   async stop(): Promise<void> {
     await this.debouncer.stop();
     await this.watches.stop();
@@ -118,6 +131,8 @@ export class ExportController {
             ? { type: EXPORT_READY, status: 'True', reason: 'Exported', message: `${endpoints} endpoint(s) published to the clusterset` }
             : { type: EXPORT_READY, status: 'False', reason: 'Pending', message: `${exported.withoutGlobalAddress} endpoint(s) have no global address yet; ${endpoints} published` },
         );
+        const conflict = this.conflicts.get(key(namespace, name));
+        if (conflict) found.push(conflict);
       }
       verdicts.set(key(namespace, name), found);
     }

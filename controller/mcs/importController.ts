@@ -1,11 +1,12 @@
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice, type V1Namespace } from '@kubernetes/client-node';
 import { mergePatch } from '../kube/mergePatch.js';
 import type { Logger } from 'pino';
-import { memberNamespace } from '../clusterset/peer.js';
+import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, PEER_PLURAL, memberNamespace, type Peer } from '../clusterset/peer.js';
+import { disconnectedClusters } from './sourceHealth.js';
 import type { ResilientWatch } from '../kube/resilientWatch.js';
 import { WatchSet } from '../kube/watchSet.js';
 import { Debouncer } from '../tunnel/debouncer.js';
-import { IMPORT_MANAGED_BY_LABEL, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL, type ServiceImport } from './api.js';
+import { IMPORT_MANAGED_BY_LABEL, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL, type ServiceImport } from './api.js';
 import { aggregateServices, type AggregatedService } from './aggregate.js';
 import { applyPlan } from './applyPlan.js';
 import { sliceContent } from './exportedSlices.js';
@@ -29,6 +30,7 @@ export class ImportController {
   private readonly watches: WatchSet;
   private hubServices: ResilientWatch<ServiceImport> | undefined;
   private hubSlices: ResilientWatch<V1EndpointSlice> | undefined;
+  private hubPeers: ResilientWatch<Peer> | undefined;
   private namespaces: ResilientWatch<V1Namespace> | undefined;
   private localImports: ResilientWatch<ServiceImport> | undefined;
   private localSlices: ResilientWatch<V1EndpointSlice> | undefined;
@@ -36,8 +38,12 @@ export class ImportController {
   constructor(
     private readonly kc: KubeConfig,
     private readonly hubKc: KubeConfig,
+    /** This cluster's ID: its own endpoints are reachable whatever its hub tunnel does. */
+    private readonly clusterID: string,
     /** Where this cluster's ClusterSetIPs come from (clusterSetIpRange). */
     private readonly clusterSetIps: Cidr,
+    /** Told every merged service, e.g. for the exports' Conflict conditions. */
+    private readonly onAggregated: (services: readonly AggregatedService[]) => void,
     private readonly log: Logger,
   ) {
     this.local = { custom: kc.makeApiClient(CustomObjectsApi), core: kc.makeApiClient(CoreV1Api), discovery: kc.makeApiClient(DiscoveryV1Api) };
@@ -50,10 +56,12 @@ export class ImportController {
     const managed = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
     this.hubServices = this.watches.add<ServiceImport>(this.hubKc, `/apis/${MCS_GROUP}/${MCS_VERSION}/${SERVICE_IMPORT_PLURAL}`, () => this.hubApi.custom.listCustomObjectForAllNamespaces({ ...importApi, labelSelector: LABEL_SOURCE_CLUSTER }) as Promise<{ items: ServiceImport[] }>, LABEL_SOURCE_CLUSTER);
     this.hubSlices = this.watches.add<V1EndpointSlice>(this.hubKc, '/apis/discovery.k8s.io/v1/endpointslices', () => this.hubApi.discovery.listEndpointSliceForAllNamespaces({ labelSelector: managed }), managed);
+    const peerApi = { group: FLEETBOARD_GROUP, version: FLEETBOARD_VERSION, plural: PEER_PLURAL };
+    this.hubPeers = this.watches.add<Peer>(this.hubKc, `/apis/${FLEETBOARD_GROUP}/${FLEETBOARD_VERSION}/${PEER_PLURAL}`, () => this.hubApi.custom.listCustomObjectForAllNamespaces(peerApi) as Promise<{ items: Peer[] }>);
     this.namespaces = this.watches.add<V1Namespace>(this.kc, '/api/v1/namespaces', () => this.local.core.listNamespace());
     this.localImports = this.watches.add<ServiceImport>(this.kc, `/apis/${MCS_GROUP}/${MCS_VERSION}/${SERVICE_IMPORT_PLURAL}`, () => this.local.custom.listCustomObjectForAllNamespaces(importApi) as Promise<{ items: ServiceImport[] }>);
     this.localSlices = this.watches.add<V1EndpointSlice>(this.kc, '/apis/discovery.k8s.io/v1/endpointslices', () => this.local.discovery.listEndpointSliceForAllNamespaces({ labelSelector: managed }), managed);
-    for (const w of [this.hubServices, this.hubSlices, this.namespaces, this.localImports, this.localSlices]) await w.start();
+    for (const w of [this.hubServices, this.hubSlices, this.hubPeers, this.namespaces, this.localImports, this.localSlices]) await w.start();
     this.debouncer.schedule();
   }
 
@@ -64,7 +72,9 @@ export class ImportController {
 
   private async reconcile(): Promise<void> {
     const present = new Set((this.namespaces?.cached() ?? []).filter((n) => !n.metadata?.deletionTimestamp).map((n) => n.metadata?.name ?? ''));
-    const services = aggregateServices(this.hubServices?.cached() ?? []).filter((s) => present.has(s.namespace));
+    const aggregated = aggregateServices(this.hubServices?.cached() ?? []);
+    this.onAggregated(aggregated);
+    const services = aggregated.filter((s) => present.has(s.namespace));
     await this.importServices(services);
     await this.importSlices(services);
   }
@@ -119,6 +129,7 @@ export class ImportController {
 
   private async importSlices(services: AggregatedService[]): Promise<void> {
     const imported = new Set(services.map((s) => `${s.namespace}/${s.name}`));
+    const down = disconnectedClusters(this.hubPeers?.cached() ?? [], this.clusterID);
     const desired: V1EndpointSlice[] = [];
     for (const slice of this.hubSlices?.cached() ?? []) {
       const labels = slice.metadata?.labels ?? {};
@@ -130,7 +141,7 @@ export class ImportController {
         apiVersion: 'discovery.k8s.io/v1',
         kind: 'EndpointSlice',
         // Not labelled kubernetes.io/service-name: no local Service may pick these up.
-        metadata: { name: slice.metadata.name ?? '', namespace, labels: { [LABEL_SERVICE_NAME]: name, [LABEL_SOURCE_CLUSTER]: cluster, [LABEL_MANAGED_BY]: MANAGED_BY } },
+        metadata: { name: slice.metadata.name ?? '', namespace, labels: { [LABEL_SERVICE_NAME]: name, [LABEL_SOURCE_CLUSTER]: cluster, [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_SOURCE_CONNECTED]: String(!down.has(cluster)) } },
         addressType: slice.addressType,
         endpoints: slice.endpoints,
         ...(slice.ports ? { ports: slice.ports } : {}),

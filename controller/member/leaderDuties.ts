@@ -144,7 +144,7 @@ export class LeaderDuties {
     try {
       await this.exports?.publishTo({ kc: hubKc, clusterID: membership.clusterID, namespace: membership.namespace });
       await this.imports?.stop();
-      this.imports = new ImportController(this.kc, hubKc, clusterSetIpRange(membership.clusterCidr, this.opts.nodeCidrPrefix), this.opts.log);
+      this.imports = new ImportController(this.kc, hubKc, membership.clusterID, clusterSetIpRange(membership.clusterCidr, this.opts.nodeCidrPrefix), (services) => this.exports?.clusterSetChanged(services), this.opts.log);
       await this.imports.start();
     } catch (err) {
       this.opts.log.error({ err: apiErrorDetail(err) }, 'cannot exchange services with the hub');

@@ -9,6 +9,7 @@ import { applyAll, createAll } from '../../hack/testbed/apply.js';
 import { podNetnsName } from '../../hack/testbed/plan.js';
 import { decodePodNetwork } from '../../controller/ipam/annotations.js';
 import { containsCidr, parseCidr } from '../../controller/ipam/cidr.js';
+import { clusterSetIpRange } from '../../controller/ipam/clusterSetIps.js';
 import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, HUB_PEER_NAME, memberNamespace, type Peer } from '../../controller/clusterset/peer.js';
 import { JOIN_REQUEST_PLURAL, type JoinRequest } from '../../controller/clusterset/joinRequest.js';
 import { CredentialStore } from '../../controller/member/credentialStore.js';
@@ -268,7 +269,17 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
           { what: `${c} importing checked-svc's endpoints`, timeoutMs: 30_000, intervalMs: 500 },
         );
         assert.deepEqual(localSlices.flatMap((x) => x.endpoints.flatMap((e) => e.addresses)).sort(), addresses);
+        // Its ClusterSetIP comes from this member's own range and reaches nginx from a pod on a node that does not lead.
+        const vip = imported.spec.ips?.[0] ?? '';
+        const clusterCidr = (await hubPeer(hub, memberNamespace(c), c))?.spec.clusterCIDR[0] ?? '';
+        assert.ok(containsCidr(clusterSetIpRange(clusterCidr, 24), parseCidr(`${vip}/32`)), `${c}'s ClusterSetIP ${vip} lies in the top of its cluster CIDR ${clusterCidr}`);
+        const leaderNode = (await leaderCnf(local)).spec?.nodeName;
+        const client = (nginx[c] ?? []).find((p) => p.spec?.nodeName !== leaderNode);
+        assert.ok(client, `${c} has an nginx pod off the leader's node`);
+        const title = await waitFor(async () => ((await curlTitle(netnsOf(c, client), vip).catch(() => '')) === 'Welcome to nginx!' ? 'Welcome to nginx!' : undefined), { what: `${c}: curl the ClusterSetIP ${vip}`, timeoutMs: 30_000, intervalMs: 500 });
+        assert.equal(title, 'Welcome to nginx!');
       }
+      assert.equal((await condition('Conflict', 'NoConflicts')).status, 'False');
       for (const s of published) {
         const labels = s.metadata?.labels ?? {};
         assert.equal(labels['multicluster.kubernetes.io/source-cluster'], 'cluster1');
