@@ -47,3 +47,12 @@ test('an export is trusted only in its own cluster\'s hub namespace', () => {
   assert.deepEqual(aggregateServices([described('cluster1', '2026-11-21T10:00:00.000Z', {}, 'fleetboard-cluster-cluster2')]), []);
   assert.deepEqual(aggregateServices([{ ...described('cluster1', '', {}), metadata: { name: 'x', namespace: 'fleetboard-cluster-cluster1' } }]), [], 'no labels: not an export');
 });
+
+test('the oldest export decides the extra DNS names', () => {
+  const older = described('cluster1', '2026-11-21T10:00:00.000Z', {});
+  const newer = described('cluster2', '2026-11-21T11:00:00.000Z', {});
+  Object.assign(older.metadata?.annotations ?? {}, { 'fleetboard.io/dns-name': 'nginx.shared.example' });
+  Object.assign(newer.metadata?.annotations ?? {}, { 'fleetboard.io/dns-name': 'other.shared.example' });
+  assert.equal(aggregateServices([newer, older])[0]?.dnsNames, 'nginx.shared.example');
+  assert.equal(aggregateServices([described('cluster3', '2026-11-21T10:00:00.000Z', {})])[0]?.dnsNames, undefined);
+});

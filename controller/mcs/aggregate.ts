@@ -1,4 +1,4 @@
-import { EXPORTED_AT_ANNOTATION, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, type ServiceImport, type ServiceImportPort } from './api.js';
+import { DNS_NAME_ANNOTATION, EXPORTED_AT_ANNOTATION, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, type ServiceImport, type ServiceImportPort } from './api.js';
 import { memberNamespace } from '../clusterset/peer.js';
 
 /** One multi-cluster service as every member imports it, merged from the clusters that export it. */
@@ -6,6 +6,8 @@ export interface AggregatedService {
   namespace: string;
   name: string;
   spec: ServiceImport['spec'];
+  /** Extra DNS names the oldest export asks for (DNS_NAME_ANNOTATION), if any. */
+  dnsNames?: string;
   /** Exporting clusters, oldest export first. */
   clusters: string[];
   /** Clusters whose export disagrees with the oldest one, and on what. */
@@ -63,9 +65,11 @@ export function aggregateServices(described: readonly ServiceImport[]): Aggregat
       }
     }
     const { type, sessionAffinity, sessionAffinityConfig } = oldest.described.spec;
+    const dnsNames = oldest.described.metadata?.annotations?.[DNS_NAME_ANNOTATION];
     services.push({
       namespace,
       name,
+      ...(dnsNames ? { dnsNames } : {}),
       spec: { type, ports: [...ports.values()].sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol)), ...(sessionAffinity ? { sessionAffinity } : {}), ...(sessionAffinityConfig ? { sessionAffinityConfig } : {}) },
       clusters: exports.map((e) => e.cluster),
       conflicts,

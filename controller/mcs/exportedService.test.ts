@@ -43,3 +43,10 @@ test('a headless Service is published as Headless; names keep namespace and serv
   assert.equal(published.spec.sessionAffinity, 'None');
   assert.notEqual(exportedServiceName('a-b', 'c'), exportedServiceName('a', 'b-c'));
 });
+
+test('extra DNS names asked for on the ServiceExport travel with the published service', () => {
+  const service: V1Service = { metadata: { name: 'nginx-svc', namespace: 'default' }, spec: { ports: [{ port: 80 }] } };
+  const named = { metadata: { ...exp.metadata, annotations: { 'fleetboard.io/dns-name': 'nginx.shared.example' } } };
+  assert.equal(exportedService('cluster1', 'ns', service, named).metadata?.annotations?.['fleetboard.io/dns-name'], 'nginx.shared.example');
+  assert.equal(exportedService('cluster1', 'ns', service, exp).metadata?.annotations?.['fleetboard.io/dns-name'], undefined);
+});

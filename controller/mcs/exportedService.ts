@@ -1,5 +1,5 @@
 import type { V1Service } from '@kubernetes/client-node';
-import { EXPORTED_AT_ANNOTATION, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, MCS_GROUP, MCS_VERSION, type ServiceExport, type ServiceImport } from './api.js';
+import { DNS_NAME_ANNOTATION, EXPORTED_AT_ANNOTATION, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, MCS_GROUP, MCS_VERSION, type ServiceExport, type ServiceImport } from './api.js';
 
 /** `<name>.<namespace>`: both are DNS labels, so the dot keeps every pair apart. */
 export const exportedServiceName = (namespace: string, name: string): string => `${name}.${namespace}`;
@@ -7,8 +7,9 @@ export const exportedServiceName = (namespace: string, name: string): string => 
 /**
  * What a cluster publishes in its hub namespace about one exported Service:
  * a ServiceImport with this cluster's view of it (ports, Headless or
- * ClusterSetIP, session affinity), from which every member builds the
- * aggregated import; when the export was made, for conflict resolution. Pure.
+ * ClusterSetIP, session affinity, extra DNS names), from which every member
+ * builds the aggregated import; when the export was made, for conflict
+ * resolution. Pure.
  */
 export function exportedService(clusterID: string, hubNamespace: string, service: V1Service, exp: ServiceExport): ServiceImport {
   const namespace = service.metadata?.namespace ?? '';
@@ -17,6 +18,7 @@ export function exportedService(clusterID: string, hubNamespace: string, service
   const affinity = spec?.sessionAffinity === 'ClientIP';
   const timeout = spec?.sessionAffinityConfig?.clientIP?.timeoutSeconds;
   const exportedAt = exp.metadata?.creationTimestamp;
+  const dnsNames = exp.metadata?.annotations?.[DNS_NAME_ANNOTATION];
   return {
     apiVersion: `${MCS_GROUP}/${MCS_VERSION}`,
     kind: 'ServiceImport',
@@ -24,7 +26,7 @@ export function exportedService(clusterID: string, hubNamespace: string, service
       name: exportedServiceName(namespace, name),
       namespace: hubNamespace,
       labels: { [LABEL_SERVICE_NAME]: name, [LABEL_SERVICE_NAMESPACE]: namespace, [LABEL_SOURCE_CLUSTER]: clusterID },
-      annotations: { [EXPORTED_AT_ANNOTATION]: exportedAt ? new Date(exportedAt).toISOString() : '' },
+      annotations: { [EXPORTED_AT_ANNOTATION]: exportedAt ? new Date(exportedAt).toISOString() : '', ...(dnsNames ? { [DNS_NAME_ANNOTATION]: dnsNames } : {}) },
     },
     spec: {
       type: spec?.clusterIP === 'None' ? 'Headless' : 'ClusterSetIP',

@@ -6,7 +6,7 @@ import { disconnectedClusters } from './sourceHealth.js';
 import type { ResilientWatch } from '../kube/resilientWatch.js';
 import { WatchSet } from '../kube/watchSet.js';
 import { Debouncer } from '../tunnel/debouncer.js';
-import { IMPORT_MANAGED_BY_LABEL, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL, type ServiceImport } from './api.js';
+import { DNS_NAME_ANNOTATION, IMPORT_MANAGED_BY_LABEL, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL, type ServiceImport } from './api.js';
 import { aggregateServices, type AggregatedService } from './aggregate.js';
 import { applyPlan } from './applyPlan.js';
 import { sliceContent } from './exportedSlices.js';
@@ -87,7 +87,7 @@ export class ImportController {
       return {
         apiVersion: `${MCS_GROUP}/${MCS_VERSION}`,
         kind: 'ServiceImport',
-        metadata: { name: s.name, namespace: s.namespace, labels: { [IMPORT_MANAGED_BY_LABEL]: MANAGED_BY } },
+        metadata: { name: s.name, namespace: s.namespace, labels: { [IMPORT_MANAGED_BY_LABEL]: MANAGED_BY }, ...(s.dnsNames ? { annotations: { [DNS_NAME_ANNOTATION]: s.dnsNames } } : {}) },
         spec: { ...s.spec, ...(ip ? { ips: [ip] } : {}) },
       };
     });
@@ -95,7 +95,7 @@ export class ImportController {
     // A ServiceImport made by hand for the same service is adopted: replaced with ours, keeping its resourceVersion.
     const adoptable = all.filter((i) => !ours.includes(i) && desired.some((d) => d.metadata?.namespace === i.metadata?.namespace && d.metadata?.name === i.metadata?.name));
     const live = [...ours, ...adoptable];
-    const plan = objectPlan(desired, live, (i) => [i.metadata?.labels?.[IMPORT_MANAGED_BY_LABEL], i.spec]);
+    const plan = objectPlan(desired, live, (i) => [i.metadata?.labels?.[IMPORT_MANAGED_BY_LABEL], i.metadata?.annotations?.[DNS_NAME_ANNOTATION], i.spec]);
     await applyPlan(plan, live, {
       create: (body) => this.local.custom.createNamespacedCustomObject({ ...importApi, namespace: body.metadata?.namespace ?? '', body }),
       replace: (body) => this.local.custom.replaceNamespacedCustomObject({ ...importApi, namespace: body.metadata?.namespace ?? '', name: body.metadata?.name ?? '', body }),
