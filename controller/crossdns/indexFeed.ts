@@ -1,0 +1,34 @@
+import type { Logger } from 'pino';
+import { buildIndex, type IndexInput, type IndexOptions } from './zoneIndex.js';
+import type { Responder } from './responder.js';
+
+/**
+ * Rebuilds the index from each new input and hands it to the responder.
+ * Each problem is logged once while it lasts (again if it comes back).
+ */
+export class IndexFeed {
+  private serial = 0;
+  private logged = new Set<string>();
+
+  constructor(
+    private readonly opts: Omit<IndexOptions, 'serial'>,
+    private readonly responder: Pick<Responder, 'setIndex'>,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  update(input: IndexInput): void {
+    // Seconds since the epoch, but always increasing, so a secondary (if anyone ever runs one) sees every change.
+    this.serial = Math.max(this.serial + 1, Math.floor(this.now() / 1000)) >>> 0;
+    const { index, problems } = buildIndex(input, { ...this.opts, serial: this.serial });
+    const current = new Set<string>();
+    for (const p of problems) {
+      const key = `${p.service}\u0000${p.message}`;
+      current.add(key);
+      if (!this.logged.has(key)) this.log.warn({ service: p.service }, p.message);
+    }
+    this.logged = current;
+    this.responder.setIndex(index);
+    this.log.debug({ services: input.imports.length, slices: input.slices.length, names: index.names.size }, 'DNS index rebuilt');
+  }
+}

@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseCrossDnsOptions } from './options.js';
+
+const inCluster = { KUBERNETES_SERVICE_HOST: '10.96.0.1', NODE_NAME: 'node-1' };
+
+test('defaults: both seed zones, no custom zone, port 53 everywhere, 5 s TTL, in-cluster credentials', () => {
+  assert.deepEqual(parseCrossDnsOptions([], inCluster), {
+    zones: ['clusterset.local', 'hyperos.local'],
+    customZones: [],
+    listen: { host: '0.0.0.0', port: 53 },
+    ttl: 5,
+    kubeconfig: { inCluster: true },
+    nodeName: 'node-1',
+    logLevel: 'info',
+  });
+});
+
+test('flags as the Deployment and the tests pass them; KUBECONFIG outside a cluster', () => {
+  const opts = parseCrossDnsOptions(['--zones', 'ClusterSet.Local.', '--custom-zones', 'shared.example, other.example', '--listen', '127.0.0.1:0', '--ttl', '30s'], { KUBECONFIG: '/tmp/kc' });
+  assert.deepEqual(opts.zones, ['clusterset.local']);
+  assert.deepEqual(opts.customZones, ['shared.example', 'other.example']);
+  assert.deepEqual(opts.listen, { host: '127.0.0.1', port: 0 });
+  assert.equal(opts.ttl, 30);
+  assert.deepEqual(opts.kubeconfig, { inCluster: false, file: '/tmp/kc' });
+  assert.deepEqual(parseCrossDnsOptions(['--listen', ':5353'], inCluster).listen, { host: '0.0.0.0', port: 5353 });
+});
+
+test('bad flags fail at start and say what to pass', () => {
+  const bad: [string[], RegExp][] = [
+    [['--zones', ''], /at least one zone/],
+    [['--zones', 'bad zone'], /not a domain name/],
+    [['--zones', 'clusterset.local,svc.clusterset.local'], /overlap/],
+    [['--custom-zones', 'x.clusterset.local'], /overlaps the multicluster zone clusterset.local/],
+    [['--custom-zones', 'hyperos.local'], /overlaps/],
+    [['--listen', '53'], /host:port/],
+    [['--ttl=-1'], /whole seconds/],
+    [['--ttl', '1.5'], /whole seconds/],
+    [['--log-level', 'loud'], /--log-level/],
+    [['--unknown'], /Unknown option/],
+  ];
+  for (const [argv, message] of bad) assert.throws(() => parseCrossDnsOptions(argv, inCluster), message, argv.join(' '));
+  assert.throws(() => parseCrossDnsOptions([], {}), /KUBECONFIG/);
+});

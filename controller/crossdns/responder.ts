@@ -1,0 +1,95 @@
+import { answerQuestion, RCODE, type Rcode } from './answer.js';
+import { encodeAnswer, errorResponse, replyFromCached } from './encode.js';
+import { HEADER_BYTES, readQuery } from './query.js';
+import { cacheKey, ResponseCache } from './responseCache.js';
+import type { DnsIndex } from './zoneIndex.js';
+
+export type Transport = 'udp' | 'tcp';
+
+/** Without EDNS a UDP response holds 512 bytes (RFC 1035); over TCP, what a length prefix can say. */
+const PLAIN_UDP_PAYLOAD = 512;
+const TCP_PAYLOAD = 65535;
+
+export interface ResponderOptions {
+  /** The largest UDP response sent whatever the client offers (1232: no IP fragmentation on common paths). */
+  maxUdpPayload: number;
+  cacheEntries: number;
+  /** A query answered with an error code or dropped, and why (for a rate-limited log). */
+  onBadQuery: (reason: string, rcode: Rcode | undefined) => void;
+  /** A bug: the query got SERVFAIL. */
+  onInternalError: (err: unknown) => void;
+}
+
+/**
+ * Turns a query's bytes into the response's bytes, from the current index,
+ * through the response cache. Never throws; no I/O.
+ */
+export class Responder {
+  private index: DnsIndex;
+  private cache: ResponseCache;
+  /** Where the question name is read into; one per responder, as responses are made one at a time. */
+  private readonly scratch = Buffer.alloc(256);
+
+  constructor(
+    index: DnsIndex,
+    private readonly opts: ResponderOptions,
+  ) {
+    this.index = index;
+    this.cache = new ResponseCache(opts.cacheEntries);
+  }
+
+  /** Answers from `index` from now on; every cached response is dropped with the old one. */
+  setIndex(index: DnsIndex): void {
+    this.index = index;
+    this.cache = new ResponseCache(this.opts.cacheEntries);
+  }
+
+  /** The response, or undefined to send nothing (shorter than a header, or itself a response). */
+  respond(query: Buffer, transport: Transport): Buffer | undefined {
+    if (query.length < HEADER_BYTES) {
+      this.opts.onBadQuery(`${query.length} bytes, shorter than a DNS header; dropped`, undefined);
+      return undefined;
+    }
+    // Answering a response could start a loop between two servers.
+    if (((query[2] ?? 0) & 0x80) !== 0) {
+      this.opts.onBadQuery('a response, not a query; dropped', undefined);
+      return undefined;
+    }
+    try {
+      return this.answer(query, transport);
+    } catch (err) {
+      this.opts.onInternalError(err);
+      return errorResponse(query, RCODE.SERVFAIL);
+    }
+  }
+
+  private answer(query: Buffer, transport: Transport): Buffer {
+    const scanned = readQuery(query, this.scratch);
+    if ('problem' in scanned) {
+      this.opts.onBadQuery(scanned.problem.reason, scanned.problem.rcode);
+      return errorResponse(query, scanned.problem.rcode);
+    }
+    const q = scanned.query;
+    if (q.edns && q.edns.version !== 0) {
+      // RFC 6891 §6.1.3: only version 0 exists.
+      const badVersion = { rcode: RCODE.BADVERS, authoritative: false, answers: [], authorities: [], additionals: [] };
+      return pick(encodeAnswer(query, q, badVersion, this.opts.maxUdpPayload), PLAIN_UDP_PAYLOAD);
+    }
+    const limit = transport === 'tcp' ? TCP_PAYLOAD : q.edns ? Math.min(Math.max(q.edns.udpSize, PLAIN_UDP_PAYLOAD), this.opts.maxUdpPayload) : PLAIN_UDP_PAYLOAD;
+    const key = cacheKey(q);
+    const cached = this.cache.get(key);
+    if (cached) return replyFromCached(pick(cached, limit), query, q.questionEnd);
+    const variants = encodeAnswer(query, q, answerQuestion(this.index, q.name, q.qtype, q.qclass), this.opts.maxUdpPayload);
+    this.cache.set(key, variants);
+    // Made from this query: its id and question already.
+    return pick(variants, limit);
+  }
+}
+
+/** The largest variant within `limit`; the last (truncated) always fits. */
+function pick(variants: readonly Buffer[], limit: number): Buffer {
+  for (const v of variants) if (v.length <= limit) return v;
+  const last = variants[variants.length - 1];
+  if (!last) throw new RangeError('a response has no variants');
+  return last;
+}

@@ -1,0 +1,105 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildIndex, DNS_SCHEMA_VERSION, type IndexInput } from './zoneIndex.js';
+import { importedSlice, serviceImport } from './testFixtures.js';
+
+const options = { zones: ['clusterset.local'], customZones: ['shared.example'], ttl: 5, serial: 7 };
+const build = (input: Partial<IndexInput>) => buildIndex({ imports: [], slices: [], ...input }, options);
+const names = (input: Partial<IndexInput>) => [...build(input).index.names.keys()].sort();
+
+test('an empty clusterset: the apexes, svc.<zone> and the dns-version record', () => {
+  const { index, problems } = build({});
+  assert.deepEqual([...index.names.keys()].sort(), ['clusterset.local', 'dns-version.clusterset.local', 'shared.example', 'svc.clusterset.local']);
+  assert.deepEqual(index.names.get('dns-version.clusterset.local')?.txt, [DNS_SCHEMA_VERSION]);
+  assert.deepEqual(index.zones, [
+    { name: 'clusterset.local', multicluster: true },
+    { name: 'shared.example', multicluster: false },
+  ]);
+  assert.deepEqual(problems, []);
+});
+
+test('a ClusterSetIP service: its IPs by family, SRV per named port, and every ancestor as an empty non-terminal', () => {
+  const imp = serviceImport('default', 'nginx', {
+    type: 'ClusterSetIP',
+    ips: ['10.127.0.5', 'fd00::5', 'not-an-ip'],
+    ports: [{ name: 'HTTP', protocol: 'TCP', port: 80 }, { protocol: 'TCP', port: 81 }],
+  });
+  const { index } = build({ imports: [imp] });
+  const service = index.names.get('nginx.default.svc.clusterset.local');
+  assert.deepEqual(service, { a: ['10.127.0.5'], aaaa: ['fd00::5'], srv: [{ port: 80, target: 'nginx.default.svc.clusterset.local' }], txt: [] });
+  assert.deepEqual(index.names.get('_http._tcp.nginx.default.svc.clusterset.local')?.srv, [{ port: 80, target: 'nginx.default.svc.clusterset.local' }]);
+  for (const ent of ['_tcp.nginx.default.svc.clusterset.local', 'default.svc.clusterset.local']) assert.deepEqual(index.names.get(ent), { a: [], aaaa: [], srv: [], txt: [] }, ent);
+});
+
+test('a headless service: ready endpoints of connected clusters, per-pod names by hostname or address', () => {
+  const imp = serviceImport('db', 'pg', { type: 'Headless', ports: [{ name: 'pg', protocol: 'TCP', port: 5432 }] });
+  const slices = [
+    importedSlice('db', 'pg', 'cluster1', [{ ip: '10.112.1.2', hostname: 'pg-0' }, { ip: '10.112.1.3' }, { ip: '10.112.1.4', ready: false }]),
+    importedSlice('db', 'pg', 'cluster2', [{ ip: '10.113.1.2', hostname: 'pg-0' }], { connected: false }),
+    importedSlice('db', 'pg', 'cluster3', [{ ip: 'fd00:1::2', hostname: 'pg-0' }]),
+  ];
+  const { index } = build({ imports: [imp], slices });
+  const base = 'pg.db.svc.clusterset.local';
+  assert.deepEqual(index.names.get(base)?.a, ['10.112.1.2', '10.112.1.3']);
+  assert.deepEqual(index.names.get(base)?.aaaa, ['fd00:1::2']);
+  assert.deepEqual(index.names.get(`pg-0.cluster1.${base}`)?.a, ['10.112.1.2']);
+  assert.deepEqual(index.names.get(`10-112-1-3.cluster1.${base}`)?.a, ['10.112.1.3']);
+  assert.deepEqual(index.names.get(`pg-0.cluster3.${base}`)?.aaaa, ['fd00:1::2']);
+  assert.equal(index.names.get(`10-112-1-4.cluster1.${base}`), undefined, 'not ready');
+  assert.equal(index.names.get(`cluster2.${base}`), undefined, 'its tunnel is down');
+  assert.deepEqual(
+    index.names.get(`_pg._tcp.${base}`)?.srv.map((s) => s.target),
+    [`pg-0.cluster1.${base}`, `10-112-1-3.cluster1.${base}`, `pg-0.cluster3.${base}`],
+  );
+});
+
+test('a headless service without ready endpoints has no name, nor its namespace when nothing else is there', () => {
+  const imp = serviceImport('db', 'pg', { type: 'Headless', ports: [] });
+  const slices = [importedSlice('db', 'pg', 'cluster1', [{ ip: '10.112.1.4', ready: false }])];
+  assert.deepEqual(names({ imports: [imp], slices }), names({}));
+});
+
+test('a ClusterSetIP service still waiting for its IP exists, without addresses', () => {
+  const imp = serviceImport('default', 'new', { type: 'ClusterSetIP', ports: [] });
+  assert.deepEqual(build({ imports: [imp] }).index.names.get('new.default.svc.clusterset.local'), { a: [], aaaa: [], srv: [], txt: [] });
+});
+
+test('slices of another namespace or without a usable source cluster are not the service\'s', () => {
+  const imp = serviceImport('db', 'pg', { type: 'Headless', ports: [] });
+  const elsewhere = importedSlice('other', 'pg', 'cluster1', [{ ip: '10.112.1.2' }]);
+  const badCluster = importedSlice('db', 'pg', 'Not.A.Label', [{ ip: '10.112.1.3' }]);
+  const { index, problems } = build({ imports: [imp], slices: [elsewhere, badCluster] });
+  assert.equal(index.names.get('pg.db.svc.clusterset.local'), undefined);
+  assert.match(problems[0]?.message ?? '', /source cluster/);
+});
+
+test('custom names inside a custom zone are published with the service\'s records; others are problems', () => {
+  const imp = serviceImport('default', 'nginx', { type: 'ClusterSetIP', ips: ['10.127.0.5'], ports: [{ name: 'http', protocol: 'TCP', port: 80 }] }, 'Nginx.Shared.Example., nginx.elsewhere.example, shared.example, bad_label-.shared.example, not a name');
+  const { index, problems } = build({ imports: [imp] });
+  assert.deepEqual(index.names.get('nginx.shared.example')?.a, ['10.127.0.5']);
+  assert.deepEqual(index.names.get('_http._tcp.nginx.shared.example')?.srv, [{ port: 80, target: 'nginx.shared.example' }]);
+  assert.deepEqual(
+    problems.map((p) => p.message),
+    [
+      'fleetboard.io/dns-name nginx.elsewhere.example is not inside one of the custom zones shared.example; ignored',
+      'fleetboard.io/dns-name shared.example is not inside one of the custom zones shared.example; ignored',
+      'fleetboard.io/dns-name "bad_label-.shared.example" is not a domain name; ignored',
+      'fleetboard.io/dns-name "not a name" is not a domain name; ignored',
+    ],
+  );
+});
+
+test('without custom zones a custom name is ignored, and the problem says why', () => {
+  const imp = serviceImport('default', 'nginx', { type: 'ClusterSetIP', ips: ['10.127.0.5'], ports: [] }, 'nginx.shared.example');
+  const { index, problems } = buildIndex({ imports: [imp], slices: [] }, { ...options, customZones: [] });
+  assert.equal(index.names.get('nginx.shared.example'), undefined);
+  assert.match(problems[0]?.message ?? '', /none is configured \(--custom-zones\)/);
+});
+
+test('two services asking for one custom name: the first by namespace/name keeps it', () => {
+  const a = serviceImport('a', 'web', { type: 'ClusterSetIP', ips: ['10.127.0.1'], ports: [] }, 'web.shared.example');
+  const b = serviceImport('b', 'web', { type: 'ClusterSetIP', ips: ['10.127.0.2'], ports: [] }, 'web.shared.example');
+  const { index, problems } = build({ imports: [b, a] });
+  assert.deepEqual(index.names.get('web.shared.example')?.a, ['10.127.0.1']);
+  assert.deepEqual(problems, [{ service: 'b/web', message: 'dns name web.shared.example is already a/web\'s; ignored here' }]);
+});
