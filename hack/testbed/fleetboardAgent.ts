@@ -27,6 +27,8 @@ export interface AgentOptions {
   renewDeadline?: number;
   retryPeriod?: number;
   nodeCidrPrefix?: number;
+  /** crossdns: its Service's fixed ClusterIP (seed: kube-dns + 1) and the zones it answers. */
+  dns?: { clusterIP?: string; zones?: string[] };
 }
 
 export const AGENT_NAMESPACE = 'fleetboard-system';
@@ -35,6 +37,11 @@ const LEASE = 'fleetboard-cnf-leader';
 const NODE_CIDRS = 'fleetboard-node-cidrs';
 const HUB_JOIN = 'fleetboard-hub-join';
 const HUB_CREDENTIALS = 'fleetboard-hub-credentials';
+const CROSSDNS = 'fleetboard-crossdns';
+/** kube-dns's usual ClusterIP (10.96.0.10) + 1. */
+export const DEFAULT_CROSSDNS_IP = '10.96.0.11';
+export const DEFAULT_DNS_ZONES = ['clusterset.local', 'hyperos.local'];
+export const CROSSDNS_SELECTOR = 'app.kubernetes.io/component=crossdns';
 
 export function agentManifests(o: AgentOptions): KubernetesObject[] {
   const namespace = o.namespace ?? AGENT_NAMESPACE;
@@ -85,6 +92,7 @@ export function agentManifests(o: AgentOptions): KubernetesObject[] {
       ],
     } as KubernetesObject,
     bindingToServiceAccount('RoleBinding', NAME, namespace),
+    ...crossdns(namespace, image, o.dns),
     ...(o.publicEndpoint ? [leaderTunnelService('fleetboard-tunnel', namespace, 'cnf', o.publicEndpoint.port)] : []),
     {
       apiVersion: 'apps/v1',
@@ -150,6 +158,69 @@ export function agentManifests(o: AgentOptions): KubernetesObject[] {
             ],
           },
         },
+      },
+    } as KubernetesObject,
+  ];
+}
+
+/**
+ * crossdns: answers the clusterset zones from the imports (it only reads
+ * ServiceImports and EndpointSlices), behind a Service with a fixed ClusterIP
+ * that cluster DNS forwards the zones to.
+ */
+function crossdns(namespace: string, image: string, dns: AgentOptions['dns']): KubernetesObject[] {
+  const labels = { 'app.kubernetes.io/name': 'fleetboard', 'app.kubernetes.io/component': 'crossdns' };
+  const zones = dns?.zones ?? DEFAULT_DNS_ZONES;
+  return [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: CROSSDNS, namespace } },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: CROSSDNS },
+      rules: [rule(['multicluster.x-k8s.io'], ['serviceimports'], ['get', 'list', 'watch']), rule(['discovery.k8s.io'], ['endpointslices'], ['get', 'list', 'watch'])],
+    } as KubernetesObject,
+    bindingToServiceAccount('ClusterRoleBinding', CROSSDNS, namespace),
+    {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: CROSSDNS, namespace, labels },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: labels },
+        template: {
+          metadata: { labels },
+          spec: {
+            serviceAccountName: CROSSDNS,
+            priorityClassName: 'system-cluster-critical',
+            containers: [
+              {
+                name: 'crossdns',
+                image,
+                command: ['fleetboard-crossdns', `--zones=${zones.join(',')}`, '--listen=0.0.0.0:53'],
+                env: podIdentityEnv(),
+                ports: [
+                  { name: 'dns', containerPort: 53, protocol: 'UDP' },
+                  { name: 'dns-tcp', containerPort: 53, protocol: 'TCP' },
+                ],
+                // Port 53 only; nothing else.
+                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } },
+              },
+            ],
+          },
+        },
+      },
+    } as KubernetesObject,
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: CROSSDNS, namespace, labels },
+      spec: {
+        clusterIP: dns?.clusterIP ?? DEFAULT_CROSSDNS_IP,
+        selector: labels,
+        ports: [
+          { name: 'dns', port: 53, targetPort: 53, protocol: 'UDP' },
+          { name: 'dns-tcp', port: 53, targetPort: 53, protocol: 'TCP' },
+        ],
       },
     } as KubernetesObject,
   ];

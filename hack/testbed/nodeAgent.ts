@@ -158,6 +158,7 @@ export class NodeAgent {
           'fleetboard-plugin': join(repoRoot, 'dist/plugin/main.js'),
           'fleetboard-controller': join(repoRoot, 'dist/controller/main.js'),
           'fleetboard-hub': join(repoRoot, 'dist/controller/hub/main.js'),
+          'fleetboard-crossdns': join(repoRoot, 'dist/controller/crossdns/main.js'),
         },
       },
       nri: this.nri,

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiException, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { down, kubeConfigFor, up } from '../../hack/testbed/testbed.js';
 import { AGENT_NAMESPACE, agentManifests } from '../../hack/testbed/fleetboardAgent.js';
@@ -18,8 +18,8 @@ import { HubJoiner, JoinError } from '../../controller/member/join.js';
 import { newSessionKeyPair } from '../../controller/clusterset/sealedBox.js';
 import { generatePrivateKey, publicKeyOf } from '../../controller/wireguard/keys.js';
 import { MCS_GROUP, MCS_VERSION, type ServiceExport, type ServiceImport } from '../../controller/mcs/api.js';
-import { createNginxApp, waitForReadyPods } from '../harness/cluster.js';
-import { cnfPods } from '../harness/fleetboard.js';
+import { createNginxApp, createPauseDeployment, scaleDeployment, waitForReadyPods } from '../harness/cluster.js';
+import { cnfPods, vipBackends } from '../harness/fleetboard.js';
 import { caOf, exposeMember, hubEndpoint, hubPeer, installHub, joinMaterial, joinMember, killIn, memberHubClient, newBootstrapToken } from '../harness/clusterset.js';
 import { longestGap, probeReachability } from '../harness/outage.js';
 import { captureIn, runIn } from '../harness/run.js';
@@ -300,6 +300,89 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
       },
       { what: 'cluster2 to drop the import once nobody exports it', timeoutMs: 30_000 },
     );
+  });
+
+  test('the seed example: nginx-svc exported from one cluster is fetched by name from a pod in the other, via both zones, from a node that does not lead; both directions', async () => {
+    for (const [server, client] of [['cluster1', 'cluster2'], ['cluster2', 'cluster1']] as const) {
+      const exporter = (kc[server] as KubeConfig).makeApiClient(CustomObjectsApi);
+      const exportApi = { group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceexports', namespace: 'default' };
+      await exporter.createNamespacedCustomObject({ ...exportApi, body: { apiVersion: `${MCS_GROUP}/${MCS_VERSION}`, kind: 'ServiceExport', metadata: { name: 'nginx-svc' } } });
+      try {
+        const local = kc[client] as KubeConfig;
+        const imported = await waitFor(
+          async () => {
+            const i = (await local.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: 'default', name: 'nginx-svc' }).catch(() => undefined)) as ServiceImport | undefined;
+            return i?.spec.ips?.length && i.status?.clusters?.some((x) => x.cluster === server) ? i : undefined;
+          },
+          { what: `${client} importing ${server}'s nginx-svc with a ClusterSetIP`, timeoutMs: 30_000, intervalMs: 500 },
+        );
+        const leaderNode = (await leaderCnf(local)).spec?.nodeName;
+        const pod = (nginx[client] ?? []).find((p) => p.spec?.nodeName !== leaderNode);
+        assert.ok(pod, `${client} has an nginx pod off the leader's node`);
+        for (const zone of ['hyperos.local', 'clusterset.local']) {
+          const name = `nginx-svc.default.svc.${zone}`;
+          // Through the cluster's own DNS (CoreDNS forwards the zone to crossdns), as the pod's resolv.conf says.
+          const answer = await waitFor(async (): Promise<string | undefined> => (await runIn(netnsOf(client, pod), 'dig', ['+short', name]).catch(() => undefined))?.stdout.trim() || undefined, { what: `${name} to resolve in ${client}`, timeoutMs: 30_000, intervalMs: 500 });
+          assert.equal(answer, imported.spec.ips?.[0], `${name} is the ClusterSetIP ${client} allocated`);
+          const title = await waitFor(async (): Promise<string | undefined> => ((await curlTitle(netnsOf(client, pod), name).catch(() => '')) === 'Welcome to nginx!' ? 'ok' : undefined), { what: `curl ${name} from ${client}`, timeoutMs: 30_000, intervalMs: 500 });
+          assert.equal(title, 'ok');
+        }
+      } finally {
+        await exporter.deleteNamespacedCustomObject({ ...exportApi, name: 'nginx-svc' });
+      }
+      // Unexported: the name goes (NXDOMAIN), so nothing reaches the other cluster's nginx by it any more.
+      const anyPod = (nginx[client] ?? [])[0] as V1Pod;
+      await waitFor(async () => ((await runIn(netnsOf(client, anyPod), 'dig', ['nginx-svc.default.svc.hyperos.local'])).stdout.includes('status: NXDOMAIN') ? true : undefined), { what: `nginx-svc to leave ${client}'s DNS after the unexport`, timeoutMs: 30_000, intervalMs: 500 });
+    }
+  });
+
+  test('scaling a Deployment in cluster1 from 3 to 1 and back: cluster2\'s DNS answers (headless) and ClusterSetIP backends follow', async () => {
+    const server = kc.cluster1 as KubeConfig;
+    const client = kc.cluster2 as KubeConfig;
+    await createPauseDeployment(server, 'scale-app', 3);
+    const core = server.makeApiClient(CoreV1Api);
+    const exporter = server.makeApiClient(CustomObjectsApi);
+    const exportApi = { group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceexports', namespace: 'default' };
+    const services = { 'scale-vip': undefined, 'scale-headless': 'None' } as const;
+    for (const [name, clusterIP] of Object.entries(services)) {
+      await core.createNamespacedService({ namespace: 'default', body: { metadata: { name }, spec: { selector: { app: 'scale-app' }, ...(clusterIP ? { clusterIP } : {}), ports: [{ name: 'http', port: 80 }] } } });
+      await exporter.createNamespacedCustomObject({ ...exportApi, body: { apiVersion: `${MCS_GROUP}/${MCS_VERSION}`, kind: 'ServiceExport', metadata: { name } } });
+    }
+    const dnsClient = (nginx.cluster2 ?? [])[0] as V1Pod;
+    const nodes = [...new Set((nginx.cluster2 ?? []).map((p) => p.spec?.nodeName ?? ''))];
+    try {
+      for (const replicas of [3, 1, 3]) {
+        await scaleDeployment(server, 'scale-app', replicas);
+        const pods = await waitForReadyPods(server, 'default', 'app=scale-app', replicas);
+        const want = pods.map(globalIp).sort();
+        const answer = await waitFor(
+          async () => {
+            const { stdout } = await runIn(netnsOf('cluster2', dnsClient), 'dig', ['+short', 'scale-headless.default.svc.clusterset.local']);
+            const got = stdout.split('\n').filter(Boolean).sort();
+            return JSON.stringify(got) === JSON.stringify(want) ? got : undefined;
+          },
+          { what: `cluster2's DNS to answer the ${replicas} headless endpoint(s) ${want.join(', ')}`, timeoutMs: 30_000, intervalMs: 500 },
+        );
+        assert.equal(answer.length, replicas);
+        // Every node of cluster2 load-balances the ClusterSetIP to exactly the ready pods.
+        for (const node of nodes) {
+          const backends = await waitFor(
+            async () => {
+              const got = await vipBackends('cluster2', client, node, 'default/scale-vip', 80);
+              return JSON.stringify(got) === JSON.stringify(want.map((ip) => `${ip}:80`)) ? got : undefined;
+            },
+            { what: `${node}'s ClusterSetIP backends for scale-vip to be ${want.join(', ')}`, timeoutMs: 30_000, intervalMs: 500 },
+          );
+          assert.equal(backends.length, replicas);
+        }
+      }
+    } finally {
+      for (const name of Object.keys(services)) {
+        await exporter.deleteNamespacedCustomObject({ ...exportApi, name }).catch(() => undefined);
+        await core.deleteNamespacedService({ namespace: 'default', name }).catch(() => undefined);
+      }
+      await server.makeApiClient(AppsV1Api).deleteNamespacedDeployment({ namespace: 'default', name: 'scale-app' }).catch(() => undefined);
+    }
   });
 
   test('a wrong or expired bootstrap token cannot join; a taken cluster ID and a malformed request are refused with the reason', async () => {

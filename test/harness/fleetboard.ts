@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { decodePodNetwork } from '../../controller/ipam/annotations.js';
 import { hostInterfaceName } from '../../plugin/netns/podInterface.js';
-import { AGENT_NAMESPACE, agentManifests, type AgentOptions } from '../../hack/testbed/fleetboardAgent.js';
+import { AGENT_NAMESPACE, agentManifests, CROSSDNS_SELECTOR, DEFAULT_CROSSDNS_IP, DEFAULT_DNS_ZONES, type AgentOptions } from '../../hack/testbed/fleetboardAgent.js';
+import { forwardClusterDns } from '../../hack/testbed/clusterDnsForwarding.js';
 import { createAll } from '../../hack/testbed/apply.js';
 import { podNetnsName } from '../../hack/testbed/plan.js';
 import { waitForReadyPods } from './cluster.js';
@@ -39,6 +40,11 @@ const CNF_SELECTOR = 'fleetboard.io/role=cnf';
 export async function installAgent(kc: KubeConfig, options: AgentOptions, nodes: number): Promise<void> {
   await createAll(kc, agentManifests(options));
   await waitForReadyPods(kc, AGENT_NAMESPACE, CNF_SELECTOR, nodes);
+  await waitForReadyPods(kc, AGENT_NAMESPACE, CROSSDNS_SELECTOR, 2);
+  // As the README has users do: cluster DNS forwards the clusterset zones to crossdns.
+  if (await forwardClusterDns(kc, options.dns?.zones ?? DEFAULT_DNS_ZONES, options.dns?.clusterIP ?? DEFAULT_CROSSDNS_IP)) {
+    await waitForReadyPods(kc, 'kube-system', 'k8s-app=kube-dns', 2);
+  }
 }
 
 export async function cnfPods(kc: KubeConfig): Promise<V1Pod[]> {
@@ -70,6 +76,17 @@ export async function waitForNodeCidrs(kc: KubeConfig, nodes: number, timeoutMs 
     },
     { what: `node CIDRs for ${nodes} nodes`, timeoutMs, intervalMs: 300 },
   );
+}
+
+/**
+ * The backends the cnf pod on `node` load-balances a ClusterSetIP port to, as
+ * `nft list table ip fleetboard_lb` in its netns shows them: `address:port`, sorted.
+ */
+export async function vipBackends(cluster: string, kc: KubeConfig, node: string, service: string, port: number): Promise<string[]> {
+  const { stdout } = await runIn(await cnfNetns(cluster, kc, node), 'nft', ['list', 'table', 'ip', 'fleetboard_lb']);
+  const chain = stdout.split(/\n\s*chain /).find((c) => c.includes(`comment "${service} `) && new RegExp(` ${port}/(TCP|UDP|SCTP)"`).test(c));
+  if (!chain) return [];
+  return [...chain.matchAll(/(\d+\.\d+\.\d+\.\d+) \. (\d+)/g)].map((m) => `${m[1] ?? ''}:${m[2] ?? ''}`).sort();
 }
 
 /** One sample of a metric the controller on `node` exports, as Prometheus would scrape it; undefined when absent. */
