@@ -11,7 +11,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-packages=(iproute2 iputils-ping nftables iptables wireguard-tools dnsutils iperf3
+packages=(iproute2 iputils-ping nftables iptables wireguard-tools dnsutils iperf3 dnsperf
   containernetworking-plugins conntrack curl util-linux procps nginx-light ca-certificates tcpdump)
 missing=()
 for p in "${packages[@]}"; do

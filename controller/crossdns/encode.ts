@@ -39,11 +39,13 @@ export function errorResponse(query: Buffer, rcode: Rcode): Buffer {
 /** A cached response made the reply to `query`: its id, RD and CD bits and question bytes (same length: same key). */
 export function replyFromCached(cached: Buffer, query: Buffer, questionEnd: number): Buffer {
   const out = Buffer.allocUnsafe(cached.length);
-  cached.copy(out);
-  query.copy(out, 0, 0, 2);
-  query.copy(out, HEADER_BYTES, HEADER_BYTES, questionEnd);
+  // TypedArray.set and plain loops: Buffer.copy's argument checks cost more than these few bytes.
+  out.set(cached);
+  out[0] = query[0] ?? 0;
+  out[1] = query[1] ?? 0;
   out[2] = ((cached[2] ?? 0) & ~RD_BYTE2) | ((query[2] ?? 0) & RD_BYTE2);
   out[3] = ((cached[3] ?? 0) & ~CD_BYTE3) | ((query[3] ?? 0) & CD_BYTE3);
+  for (let i = HEADER_BYTES; i < questionEnd; i++) out[i] = query[i] ?? 0;
   return out;
 }
 

@@ -22,8 +22,13 @@ export interface Edns {
 }
 
 export interface Query {
-  /** Canonical question name: lower case, dotted, no trailing dot ("" for the root). */
-  name: string;
+  /**
+   * The canonical question name (lower case, dotted, no trailing dot, "" for
+   * the root) followed by the five bytes type, class and EDNS (0 none, 1, 2
+   * with DO), as one latin1 string: the response cache's key, made in one go
+   * because it is made for every query.
+   */
+  key: string;
   qtype: number;
   qclass: number;
   /** Offset just past the question, whose bytes the response echoes. */
@@ -39,6 +44,15 @@ export interface QueryProblem {
 
 export type Scanned = { query: Query } | { problem: QueryProblem };
 
+const KEY_SUFFIX_BYTES = 5;
+/** The size of the scratch buffer `readQuery` builds the key in: the longest dotted name and the suffix. */
+export const QUERY_SCRATCH_BYTES = MAX_NAME_BYTES - 2 + KEY_SUFFIX_BYTES;
+
+/** The canonical question name of a query. */
+export function queryName(q: Query): string {
+  return q.key.slice(0, -KEY_SUFFIX_BYTES);
+}
+
 const problem = (rcode: Rcode, reason: string): { problem: QueryProblem } => ({ problem: { rcode, reason } });
 
 /**
@@ -50,22 +64,38 @@ export function readQuery(buf: Buffer, scratch: Buffer): Scanned {
   if (opcode !== OPCODE_QUERY) return problem(RCODE.NOTIMP, `opcode ${opcode} is not QUERY`);
   const questions = buf.readUInt16BE(4);
   if (questions !== 1) return problem(RCODE.FORMERR, `${questions} questions, not 1`);
-  const question = readQuestion(buf, scratch);
-  if ('problem' in question) return question;
-  const usual = buf.readUInt16BE(6) === 0 && buf.readUInt16BE(8) === 0 && buf.readUInt16BE(10) <= 1;
-  const edns = usual ? scanOpt(buf, question.query.questionEnd, buf.readUInt16BE(10) === 1) : undefined;
-  if (edns !== undefined) return { query: { ...question.query, edns: edns === null ? undefined : edns } };
-  return decodeRest(buf, question.query);
+  const nameLength = readName(buf, scratch);
+  if (typeof nameLength !== 'number') return nameLength;
+  const nameEnd = HEADER_BYTES + (nameLength === 0 ? 1 : nameLength + 2);
+  const questionEnd = nameEnd + 4;
+  if (questionEnd > buf.length) return problem(RCODE.FORMERR, 'the question has no type and class');
+  const additionals = buf.readUInt16BE(10);
+  const usual = buf.readUInt16BE(6) === 0 && buf.readUInt16BE(8) === 0 && additionals <= 1;
+  let edns = usual ? scanOpt(buf, questionEnd, additionals === 1) : undefined;
+  if (edns === undefined) {
+    const decoded = decodeEdns(buf);
+    if ('problem' in decoded) return decoded;
+    edns = decoded.edns;
+  }
+  // Type and class as they travel, then the EDNS byte.
+  for (let i = 0; i < 4; i++) scratch[nameLength + i] = buf[nameEnd + i] ?? 0;
+  scratch[nameLength + 4] = edns ? (edns.dnssecOk ? 2 : 1) : 0;
+  const key = scratch.toString('latin1', 0, nameLength + KEY_SUFFIX_BYTES);
+  return { query: { key, qtype: buf.readUInt16BE(nameEnd), qclass: buf.readUInt16BE(nameEnd + 2), questionEnd, edns: edns ?? undefined } };
 }
 
-/** The question at offset 12: labels of 1 to 63 bytes, no compression (nothing precedes it to point at). */
-function readQuestion(buf: Buffer, scratch: Buffer): { query: Query } | { problem: QueryProblem } {
+/**
+ * The question name at offset 12, into `scratch` canonical and dotted; its
+ * length there. Labels of 1 to 63 bytes, no compression (nothing precedes
+ * the question to point at).
+ */
+function readName(buf: Buffer, scratch: Buffer): number | { problem: QueryProblem } {
   let offset = HEADER_BYTES;
   let length = 0;
   for (;;) {
     const size = buf[offset];
     if (size === undefined) return problem(RCODE.FORMERR, 'the question name runs past the end of the message');
-    if (size === 0) break;
+    if (size === 0) return length;
     if (size > 63) return problem(RCODE.FORMERR, `bad label length byte 0x${size.toString(16)} in the question name`);
     if (offset + 1 + size > buf.length) return problem(RCODE.FORMERR, 'the question name runs past the end of the message');
     // Dotted, a name of at most 255 wire bytes has at most 253 characters.
@@ -78,9 +108,6 @@ function readQuestion(buf: Buffer, scratch: Buffer): { query: Query } | { proble
     }
     offset += size + 1;
   }
-  const questionEnd = offset + 5;
-  if (questionEnd > buf.length) return problem(RCODE.FORMERR, 'the question has no type and class');
-  return { query: { name: scratch.toString('latin1', 0, length), qtype: buf.readUInt16BE(offset + 1), qclass: buf.readUInt16BE(offset + 3), questionEnd, edns: undefined } };
 }
 
 /**
@@ -100,8 +127,8 @@ function scanOpt(buf: Buffer, offset: number, present: boolean): Edns | null | u
   return { udpSize: buf.readUInt16BE(offset + 3), version: buf[offset + 6] ?? 0, dnssecOk: ((buf[offset + 7] ?? 0) & 0x80) !== 0 };
 }
 
-/** Any other shape: records in the answer or authority section, several additionals (TSIG), trailing bytes. */
-function decodeRest(buf: Buffer, query: Query): Scanned {
+/** Any other shape (records in the answer or authority section, several additionals such as TSIG, trailing bytes): its EDNS, null for none. */
+function decodeEdns(buf: Buffer): { edns: Edns | null } | { problem: QueryProblem } {
   let packet: DecodedPacket;
   try {
     packet = decode(buf);
@@ -111,5 +138,5 @@ function decodeRest(buf: Buffer, query: Query): Scanned {
   const opts = (packet.additionals ?? []).filter((r): r is OptAnswer => r.type === 'OPT');
   if (opts.length > 1) return problem(RCODE.FORMERR, `${opts.length} OPT records, at most 1 allowed`);
   const opt = opts[0];
-  return { query: { ...query, edns: opt ? { udpSize: opt.udpPayloadSize, version: opt.ednsVersion, dnssecOk: opt.flag_do } : undefined } };
+  return { edns: opt ? { udpSize: opt.udpPayloadSize, version: opt.ednsVersion, dnssecOk: opt.flag_do } : null };
 }

@@ -1,7 +1,7 @@
 import { answerQuestion, RCODE, type Rcode } from './answer.js';
 import { encodeAnswer, errorResponse, replyFromCached } from './encode.js';
-import { HEADER_BYTES, readQuery } from './query.js';
-import { cacheKey, ResponseCache } from './responseCache.js';
+import { HEADER_BYTES, QUERY_SCRATCH_BYTES, queryName, readQuery } from './query.js';
+import { ResponseCache } from './responseCache.js';
 import type { DnsIndex } from './zoneIndex.js';
 
 export type Transport = 'udp' | 'tcp';
@@ -28,7 +28,7 @@ export class Responder {
   private index: DnsIndex;
   private cache: ResponseCache;
   /** Where the question name is read into; one per responder, as responses are made one at a time. */
-  private readonly scratch = Buffer.alloc(256);
+  private readonly scratch = Buffer.alloc(QUERY_SCRATCH_BYTES);
 
   constructor(
     index: DnsIndex,
@@ -76,11 +76,10 @@ export class Responder {
       return pick(encodeAnswer(query, q, badVersion, this.opts.maxUdpPayload), PLAIN_UDP_PAYLOAD);
     }
     const limit = transport === 'tcp' ? TCP_PAYLOAD : q.edns ? Math.min(Math.max(q.edns.udpSize, PLAIN_UDP_PAYLOAD), this.opts.maxUdpPayload) : PLAIN_UDP_PAYLOAD;
-    const key = cacheKey(q);
-    const cached = this.cache.get(key);
+    const cached = this.cache.get(q.key);
     if (cached) return replyFromCached(pick(cached, limit), query, q.questionEnd);
-    const variants = encodeAnswer(query, q, answerQuestion(this.index, q.name, q.qtype, q.qclass), this.opts.maxUdpPayload);
-    this.cache.set(key, variants);
+    const variants = encodeAnswer(query, q, answerQuestion(this.index, queryName(q), q.qtype, q.qclass), this.opts.maxUdpPayload);
+    this.cache.set(q.key, variants);
     // Made from this query: its id and question already.
     return pick(variants, limit);
   }
