@@ -1,5 +1,6 @@
 import type { Answer, SoaAnswer } from 'dns-packet';
-import type { DnsIndex, NameRecords, Zone } from './zoneIndex.js';
+import { inZone } from './names.js';
+import type { DnsIndex, NameRecords } from './zoneIndex.js';
 
 /** Response codes (RFC 1035, 6891): the low four bits in the header, the rest in the OPT record. */
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, BADVERS: 16 } as const;
@@ -37,7 +38,7 @@ const refused = (): DnsAnswer => ({ rcode: RCODE.REFUSED, authoritative: false, 
  * the zone's SOA, whose minimum is the negative TTL. Pure.
  */
 export function answerQuestion(index: DnsIndex, name: string, qtype: number, qclass: number): DnsAnswer {
-  const zone = index.zones.find((z) => name === z.name || name.endsWith(`.${z.name}`));
+  const zone = index.zones.find((z) => inZone(name, z));
   // Only class IN is served; zone transfers are not offered.
   if (!zone || (qclass !== QCLASS.IN && qclass !== QCLASS.ANY) || qtype === QTYPE.AXFR || qtype === QTYPE.IXFR) return refused();
   const records = index.names.get(name);
@@ -48,12 +49,12 @@ export function answerQuestion(index: DnsIndex, name: string, qtype: number, qcl
   return { rcode: RCODE.NOERROR, authoritative: true, answers, authorities: [], additionals: srvAdditionals(index, answers) };
 }
 
-function recordsOf(index: DnsIndex, zone: Zone, name: string, records: NameRecords, qtype: number): Answer[] {
+function recordsOf(index: DnsIndex, zone: string, name: string, records: NameRecords, qtype: number): Answer[] {
   const ttl = index.ttl;
   const any = qtype === QTYPE.ANY;
   const out: Answer[] = [];
-  if (name === zone.name && (any || qtype === QTYPE.SOA)) out.push(soa(index, zone));
-  if (name === zone.name && (any || qtype === QTYPE.NS)) out.push({ type: 'NS', name, ttl, data: nameserver(zone) });
+  if (name === zone && (any || qtype === QTYPE.SOA)) out.push(soa(index, zone));
+  if (name === zone && (any || qtype === QTYPE.NS)) out.push({ type: 'NS', name, ttl, data: nameserver(zone) });
   if (any || qtype === QTYPE.A) for (const ip of records.a) out.push({ type: 'A', name, ttl, data: ip });
   if (any || qtype === QTYPE.AAAA) for (const ip of records.aaaa) out.push({ type: 'AAAA', name, ttl, data: ip });
   if (any || qtype === QTYPE.TXT) for (const text of records.txt) out.push({ type: 'TXT', name, ttl, data: [text] });
@@ -81,16 +82,16 @@ function srvAdditionals(index: DnsIndex, answers: readonly Answer[]): Answer[] {
   return out;
 }
 
-function nameserver(zone: Zone): string {
-  return `ns.dns.${zone.name}`;
+function nameserver(zone: string): string {
+  return `ns.dns.${zone}`;
 }
 
-function soa(index: DnsIndex, zone: Zone): SoaAnswer {
+function soa(index: DnsIndex, zone: string): SoaAnswer {
   return {
     type: 'SOA',
-    name: zone.name,
+    name: zone,
     // RFC 2308: a negative answer is cached for the lower of the SOA's TTL and its minimum.
     ttl: index.ttl,
-    data: { mname: nameserver(zone), rname: `hostmaster.${zone.name}`, serial: index.serial, refresh: SOA_REFRESH, retry: SOA_RETRY, expire: SOA_EXPIRE, minimum: index.ttl },
+    data: { mname: nameserver(zone), rname: `hostmaster.${zone}`, serial: index.serial, refresh: SOA_REFRESH, retry: SOA_RETRY, expire: SOA_EXPIRE, minimum: index.ttl },
   };
 }

@@ -11,10 +11,7 @@ test('an empty clusterset: the apexes, svc.<zone> and the dns-version record', (
   const { index, problems } = build({});
   assert.deepEqual([...index.names.keys()].sort(), ['clusterset.local', 'dns-version.clusterset.local', 'shared.example', 'svc.clusterset.local']);
   assert.deepEqual(index.names.get('dns-version.clusterset.local')?.txt, [DNS_SCHEMA_VERSION]);
-  assert.deepEqual(index.zones, [
-    { name: 'clusterset.local', multicluster: true },
-    { name: 'shared.example', multicluster: false },
-  ]);
+  assert.deepEqual(index.zones, ['clusterset.local', 'shared.example']);
   assert.deepEqual(problems, []);
 });
 

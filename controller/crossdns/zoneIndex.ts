@@ -24,17 +24,10 @@ export interface NameRecords {
   readonly txt: readonly string[];
 }
 
-export interface Zone {
-  /** Canonical name of the apex. */
-  readonly name: string;
-  /** A multicluster (`--zones`) zone holds services by namespace; a custom zone only the names of `fleetboard.io/dns-name`. */
-  readonly multicluster: boolean;
-}
-
 /** Everything crossdns answers from: immutable, replaced whole on every change. */
 export interface DnsIndex {
-  /** Longest first, so the innermost zone of a name is found first. */
-  readonly zones: readonly Zone[];
+  /** Every zone's apex, multicluster and custom ones, longest first so the innermost zone of a name is found first. */
+  readonly zones: readonly string[];
   /** Every name that exists, by canonical name, apexes and empty non-terminals included. */
   readonly names: ReadonlyMap<string, NameRecords>;
   readonly ttl: number;
@@ -101,9 +94,7 @@ interface ServiceContent {
 export function buildIndex(input: IndexInput, opts: IndexOptions): BuiltIndex {
   const names = new Map<string, MutableRecords>();
   const problems: IndexProblem[] = [];
-  const zones = [...opts.zones.map((name) => ({ name, multicluster: true })), ...opts.customZones.map((name) => ({ name, multicluster: false }))].sort(
-    (x, y) => y.name.length - x.name.length,
-  );
+  const zones = [...opts.zones, ...opts.customZones].sort((x, y) => y.length - x.length);
   const node = (name: string, zone: string): MutableRecords => {
     let records = names.get(name);
     if (!records) {
