@@ -27,8 +27,10 @@ import { BenchError } from './measure.js';
  * written from the same records. Each server in turn gets core 1 to itself
  * (`taskset`); dnsperf, this process and the control plane share core 0.
  * Throughput: dnsperf at 100 queries outstanding for S seconds; latency:
- * dnsperf at a fixed Q queries/s (its per-query report is too slow to
- * saturate anything). Rounds alternate which server goes first; medians decide.
+ * dnsperf at a fixed Q queries/s, by default half what the slower server
+ * managed in that round, so neither is queueing (its per-query report is too
+ * slow to saturate anything anyway). Rounds alternate which server goes
+ * first; medians decide.
  */
 const ZONE = 'clusterset.local';
 const SERVER_CORE = '1';
@@ -58,18 +60,19 @@ func main() { coremain.Run() }
 interface Options {
   seconds: number;
   rounds: number;
-  latencyQps: number;
+  /** undefined: half the slower server's throughput of the round. */
+  latencyQps: number | undefined;
   profileDir: string | undefined;
 }
 
 function parseOptions(args: string[]): Options {
-  const { values } = parseArgs({ args, options: { seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '3' }, 'latency-qps': { type: 'string', default: '20000' }, profile: { type: 'string', default: '' } } });
+  const { values } = parseArgs({ args, options: { seconds: { type: 'string', default: '10' }, rounds: { type: 'string', default: '3' }, 'latency-qps': { type: 'string', default: '' }, profile: { type: 'string', default: '' } } });
   const whole = (name: string, text: string, min: number, max: number) => {
     const n = Number(text);
     if (!/^\d+$/.test(text) || n < min || n > max) throw new BenchError('BAD_OPTION', `--${name} must be a whole number from ${min} to ${max} (got "${text}")`);
     return n;
   };
-  return { seconds: whole('seconds', values.seconds, 1, 600), rounds: whole('rounds', values.rounds, 1, 20), latencyQps: whole('latency-qps', values['latency-qps'], 100, 1_000_000), profileDir: values.profile || undefined };
+  return { seconds: whole('seconds', values.seconds, 1, 600), rounds: whole('rounds', values.rounds, 1, 20), latencyQps: values['latency-qps'] ? whole('latency-qps', values['latency-qps'], 100, 1_000_000) : undefined, profileDir: values.profile || undefined };
 }
 
 /** The value at fraction `q` of the samples (nearest rank). */
@@ -190,31 +193,37 @@ function dnsperf(port: number, queries: string, seconds: number, extra: string[]
   return exec('taskset', ['-c', CLIENT_CORE, 'dnsperf', '-s', '127.0.0.1', '-p', String(port), '-d', queries, '-l', String(seconds), '-e', '-c', '1', ...extra], { timeoutMs: (seconds + 30) * 1000 });
 }
 
-interface Round {
+interface Throughput {
   queriesPerSecond: number;
   /** CPU the server spent per answered query while saturated: what it costs, whatever else the machine runs. */
   cpuMicrosecondsPerQuery: number;
   lostFraction: number;
   responseCodes: Record<string, number>;
+}
+
+interface Round extends Throughput {
   latencyMs: { p50: number; p99: number; atQps: number };
 }
 
-async function measure(server: PinnedServer, port: number, queries: string, opts: Options): Promise<Round> {
+async function measureThroughput(server: PinnedServer, port: number, queries: string, seconds: number): Promise<Throughput> {
   const cpuBefore = await server.cpuSeconds();
-  const throughput = parseDnsperf(await dnsperf(port, queries, opts.seconds, ['-q', String(OUTSTANDING)]));
+  const run = parseDnsperf(await dnsperf(port, queries, seconds, ['-q', String(OUTSTANDING)]));
   const cpuSeconds = (await server.cpuSeconds()) - cpuBefore;
-  const answered = throughput.sent - throughput.lost;
+  const answered = run.sent - run.lost;
+  return {
+    queriesPerSecond: run.queriesPerSecond,
+    cpuMicrosecondsPerQuery: answered > 0 ? (cpuSeconds * 1e6) / answered : NaN,
+    lostFraction: run.sent > 0 ? run.lost / run.sent : 0,
+    responseCodes: run.responseCodes,
+  };
+}
+
+async function measureLatency(port: number, queries: string, seconds: number, qps: number): Promise<Round['latencyMs']> {
   // `-v` reports each response: `> RCODE name type seconds`.
-  const verbose = await dnsperf(port, queries, Math.max(2, Math.ceil(opts.seconds / 2)), ['-Q', String(opts.latencyQps), '-v']);
+  const verbose = await dnsperf(port, queries, seconds, ['-Q', String(qps), '-v']);
   const latencies = [...verbose.matchAll(/^> \S+ \S+ \S+ ([\d.]+)$/gm)].map((m) => Number(m[1]) * 1000);
   if (latencies.length === 0) throw new BenchError('UNPARSABLE', 'dnsperf -v reported no response latencies', verbose.slice(-2000));
-  return {
-    queriesPerSecond: throughput.queriesPerSecond,
-    cpuMicrosecondsPerQuery: answered > 0 ? (cpuSeconds * 1e6) / answered : NaN,
-    lostFraction: throughput.sent > 0 ? throughput.lost / throughput.sent : 0,
-    responseCodes: throughput.responseCodes,
-    latencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), atQps: opts.latencyQps },
-  };
+  return { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), atQps: qps };
 }
 
 /** A server under test on the server core, its output in `logFile`; its pid, for the CPU time it spends. */
@@ -343,7 +352,13 @@ async function main(): Promise<void> {
     const rounds: Record<keyof typeof servers, Round[]> = { crossdns: [], coredns: [] };
     for (let r = 0; r < opts.rounds; r++) {
       const order: (keyof typeof servers)[] = r % 2 === 0 ? ['crossdns', 'coredns'] : ['coredns', 'crossdns'];
-      for (const which of order) rounds[which].push(await measure(servers[which].server, servers[which].port, queries, opts));
+      const throughput = new Map<keyof typeof servers, Throughput>();
+      for (const which of order) throughput.set(which, await measureThroughput(servers[which].server, servers[which].port, queries, opts.seconds));
+      const rate = opts.latencyQps ?? Math.max(100, Math.round(Math.min(...[...throughput.values()].map((t) => t.queriesPerSecond)) / 2));
+      for (const which of order) {
+        const measured = throughput.get(which);
+        if (measured) rounds[which].push({ ...measured, latencyMs: await measureLatency(servers[which].port, queries, Math.max(2, Math.ceil(opts.seconds / 2)), rate) });
+      }
     }
     for (const p of processes) p.assertRunning();
     const summary = (rs: Round[]) => ({ queriesPerSecond: median(rs.map((x) => x.queriesPerSecond)), cpuMicrosecondsPerQuery: median(rs.map((x) => x.cpuMicrosecondsPerQuery)), p99LatencyMs: median(rs.map((x) => x.latencyMs.p99)), p50LatencyMs: median(rs.map((x) => x.latencyMs.p50)), rounds: rs });
