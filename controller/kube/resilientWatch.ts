@@ -6,6 +6,16 @@ export interface WatchHandlers<T> {
 }
 
 /**
+ * Drops what no FleetBoard controller reads but every object carries: the
+ * server-side apply bookkeeping, often the bulk of a small object. The cache
+ * holds the very object the informer hands to its handlers, so this trims the cache.
+ */
+function trimmed<T extends KubernetesObject>(o: T): T {
+  if (o.metadata?.managedFields) delete o.metadata.managedFields;
+  return o;
+}
+
+/**
  * A list-watch that survives errors: @kubernetes/client-node's informer stops
  * for good on most errors, so restart it with backoff. Handler exceptions are
  * caught and logged instead of silently killing the watch.
@@ -36,8 +46,8 @@ export class ResilientWatch<T extends KubernetesObject> {
         this.log(`watch ${this.path}: handler failed: ${(err as Error).message}`);
       }
     };
-    informer.on('add', guard((o) => this.handlers.upsert(o)));
-    informer.on('update', guard((o) => this.handlers.upsert(o)));
+    informer.on('add', guard((o) => this.handlers.upsert(trimmed(o))));
+    informer.on('update', guard((o) => this.handlers.upsert(trimmed(o))));
     informer.on('delete', guard((o) => this.handlers.remove(o)));
     informer.on('error', (err: unknown) => {
       if (this.stopped) return;

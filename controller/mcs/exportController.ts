@@ -1,5 +1,6 @@
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import { mergePatch } from '../kube/mergePatch.js';
+import { API_WRITE_CONCURRENCY, eachLimited } from '../kube/eachLimited.js';
 import type { Logger } from 'pino';
 import { decodePodNetwork } from '../ipam/annotations.js';
 import { apiErrorDetail, isNotFound } from '../kube/apiErrors.js';
@@ -31,6 +32,15 @@ function globalAddress(pod: V1Pod): string | undefined {
   }
 }
 
+/** What this cluster published in the hub, followed by watches rather than listed on every reconcile. */
+interface PublishingHub extends ExportHub {
+  discovery: DiscoveryV1Api;
+  custom: CustomObjectsApi;
+  watches: WatchSet;
+  services: ResilientWatch<ServiceImport>;
+  slices: ResilientWatch<V1EndpointSlice>;
+}
+
 /** Where this cluster publishes its exports: its own namespace in the hub. */
 export interface ExportHub {
   kc: KubeConfig;
@@ -55,7 +65,7 @@ export class ExportController {
   private services: ResilientWatch<V1Service> | undefined;
   private slices: ResilientWatch<V1EndpointSlice> | undefined;
   private pods: ResilientWatch<V1Pod> | undefined;
-  private hub: (ExportHub & { discovery: DiscoveryV1Api; custom: CustomObjectsApi }) | undefined;
+  private hub: PublishingHub | undefined;
   /** `Conflict` of the services this cluster exports, as the clusterset merged them. */
   private conflicts = new Map<string, ConditionVerdict>();
 
@@ -89,7 +99,24 @@ export class ExportController {
       await this.slices.start();
       await this.pods.start();
     }
-    this.hub = { ...hub, discovery: hub.kc.makeApiClient(DiscoveryV1Api), custom: hub.kc.makeApiClient(CustomObjectsApi) };
+    const discovery = hub.kc.makeApiClient(DiscoveryV1Api);
+    const custom = hub.kc.makeApiClient(CustomObjectsApi);
+    const ours = `${LABEL_SOURCE_CLUSTER}=${hub.clusterID}`;
+    const oursManaged = `${ours},${LABEL_MANAGED_BY}=${MANAGED_BY}`;
+    const watches = new WatchSet(() => this.debouncer.schedule(), this.log);
+    const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL, namespace: hub.namespace };
+    const services = watches.add<ServiceImport>(hub.kc, `/apis/${MCS_GROUP}/${MCS_VERSION}/namespaces/${hub.namespace}/${SERVICE_IMPORT_PLURAL}`, () => custom.listNamespacedCustomObject({ ...importApi, labelSelector: ours }) as Promise<{ items: ServiceImport[] }>, ours);
+    const slices = watches.add<V1EndpointSlice>(hub.kc, `/apis/discovery.k8s.io/v1/namespaces/${hub.namespace}/endpointslices`, () => discovery.listNamespacedEndpointSlice({ namespace: hub.namespace, labelSelector: oursManaged }), oursManaged);
+    try {
+      await services.start();
+      await slices.start();
+    } catch (err) {
+      await watches.stop();
+      throw err;
+    }
+    const previous = this.hub;
+    this.hub = { ...hub, discovery, custom, watches, services, slices };
+    await previous?.watches.stop();
     this.debouncer.schedule();
   }
 
@@ -105,6 +132,7 @@ export class ExportController {
   async stop(): Promise<void> {
     await this.debouncer.stop();
     await this.watches.stop();
+    await this.hub?.watches.stop();
   }
 
   private async reconcile(): Promise<void> {
@@ -141,11 +169,10 @@ export class ExportController {
   }
 
   /** Makes the cluster's hub namespace hold exactly these exported services and slices. */
-  private async publish(hub: ExportHub & { discovery: DiscoveryV1Api; custom: CustomObjectsApi }, services: ServiceImport[], slices: V1EndpointSlice[]): Promise<void> {
+  private async publish(hub: PublishingHub, services: ServiceImport[], slices: V1EndpointSlice[]): Promise<void> {
     const namespace = hub.namespace;
     const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL, namespace };
-    const ours = `${LABEL_SOURCE_CLUSTER}=${hub.clusterID}`;
-    const liveServices = ((await hub.custom.listNamespacedCustomObject({ ...importApi, labelSelector: ours })) as { items: ServiceImport[] }).items;
+    const liveServices = hub.services.cached();
     const servicePlan = objectPlan(services, liveServices, (o) => [o.metadata?.labels, o.metadata?.annotations, o.spec]);
     const serviceWrites: ObjectWrites<ServiceImport> = {
       create: (body) => hub.custom.createNamespacedCustomObject({ ...importApi, body }),
@@ -154,7 +181,7 @@ export class ExportController {
     };
     // A service is described before its endpoints appear and removed after they went, so an importer never sees endpoints it cannot place.
     await applyPlan({ ...servicePlan, remove: [] }, liveServices, serviceWrites);
-    const liveSlices = (await hub.discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `${ours},${LABEL_MANAGED_BY}=${MANAGED_BY}` })).items;
+    const liveSlices = hub.slices.cached();
     const slicePlan = objectPlan(slices, liveSlices, sliceContent);
     await applyPlan(slicePlan, liveSlices, {
       create: (body) => hub.discovery.createNamespacedEndpointSlice({ namespace, body }),
@@ -169,7 +196,7 @@ export class ExportController {
   }
 
   private async writeConditions(verdicts: ReadonlyMap<string, ConditionVerdict[]>): Promise<void> {
-    let failed = 0;
+    const writes: { namespace: string; name: string; conditions: McsCondition[] }[] = [];
     for (const exp of this.exports?.cached() ?? []) {
       const namespace = exp.metadata?.namespace ?? '';
       const name = exp.metadata?.name ?? '';
@@ -179,15 +206,18 @@ export class ExportController {
         const next = withCondition(conditions, verdict, exp.metadata?.generation, new Date());
         if (next) [conditions, changed] = [next, true];
       }
-      if (!changed) continue;
+      if (changed && conditions) writes.push({ namespace, name, conditions });
+    }
+    let failed = 0;
+    await eachLimited(writes, API_WRITE_CONCURRENCY, async ({ namespace, name, conditions }) => {
       try {
         await this.custom.patchNamespacedCustomObjectStatus({ ...api, namespace, name, body: { status: { conditions } } }, mergePatch);
       } catch (err) {
-        if (isNotFound(err)) continue; // deleted meanwhile: nothing to report on
+        if (isNotFound(err)) return; // deleted meanwhile: nothing to report on
         failed += 1;
         this.log.warn({ export: key(namespace, name), err: apiErrorDetail(err) }, 'cannot write the ServiceExport\'s status');
       }
-    }
+    });
     // The debouncer retries: the watch caches hold what is still to write.
     if (failed > 0) throw new Error(`${failed} ServiceExport status writes failed`);
   }

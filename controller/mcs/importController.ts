@@ -1,5 +1,6 @@
 import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice, type V1Namespace } from '@kubernetes/client-node';
 import { mergePatch } from '../kube/mergePatch.js';
+import { API_WRITE_CONCURRENCY, eachLimited } from '../kube/eachLimited.js';
 import type { Logger } from 'pino';
 import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, PEER_PLURAL, memberNamespace, type Peer } from '../clusterset/peer.js';
 import { disconnectedClusters } from './sourceHealth.js';
@@ -105,12 +106,11 @@ export class ImportController {
       this.log.info({ imported: plan.create.map((i) => `${i.metadata?.namespace ?? ''}/${i.metadata?.name ?? ''}`), updated: plan.update.length, removed: plan.remove.length }, 'service imports changed');
     }
     // Which clusters export each service, as the MCS API reports it.
-    for (const s of services) {
-      const current = all.find((i) => i.metadata?.namespace === s.namespace && i.metadata.name === s.name);
-      const clusters = s.clusters.map((cluster) => ({ cluster }));
-      if (JSON.stringify(current?.status?.clusters ?? []) === JSON.stringify(clusters)) continue;
-      await this.local.custom.patchNamespacedCustomObjectStatus({ ...importApi, namespace: s.namespace, name: s.name, body: { status: { clusters } } }, mergePatch);
-    }
+    const byKey = new Map(all.map((i) => [`${i.metadata?.namespace ?? ''}/${i.metadata?.name ?? ''}`, i]));
+    const stale = services.filter((s) => JSON.stringify(byKey.get(`${s.namespace}/${s.name}`)?.status?.clusters ?? []) !== JSON.stringify(s.clusters.map((cluster) => ({ cluster }))));
+    await eachLimited(stale, API_WRITE_CONCURRENCY, (s) =>
+      this.local.custom.patchNamespacedCustomObjectStatus({ ...importApi, namespace: s.namespace, name: s.name, body: { status: { clusters: s.clusters.map((cluster) => ({ cluster })) } } }, mergePatch),
+    );
   }
 
   /** Each ClusterSetIP import's address here: kept once recorded on the ServiceImport, which is the record. */

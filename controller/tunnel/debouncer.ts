@@ -3,27 +3,38 @@ import type { Logger } from 'pino';
 // Long enough to coalesce a burst of watch events, short next to a leader handover.
 const DEBOUNCE_MS = 50;
 const RETRY_MS = 2000;
+/** A steady stream of changes must not hold the work off for ever. */
+const MAX_WAIT_MS = 1000;
 
 /**
- * Runs a reconcile after a burst of changes has settled, never two at once; a
- * change during a run schedules one more. A failed run is logged and retried.
+ * Runs a reconcile after a burst of changes has settled (or at the latest a
+ * second after the first of them), never two at once; a change during a run
+ * schedules one more. A failed run is logged and retried.
  */
 export class Debouncer {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  /** When the oldest change not yet worked on arrived. */
+  private pendingSince: number | undefined;
 
   constructor(
     private readonly work: () => Promise<void>,
     private readonly log: Logger,
     private readonly what = 'configuring the tunnels',
+    /** How long changes must settle first; longer for work that costs more than a burst of events. */
+    private readonly settleMs = DEBOUNCE_MS,
   ) {}
 
   schedule(): void {
     if (this.stopped) return;
     clearTimeout(this.timer);
+    const now = Date.now();
+    this.pendingSince ??= now;
+    const delay = Math.min(this.settleMs, Math.max(0, this.pendingSince + MAX_WAIT_MS - now));
     this.timer = setTimeout(() => {
+      this.pendingSince = undefined;
       if (this.running) {
         this.again = true;
         return;
@@ -40,7 +51,7 @@ export class Debouncer {
             this.schedule();
           }
         });
-    }, DEBOUNCE_MS);
+    }, delay);
   }
 
   /** Waits for a run in progress; nothing runs after. */
