@@ -302,6 +302,60 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     );
   });
 
+  test('two clusters export the same service: one import with both clusters\' endpoints and the union of ports; differing port names are a Conflict on both exports, which clears when the older export goes', async () => {
+    const exportApi = { group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceexports', namespace: 'default' };
+    const ports = { cluster1: [{ name: 'http', port: 80, targetPort: 80 }], cluster2: [{ name: 'web', port: 80, targetPort: 80 }, { name: 'alt', port: 8080, targetPort: 80 }] };
+    const exportOf = async (c: (typeof MEMBERS)[number]): Promise<ServiceExport> => (await (kc[c] as KubeConfig).makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ ...exportApi, name: 'pair-svc' })) as ServiceExport;
+    const conflict = (c: (typeof MEMBERS)[number], status: 'True' | 'False') =>
+      waitFor(async () => (await exportOf(c)).status?.conditions?.find((x) => x.type === 'Conflict' && x.status === status), { what: `${c}'s export of pair-svc: Conflict=${status}`, timeoutMs: 30_000, intervalMs: 500 });
+    const importIn = (c: (typeof MEMBERS)[number], clusters: string[]) =>
+      waitFor(
+        async () => {
+          const i = (await (kc[c] as KubeConfig).makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: 'default', name: 'pair-svc' }).catch(() => undefined)) as ServiceImport | undefined;
+          return JSON.stringify(i?.status?.clusters?.map((x) => x.cluster)) === JSON.stringify(clusters) ? i : undefined;
+        },
+        { what: `${c} importing pair-svc from ${clusters.join(' and ')}`, timeoutMs: 30_000, intervalMs: 500 },
+      );
+    try {
+      for (const c of MEMBERS) {
+        const local = kc[c] as KubeConfig;
+        await local.makeApiClient(CoreV1Api).createNamespacedService({ namespace: 'default', body: { metadata: { name: 'pair-svc' }, spec: { selector: { app: 'nginx-app' }, ports: ports[c] } } });
+        await local.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ ...exportApi, body: { apiVersion: `${MCS_GROUP}/${MCS_VERSION}`, kind: 'ServiceExport', metadata: { name: 'pair-svc' } } });
+        // The first export is the older one, whatever the clocks say: wait until the hub has it.
+        if (c === 'cluster1') await importIn('cluster2', ['cluster1']);
+      }
+      for (const c of MEMBERS) {
+        const merged = await importIn(c, ['cluster1', 'cluster2']);
+        assert.deepEqual(merged.spec.ports.map((p) => `${p.name ?? ''}:${p.port}/${p.protocol}`), ['http:80/TCP', 'alt:8080/TCP'], 'ports are the union; port 80 keeps the older export\'s name');
+        const slices = await waitFor(
+          async () => {
+            const items = (await (kc[c] as KubeConfig).makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: 'default', labelSelector: 'multicluster.kubernetes.io/service-name=pair-svc' })).items;
+            return items.flatMap((x) => x.endpoints).length === 4 ? items : undefined;
+          },
+          { what: `${c} importing the endpoints of both clusters`, timeoutMs: 30_000, intervalMs: 500 },
+        );
+        assert.deepEqual([...new Set(slices.map((x) => x.metadata?.labels?.['multicluster.kubernetes.io/source-cluster']))].sort(), ['cluster1', 'cluster2']);
+      }
+      for (const c of MEMBERS) assert.match((await conflict(c, 'True')).message, /port 80\/TCP is named "web" in cluster2 but "http"/);
+      assert.equal((await exportOf('cluster2')).status?.conditions?.find((x) => x.type === 'Conflict')?.reason, 'PortConflict');
+
+      // The older export goes: cluster2's alone is the service now, without conflict.
+      await (kc.cluster1 as KubeConfig).makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ ...exportApi, name: 'pair-svc' });
+      const alone = await importIn('cluster1', ['cluster2']);
+      assert.deepEqual(alone.spec.ports.map((p) => `${p.name ?? ''}:${p.port}`), ['web:80', 'alt:8080']);
+      assert.equal((await conflict('cluster2', 'False')).reason, 'NoConflicts');
+    } finally {
+      for (const c of MEMBERS) {
+        const local = kc[c] as KubeConfig;
+        await local.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ ...exportApi, name: 'pair-svc' }).catch(() => undefined);
+        await local.makeApiClient(CoreV1Api).deleteNamespacedService({ namespace: 'default', name: 'pair-svc' }).catch(() => undefined);
+      }
+    }
+    for (const c of MEMBERS) {
+      await waitFor(async () => ((await (kc[c] as KubeConfig).makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: 'default', name: 'pair-svc' }).then(() => false, () => true)) ? true : undefined), { what: `${c} dropping pair-svc once neither exports it`, timeoutMs: 30_000, intervalMs: 500 });
+    }
+  });
+
   test('the seed example: nginx-svc exported from one cluster is fetched by name from a pod in the other, via both zones, from a node that does not lead; both directions', async () => {
     for (const [server, client] of [['cluster1', 'cluster2'], ['cluster2', 'cluster1']] as const) {
       const exporter = (kc[server] as KubeConfig).makeApiClient(CustomObjectsApi);
