@@ -20,6 +20,7 @@ import { controllerMetrics } from './metrics/controllerMetrics.js';
 import { MetricsServer } from './metrics/server.js';
 import { LeaderDuties } from './member/leaderDuties.js';
 import { ClusterSetLoadBalancer } from './clustersetip/loadBalancer.js';
+import { LocalImports } from './mcs/localImports.js';
 import { apiErrorDetail } from './kube/apiErrors.js';
 import { readFile } from 'node:fs/promises';
 
@@ -84,11 +85,13 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
   await nodeCidrs.start();
   await mesh.start();
 
-  const loadBalancer = new ClusterSetLoadBalancer(kc, { globalCidr: opts.globalCidr, target: {}, log });
-  await loadBalancer.start().catch((err: unknown) => log.error({ err: apiErrorDetail(err) }, 'cannot follow ServiceImports, so ClusterSetIPs do not work here: are the multicluster.x-k8s.io CRDs installed?'));
+  const localImports = new LocalImports(kc, log);
+  await localImports.start().catch((err: unknown) => log.error({ err: apiErrorDetail(err) }, 'cannot follow ServiceImports, so ClusterSetIPs and imports do not work here: are the multicluster.x-k8s.io CRDs installed?'));
+  const loadBalancer = new ClusterSetLoadBalancer(localImports, { globalCidr: opts.globalCidr, target: {}, log });
+  loadBalancer.start();
 
   const join = opts.hub && { hubUrl: opts.hub.url, caPem: await readFile(opts.hub.caFile, 'utf8'), bootstrapToken: opts.hub.bootstrapToken, clusterID: opts.hub.clusterID };
-  const duties = new LeaderDuties(kc, new NodeCidrStore(core, opts.namespace, DEFAULT_NODE_CIDR_CONFIGMAP), events, mesh, {
+  const duties = new LeaderDuties(kc, new NodeCidrStore(core, opts.namespace, DEFAULT_NODE_CIDR_CONFIGMAP), events, mesh, localImports, {
     namespace: opts.namespace,
     podName: opts.podName,
     nodeName: opts.nodeName,
@@ -150,6 +153,7 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
     await nodeCidrs.stop();
     await mesh.stop();
     await loadBalancer.stop();
+    await localImports.stop();
     await pods.stop();
     await metrics.stop();
   };

@@ -9,6 +9,7 @@ import { WatchSet } from '../kube/watchSet.js';
 import { Debouncer } from '../tunnel/debouncer.js';
 import { DNS_NAME_ANNOTATION, IMPORT_MANAGED_BY_LABEL, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL, type ServiceImport } from './api.js';
 import { aggregateServices, type AggregatedService } from './aggregate.js';
+import type { LocalImports } from './localImports.js';
 import { applyPlan } from './applyPlan.js';
 import { sliceContent } from './exportedSlices.js';
 import { objectPlan } from './objectPlan.js';
@@ -25,7 +26,7 @@ const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPO
  * hub holds are trusted only in their cluster's own namespace.
  */
 export class ImportController {
-  private readonly local: { custom: CustomObjectsApi; core: CoreV1Api; discovery: DiscoveryV1Api };
+  private readonly api: { custom: CustomObjectsApi; core: CoreV1Api; discovery: DiscoveryV1Api };
   private readonly hubApi: { custom: CustomObjectsApi; discovery: DiscoveryV1Api };
   private readonly debouncer: Debouncer;
   private readonly watches: WatchSet;
@@ -33,12 +34,13 @@ export class ImportController {
   private hubSlices: ResilientWatch<V1EndpointSlice> | undefined;
   private hubPeers: ResilientWatch<Peer> | undefined;
   private namespaces: ResilientWatch<V1Namespace> | undefined;
-  private localImports: ResilientWatch<ServiceImport> | undefined;
-  private localSlices: ResilientWatch<V1EndpointSlice> | undefined;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly kc: KubeConfig,
     private readonly hubKc: KubeConfig,
+    /** This cluster's imports and imported slices, shared with the ClusterSetIP load balancer. */
+    private readonly local: LocalImports,
     /** This cluster's ID: its own endpoints are reachable whatever its hub tunnel does. */
     private readonly clusterID: string,
     /** Where this cluster's ClusterSetIPs come from (clusterSetIpRange). */
@@ -47,7 +49,7 @@ export class ImportController {
     private readonly onAggregated: (services: readonly AggregatedService[]) => void,
     private readonly log: Logger,
   ) {
-    this.local = { custom: kc.makeApiClient(CustomObjectsApi), core: kc.makeApiClient(CoreV1Api), discovery: kc.makeApiClient(DiscoveryV1Api) };
+    this.api = { custom: kc.makeApiClient(CustomObjectsApi), core: kc.makeApiClient(CoreV1Api), discovery: kc.makeApiClient(DiscoveryV1Api) };
     this.hubApi = { custom: hubKc.makeApiClient(CustomObjectsApi), discovery: hubKc.makeApiClient(DiscoveryV1Api) };
     this.debouncer = new Debouncer(() => this.reconcile(), log, 'importing services');
     this.watches = new WatchSet(() => this.debouncer.schedule(), log);
@@ -59,14 +61,14 @@ export class ImportController {
     this.hubSlices = this.watches.add<V1EndpointSlice>(this.hubKc, '/apis/discovery.k8s.io/v1/endpointslices', () => this.hubApi.discovery.listEndpointSliceForAllNamespaces({ labelSelector: managed }), managed);
     const peerApi = { group: FLEETBOARD_GROUP, version: FLEETBOARD_VERSION, plural: PEER_PLURAL };
     this.hubPeers = this.watches.add<Peer>(this.hubKc, `/apis/${FLEETBOARD_GROUP}/${FLEETBOARD_VERSION}/${PEER_PLURAL}`, () => this.hubApi.custom.listCustomObjectForAllNamespaces(peerApi) as Promise<{ items: Peer[] }>);
-    this.namespaces = this.watches.add<V1Namespace>(this.kc, '/api/v1/namespaces', () => this.local.core.listNamespace());
-    this.localImports = this.watches.add<ServiceImport>(this.kc, `/apis/${MCS_GROUP}/${MCS_VERSION}/${SERVICE_IMPORT_PLURAL}`, () => this.local.custom.listCustomObjectForAllNamespaces(importApi) as Promise<{ items: ServiceImport[] }>);
-    this.localSlices = this.watches.add<V1EndpointSlice>(this.kc, '/apis/discovery.k8s.io/v1/endpointslices', () => this.local.discovery.listEndpointSliceForAllNamespaces({ labelSelector: managed }), managed);
-    for (const w of [this.hubServices, this.hubSlices, this.hubPeers, this.namespaces, this.localImports, this.localSlices]) await w.start();
+    this.namespaces = this.watches.add<V1Namespace>(this.kc, '/api/v1/namespaces', () => this.api.core.listNamespace());
+    for (const w of [this.hubServices, this.hubSlices, this.hubPeers, this.namespaces]) await w.start();
+    this.unsubscribe = this.local.subscribe(() => this.debouncer.schedule());
     this.debouncer.schedule();
   }
 
   async stop(): Promise<void> {
+    this.unsubscribe?.();
     await this.debouncer.stop();
     await this.watches.stop();
   }
@@ -81,7 +83,7 @@ export class ImportController {
   }
 
   private async importServices(services: AggregatedService[]): Promise<void> {
-    const all = this.localImports?.cached() ?? [];
+    const all = this.local.imports();
     const ips = this.allocateClusterSetIps(services, all);
     const desired: ServiceImport[] = services.map((s) => {
       const ip = ips.get(`${s.namespace}/${s.name}`);
@@ -98,9 +100,9 @@ export class ImportController {
     const live = [...ours, ...adoptable];
     const plan = objectPlan(desired, live, (i) => [i.metadata?.labels?.[IMPORT_MANAGED_BY_LABEL], i.metadata?.annotations?.[DNS_NAME_ANNOTATION], i.spec]);
     await applyPlan(plan, live, {
-      create: (body) => this.local.custom.createNamespacedCustomObject({ ...importApi, namespace: body.metadata?.namespace ?? '', body }),
-      replace: (body) => this.local.custom.replaceNamespacedCustomObject({ ...importApi, namespace: body.metadata?.namespace ?? '', name: body.metadata?.name ?? '', body }),
-      remove: (gone) => this.local.custom.deleteNamespacedCustomObject({ ...importApi, namespace: gone.metadata?.namespace ?? '', name: gone.metadata?.name ?? '' }),
+      create: (body) => this.api.custom.createNamespacedCustomObject({ ...importApi, namespace: body.metadata?.namespace ?? '', body }),
+      replace: (body) => this.api.custom.replaceNamespacedCustomObject({ ...importApi, namespace: body.metadata?.namespace ?? '', name: body.metadata?.name ?? '', body }),
+      remove: (gone) => this.api.custom.deleteNamespacedCustomObject({ ...importApi, namespace: gone.metadata?.namespace ?? '', name: gone.metadata?.name ?? '' }),
     });
     if (plan.create.length + plan.update.length + plan.remove.length > 0) {
       this.log.info({ imported: plan.create.map((i) => `${i.metadata?.namespace ?? ''}/${i.metadata?.name ?? ''}`), updated: plan.update.length, removed: plan.remove.length }, 'service imports changed');
@@ -109,7 +111,7 @@ export class ImportController {
     const byKey = new Map(all.map((i) => [`${i.metadata?.namespace ?? ''}/${i.metadata?.name ?? ''}`, i]));
     const stale = services.filter((s) => JSON.stringify(byKey.get(`${s.namespace}/${s.name}`)?.status?.clusters ?? []) !== JSON.stringify(s.clusters.map((cluster) => ({ cluster }))));
     await eachLimited(stale, API_WRITE_CONCURRENCY, (s) =>
-      this.local.custom.patchNamespacedCustomObjectStatus({ ...importApi, namespace: s.namespace, name: s.name, body: { status: { clusters: s.clusters.map((cluster) => ({ cluster })) } } }, mergePatch),
+      this.api.custom.patchNamespacedCustomObjectStatus({ ...importApi, namespace: s.namespace, name: s.name, body: { status: { clusters: s.clusters.map((cluster) => ({ cluster })) } } }, mergePatch),
     );
   }
 
@@ -147,12 +149,12 @@ export class ImportController {
         ...(slice.ports ? { ports: slice.ports } : {}),
       });
     }
-    const live = this.localSlices?.cached() ?? [];
+    const live = this.local.slices();
     const plan = objectPlan(desired, live, sliceContent);
     await applyPlan(plan, live, {
-      create: (body) => this.local.discovery.createNamespacedEndpointSlice({ namespace: body.metadata?.namespace ?? '', body }),
-      replace: (body) => this.local.discovery.replaceNamespacedEndpointSlice({ namespace: body.metadata?.namespace ?? '', name: body.metadata?.name ?? '', body }),
-      remove: (gone) => this.local.discovery.deleteNamespacedEndpointSlice({ namespace: gone.metadata?.namespace ?? '', name: gone.metadata?.name ?? '' }),
+      create: (body) => this.api.discovery.createNamespacedEndpointSlice({ namespace: body.metadata?.namespace ?? '', body }),
+      replace: (body) => this.api.discovery.replaceNamespacedEndpointSlice({ namespace: body.metadata?.namespace ?? '', name: body.metadata?.name ?? '', body }),
+      remove: (gone) => this.api.discovery.deleteNamespacedEndpointSlice({ namespace: gone.metadata?.namespace ?? '', name: gone.metadata?.name ?? '' }),
     });
   }
 }

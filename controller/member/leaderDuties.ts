@@ -15,6 +15,7 @@ import { hubKubeConfig, tokenExpiry } from './hubKubeConfig.js';
 import { HubJoiner, JoinError, type JoinMaterial } from './join.js';
 import { ExportController } from '../mcs/exportController.js';
 import { ImportController } from '../mcs/importController.js';
+import type { LocalImports } from '../mcs/localImports.js';
 
 export interface LeaderDutiesOptions {
   namespace: string;
@@ -56,6 +57,7 @@ export class LeaderDuties {
     private readonly store: NodeCidrStore,
     private readonly events: EventRecorder,
     private readonly mesh: TunnelMesh,
+    private readonly localImports: LocalImports,
     private readonly opts: LeaderDutiesOptions,
   ) {
     this.credentials = new CredentialStore(kc.makeApiClient(CoreV1Api), opts.namespace);
@@ -144,7 +146,7 @@ export class LeaderDuties {
     try {
       await this.exports?.publishTo({ kc: hubKc, clusterID: membership.clusterID, namespace: membership.namespace });
       await this.imports?.stop();
-      this.imports = new ImportController(this.kc, hubKc, membership.clusterID, clusterSetIpRange(membership.clusterCidr, this.opts.nodeCidrPrefix), (services) => this.exports?.clusterSetChanged(services), this.opts.log);
+      this.imports = new ImportController(this.kc, hubKc, this.localImports, membership.clusterID, clusterSetIpRange(membership.clusterCidr, this.opts.nodeCidrPrefix), (services) => this.exports?.clusterSetChanged(services), this.opts.log);
       await this.imports.start();
     } catch (err) {
       this.opts.log.error({ err: apiErrorDetail(err) }, 'cannot exchange services with the hub');

@@ -16,6 +16,7 @@ import { ensurePodInterface, type CnfNetns } from '../../plugin/netns/podInterfa
 import { hostInterfaceName } from '../../plugin/netns/podInterface.js';
 import { IMPORT_MANAGED_BY_LABEL, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED, MANAGED_BY, MCS_GROUP } from '../../controller/mcs/api.js';
 import { ClusterSetLoadBalancer } from '../../controller/clustersetip/loadBalancer.js';
+import { LocalImports } from '../../controller/mcs/localImports.js';
 import { mergePatch } from '../../controller/kube/mergePatch.js';
 
 /**
@@ -33,6 +34,7 @@ const log = pino({ level: 'error' }, pino.destination(2));
 let base = '';
 let plane: ControlPlane | undefined;
 let kc: KubeConfig;
+let localImports: LocalImports | undefined;
 let balancer: ClusterSetLoadBalancer | undefined;
 const servers: ManagedProcess[] = [];
 
@@ -59,12 +61,15 @@ before(async () => {
   await applyAll(kc, mcsCrds());
   const custom = kc.makeApiClient(CustomObjectsApi);
   await waitFor(() => custom.listNamespacedCustomObject({ group: MCS_GROUP, version: 'v1beta1', plural: 'serviceimports', namespace: 'default' }).then(() => true, () => undefined), { what: 'the ServiceImport API to be served', timeoutMs: 30_000 });
-  balancer = new ClusterSetLoadBalancer(kc, { globalCidr: '10.112.0.0/12', target: { netns: cnf.path }, log });
-  await balancer.start();
+  localImports = new LocalImports(kc, log);
+  await localImports.start();
+  balancer = new ClusterSetLoadBalancer(localImports, { globalCidr: '10.112.0.0/12', target: { netns: cnf.path }, log });
+  balancer.start();
 });
 
 after(async () => {
   await balancer?.stop();
+  await localImports?.stop();
   for (const s of servers) await s.stop();
   await plane?.stop();
   for (const ns of [CNF, ...Object.values(PODS)]) await deleteNetnsAndProcesses(ns);
