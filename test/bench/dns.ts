@@ -15,6 +15,7 @@ import { mcsCrds } from '../../hack/testbed/mcsCrds.js';
 import { MCS_GROUP } from '../../controller/mcs/api.js';
 import { buildIndex, type DnsIndex, type IndexInput } from '../../controller/crossdns/zoneIndex.js';
 import { importedSlice, serviceImport } from '../../controller/crossdns/testFixtures.js';
+import { median } from './compare.js';
 import { BenchError } from './measure.js';
 
 /**
@@ -79,10 +80,6 @@ function parseOptions(args: string[]): Options {
 function percentile(samples: readonly number[], q: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
-}
-
-function median(values: readonly number[]): number {
-  return percentile(values, 0.5);
 }
 
 function exec(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<string> {
