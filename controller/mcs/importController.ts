@@ -10,6 +10,7 @@ import { Debouncer } from '../tunnel/debouncer.js';
 import { DNS_NAME_ANNOTATION, IMPORT_MANAGED_BY_LABEL, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL, type ServiceImport } from './api.js';
 import { aggregateServices, type AggregatedService } from './aggregate.js';
 import type { LocalImports } from './localImports.js';
+import { placeImports, type PlacedImport } from './importPlacement.js';
 import { applyPlan } from './applyPlan.js';
 import { sliceContent } from './exportedSlices.js';
 import { objectPlan } from './objectPlan.js';
@@ -41,6 +42,8 @@ export class ImportController {
     private readonly hubKc: KubeConfig,
     /** This cluster's imports and imported slices, shared with the ClusterSetIP load balancer. */
     private readonly local: LocalImports,
+    /** Where services published under names of their own go when their namespace does not exist here (the agent's). */
+    private readonly fallbackNamespace: string,
     /** This cluster's ID: its own endpoints are reachable whatever its hub tunnel does. */
     private readonly clusterID: string,
     /** Where this cluster's ClusterSetIPs come from (clusterSetIpRange). */
@@ -77,20 +80,20 @@ export class ImportController {
     const present = new Set((this.namespaces?.cached() ?? []).filter((n) => !n.metadata?.deletionTimestamp).map((n) => n.metadata?.name ?? ''));
     const aggregated = aggregateServices(this.hubServices?.cached() ?? []);
     this.onAggregated(aggregated);
-    const services = aggregated.filter((s) => present.has(s.namespace));
+    const services = placeImports(aggregated, present, this.fallbackNamespace);
     await this.importServices(services);
     await this.importSlices(services);
   }
 
-  private async importServices(services: AggregatedService[]): Promise<void> {
+  private async importServices(services: PlacedImport[]): Promise<void> {
     const all = this.local.imports();
     const ips = this.allocateClusterSetIps(services, all);
     const desired: ServiceImport[] = services.map((s) => {
-      const ip = ips.get(`${s.namespace}/${s.name}`);
+      const ip = ips.get(`${s.at.namespace}/${s.at.name}`);
       return {
         apiVersion: `${MCS_GROUP}/${MCS_VERSION}`,
         kind: 'ServiceImport',
-        metadata: { name: s.name, namespace: s.namespace, labels: { [IMPORT_MANAGED_BY_LABEL]: MANAGED_BY }, ...(s.dnsNames ? { annotations: { [DNS_NAME_ANNOTATION]: s.dnsNames } } : {}) },
+        metadata: { name: s.at.name, namespace: s.at.namespace, labels: { [IMPORT_MANAGED_BY_LABEL]: MANAGED_BY }, ...(s.dnsNames ? { annotations: { [DNS_NAME_ANNOTATION]: s.dnsNames } } : {}) },
         spec: { ...s.spec, ...(ip ? { ips: [ip] } : {}) },
       };
     });
@@ -109,28 +112,28 @@ export class ImportController {
     }
     // Which clusters export each service, as the MCS API reports it.
     const byKey = new Map(all.map((i) => [`${i.metadata?.namespace ?? ''}/${i.metadata?.name ?? ''}`, i]));
-    const stale = services.filter((s) => JSON.stringify(byKey.get(`${s.namespace}/${s.name}`)?.status?.clusters ?? []) !== JSON.stringify(s.clusters.map((cluster) => ({ cluster }))));
+    const stale = services.filter((s) => JSON.stringify(byKey.get(`${s.at.namespace}/${s.at.name}`)?.status?.clusters ?? []) !== JSON.stringify(s.clusters.map((cluster) => ({ cluster }))));
     await eachLimited(stale, API_WRITE_CONCURRENCY, (s) =>
-      this.api.custom.patchNamespacedCustomObjectStatus({ ...importApi, namespace: s.namespace, name: s.name, body: { status: { clusters: s.clusters.map((cluster) => ({ cluster })) } } }, mergePatch),
+      this.api.custom.patchNamespacedCustomObjectStatus({ ...importApi, namespace: s.at.namespace, name: s.at.name, body: { status: { clusters: s.clusters.map((cluster) => ({ cluster })) } } }, mergePatch),
     );
   }
 
   /** Each ClusterSetIP import's address here: kept once recorded on the ServiceImport, which is the record. */
-  private allocateClusterSetIps(services: AggregatedService[], live: readonly ServiceImport[]): Map<string, string> {
+  private allocateClusterSetIps(services: PlacedImport[], live: readonly ServiceImport[]): Map<string, string> {
     const key = (namespace: string | undefined, name: string | undefined) => `${namespace ?? ''}/${name ?? ''}`;
     const recorded = new Map<string, string>();
     for (const i of live) {
       const ip = i.spec.ips?.[0];
       if (ip) recorded.set(key(i.metadata?.namespace, i.metadata?.name), ip);
     }
-    const wanting = services.filter((s) => s.spec.type === 'ClusterSetIP').map((s) => key(s.namespace, s.name));
+    const wanting = services.filter((s) => s.spec.type === 'ClusterSetIP').map((s) => key(s.at.namespace, s.at.name));
     const { assignment, exhausted } = assignClusterSetIps(this.clusterSetIps, wanting, recorded);
     for (const e of exhausted) this.log.warn({ service: e.service }, e.message);
     return assignment;
   }
 
-  private async importSlices(services: AggregatedService[]): Promise<void> {
-    const imported = new Set(services.map((s) => `${s.namespace}/${s.name}`));
+  private async importSlices(services: PlacedImport[]): Promise<void> {
+    const placement = new Map(services.map((s) => [`${s.namespace}/${s.name}`, s.at]));
     const down = disconnectedClusters(this.hubPeers?.cached() ?? [], this.clusterID);
     const desired: V1EndpointSlice[] = [];
     for (const slice of this.hubSlices?.cached() ?? []) {
@@ -138,12 +141,13 @@ export class ImportController {
       const cluster = labels[LABEL_SOURCE_CLUSTER];
       const namespace = labels[LABEL_SERVICE_NAMESPACE] ?? '';
       const name = labels[LABEL_SERVICE_NAME] ?? '';
-      if (!cluster || slice.metadata?.namespace !== memberNamespace(cluster) || !imported.has(`${namespace}/${name}`)) continue;
+      const at = placement.get(`${namespace}/${name}`);
+      if (!cluster || slice.metadata?.namespace !== memberNamespace(cluster) || !at) continue;
       desired.push({
         apiVersion: 'discovery.k8s.io/v1',
         kind: 'EndpointSlice',
         // Not labelled kubernetes.io/service-name: no local Service may pick these up.
-        metadata: { name: slice.metadata.name ?? '', namespace, labels: { [LABEL_SERVICE_NAME]: name, [LABEL_SOURCE_CLUSTER]: cluster, [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_SOURCE_CONNECTED]: String(!down.has(cluster)) } },
+        metadata: { name: slice.metadata.name ?? '', namespace: at.namespace, labels: { [LABEL_SERVICE_NAME]: at.name, [LABEL_SOURCE_CLUSTER]: cluster, [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_SOURCE_CONNECTED]: String(!down.has(cluster)) } },
         addressType: slice.addressType,
         endpoints: slice.endpoints,
         ...(slice.ports ? { ports: slice.ports } : {}),

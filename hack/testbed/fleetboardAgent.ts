@@ -27,8 +27,8 @@ export interface AgentOptions {
   renewDeadline?: number;
   retryPeriod?: number;
   nodeCidrPrefix?: number;
-  /** crossdns: its Service's fixed ClusterIP (seed: kube-dns + 1) and the zones it answers. */
-  dns?: { clusterIP?: string; zones?: string[] };
+  /** crossdns: its Service's fixed ClusterIP (seed: kube-dns + 1), the zones it answers, and those for names chosen per export. */
+  dns?: { clusterIP?: string; zones?: string[]; customZones?: string[] };
 }
 
 export const AGENT_NAMESPACE = 'fleetboard-system';
@@ -196,7 +196,7 @@ function crossdns(namespace: string, image: string, dns: AgentOptions['dns']): K
               {
                 name: 'crossdns',
                 image,
-                command: ['fleetboard-crossdns', `--zones=${zones.join(',')}`, '--listen=0.0.0.0:53'],
+                command: ['fleetboard-crossdns', `--zones=${zones.join(',')}`, ...(dns?.customZones?.length ? [`--custom-zones=${dns.customZones.join(',')}`] : []), '--listen=0.0.0.0:53'],
                 env: podIdentityEnv(),
                 ports: [
                   { name: 'dns', containerPort: 53, protocol: 'UDP' },

@@ -28,8 +28,8 @@ import { iperf3Throughput } from '../bench/measure.js';
 
 const GLOBAL_CIDR = '10.112.0.0/12';
 const MEMBERS = ['cluster1', 'cluster2'] as const;
-/** Short leases so a crashed leader is replaced quickly; a 5 s keepalive so NAT mappings form at once. */
-const AGENT = { leaseDuration: 4, renewDeadline: 3, retryPeriod: 1, keepalive: 5 };
+/** Short leases so a crashed leader is replaced quickly; a 5 s keepalive so NAT mappings form at once; a zone for names chosen per export. */
+const AGENT = { leaseDuration: 4, renewDeadline: 3, retryPeriod: 1, keepalive: 5, dns: { customZones: ['shared.example'] } };
 const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 
 const globalIp = (p: V1Pod) => decodePodNetwork(p.metadata?.annotations)?.ipAddress ?? '';
@@ -388,6 +388,31 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
       const anyPod = (nginx[client] ?? [])[0] as V1Pod;
       await waitFor(async () => ((await runIn(netnsOf(client, anyPod), 'dig', ['nginx-svc.default.svc.hyperos.local'])).stdout.includes('status: NXDOMAIN') ? true : undefined), { what: `nginx-svc to leave ${client}'s DNS after the unexport`, timeoutMs: 30_000, intervalMs: 500 });
     }
+  });
+
+  test('without namespace sameness: a service exported from a namespace cluster2 lacks is reached there by the name its export chose, and not by the clusterset name', async () => {
+    const server = kc.cluster1 as KubeConfig;
+    await server.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'shop' } } });
+    try {
+      await createNginxApp(server, 'shop', 1);
+      await waitForReadyPods(server, 'shop', 'app=nginx-app', 1);
+      await server.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+        group: MCS_GROUP,
+        version: MCS_VERSION,
+        plural: 'serviceexports',
+        namespace: 'shop',
+        body: { apiVersion: `${MCS_GROUP}/${MCS_VERSION}`, kind: 'ServiceExport', metadata: { name: 'nginx-svc', annotations: { 'fleetboard.io/dns-name': 'nginx.shared.example' } } },
+      });
+      const client = (nginx.cluster2 ?? [])[0] as V1Pod;
+      const title = await waitFor(async (): Promise<string | undefined> => ((await curlTitle(netnsOf('cluster2', client), 'nginx.shared.example').catch(() => '')) === 'Welcome to nginx!' ? 'ok' : undefined), { what: 'curl nginx.shared.example from cluster2', timeoutMs: 45_000, intervalMs: 500 });
+      assert.equal(title, 'ok');
+      const { stdout } = await runIn(netnsOf('cluster2', client), 'dig', ['nginx-svc.shop.svc.clusterset.local']);
+      assert.match(stdout, /status: NXDOMAIN/, 'cluster2 has no namespace shop, so the clusterset name does not exist there');
+    } finally {
+      await server.makeApiClient(CoreV1Api).deleteNamespace({ name: 'shop' });
+    }
+    const client = (nginx.cluster2 ?? [])[0] as V1Pod;
+    await waitFor(async () => ((await runIn(netnsOf('cluster2', client), 'dig', ['nginx.shared.example'])).stdout.includes('status: NXDOMAIN') ? true : undefined), { what: 'nginx.shared.example to go once its namespace (and export) is deleted', timeoutMs: 60_000, intervalMs: 1000 });
   });
 
   test('scaling a Deployment in cluster1 from 3 to 1 and back: cluster2\'s DNS answers (headless) and ClusterSetIP backends follow', async () => {

@@ -42,7 +42,7 @@ export async function installAgent(kc: KubeConfig, options: AgentOptions, nodes:
   await waitForReadyPods(kc, AGENT_NAMESPACE, CNF_SELECTOR, nodes);
   await waitForReadyPods(kc, AGENT_NAMESPACE, CROSSDNS_SELECTOR, 2);
   // As the README has users do: cluster DNS forwards the clusterset zones to crossdns.
-  if (await forwardClusterDns(kc, options.dns?.zones ?? DEFAULT_DNS_ZONES, options.dns?.clusterIP ?? DEFAULT_CROSSDNS_IP)) {
+  if (await forwardClusterDns(kc, [...(options.dns?.zones ?? DEFAULT_DNS_ZONES), ...(options.dns?.customZones ?? [])], options.dns?.clusterIP ?? DEFAULT_CROSSDNS_IP)) {
     await waitForReadyPods(kc, 'kube-system', 'k8s-app=kube-dns', 2);
   }
 }
