@@ -10,6 +10,7 @@ import { cnfPods } from '../harness/fleetboard.js';
 import { run, runIn } from '../harness/run.js';
 import { waitFor } from '../harness/wait.js';
 import { BenchError } from './measure.js';
+import { API_WRITE_CONCURRENCY, eachLimited } from '../../controller/kube/eachLimited.js';
 
 /**
  * Control-plane benchmark: `npm run bench:sync [-- --services N --scale M --endpoints E]`
@@ -23,7 +24,6 @@ import { BenchError } from './measure.js';
  * Targets (issue 5): latency p50 ≤ 1 s and p99 ≤ 2 s; scale ≤ 30 s and ≤ 200 MB per controller.
  */
 const TARGETS = { p50Seconds: 1, p99Seconds: 2, convergeSeconds: 30, rssMB: 200 };
-const CONCURRENCY = 16;
 
 interface Options {
   services: number;
@@ -47,24 +47,12 @@ export function percentile(samples: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
 }
 
-/** Runs `work` on every item, at most `limit` at a time. */
-async function inBatches<T>(items: readonly T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: limit }, worker));
-}
-
 const exportApi = { group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceexports', namespace: 'default' };
 const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: 'default' };
 
 async function createServices(kc: KubeConfig, names: readonly string[], app: string): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
-  await inBatches(names, CONCURRENCY, (name) => core.createNamespacedService({ namespace: 'default', body: { metadata: { name }, spec: { selector: { app }, ports: [{ name: 'http', port: 80 }] } } }));
+  await eachLimited(names, API_WRITE_CONCURRENCY, (name) => core.createNamespacedService({ namespace: 'default', body: { metadata: { name }, spec: { selector: { app }, ports: [{ name: 'http', port: 80 }] } } }));
 }
 
 async function exportService(kc: KubeConfig, name: string): Promise<void> {
@@ -144,7 +132,7 @@ async function measure(opts: Options) {
     };
     const started = performance.now();
     let createdSeconds = 0;
-    const creating = inBatches(scaleNames, CONCURRENCY, (name) => exportService(kc.cluster1, name)).then(() => (createdSeconds = (performance.now() - started) / 1000));
+    const creating = eachLimited(scaleNames, API_WRITE_CONCURRENCY, (name) => exportService(kc.cluster1, name)).then(() => (createdSeconds = (performance.now() - started) / 1000));
     await waitFor(
       async () => {
         await sample();
