@@ -8,6 +8,7 @@ import { RateLimitedLog } from './rateLimitedLog.js';
 import { Responder } from './responder.js';
 import { DnsServer } from './server.js';
 import { ImportSource } from './source.js';
+import { LocalImports } from '../mcs/localImports.js';
 import { buildIndex } from './zoneIndex.js';
 
 // 1232 bytes: the EDNS buffer size DNS Flag Day 2020 settled on, which avoids IP fragmentation.
@@ -30,7 +31,7 @@ async function run(opts: CrossDnsOptions, log: Logger): Promise<() => Promise<vo
     onInternalError: (err) => rateLimited.warn('internal', { err: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 'answering a query failed; sent SERVFAIL'),
   });
   const feed = new IndexFeed(indexOptions, responder, log);
-  const source = new ImportSource(kc, (input) => feed.update(input), log);
+  const source = new ImportSource(new LocalImports(kc, log), (input) => feed.update(input), log);
   await source.start();
   const server = new DnsServer(responder, { host: opts.listen.host, port: opts.listen.port, tcpIdleMs: TCP_IDLE_MS, log });
   try {
