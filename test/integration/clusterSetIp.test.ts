@@ -45,6 +45,11 @@ before(async () => {
     await addNetns(ns);
   }
   await sysctl(CNF, 'net.ipv4.ip_forward', '1');
+  // As in a real cnf netns, the global CIDR is routed (there to the WireGuard device): what NAT leaves
+  // addressed to a VIP reaches the forward hook, where the table refuses it, instead of failing the route lookup.
+  await runIn(CNF, 'ip', ['link', 'add', 'fleetboard0', 'type', 'veth', 'peer', 'name', 'fleetboard0-end']);
+  for (const link of ['fleetboard0', 'fleetboard0-end']) await runIn(CNF, 'ip', ['link', 'set', link, 'up']);
+  await runIn(CNF, 'ip', ['route', 'add', '10.112.0.0/12', 'dev', 'fleetboard0']);
   for (const [i, [role, ns]] of Object.entries(PODS).entries()) {
     const address = ADDRESSES[role as keyof typeof ADDRESSES];
     await ensurePodInterface(`/run/netns/${ns}`, { ifName: 'eth-fleet', hostIfName: hostInterfaceName(`vip-${i}`), address, prefixLength: 24, gateway: '10.112.1.1', mac: `0a:58:0a:70:01:${(10 + i).toString(16)}`, mtu: 1420, routes: [{ dst: '10.112.0.0/12', gw: '10.112.1.1' }] }, cnf);
