@@ -6,16 +6,15 @@ import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CustomObjectsApi, KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { encode, decode } from 'dns-packet';
-import { ControlPlane } from '../harness/controlPlane.js';
+import type { ControlPlane } from '../harness/controlPlane.js';
+import { startMcsControlPlane } from '../harness/mcsControlPlane.js';
+import { applyAll } from '../../hack/testbed/apply.js';
 import { ManagedProcess } from '../harness/process.js';
 import { run } from '../harness/run.js';
 import { repoRoot } from '../harness/tools.js';
 import { waitFor } from '../harness/wait.js';
-import { applyAll } from '../../hack/testbed/apply.js';
-import { mcsCrds } from '../../hack/testbed/mcsCrds.js';
-import { MCS_GROUP } from '../../controller/mcs/api.js';
 import { importedSlice, serviceImport, type TestEndpoint } from '../../controller/crossdns/testFixtures.js';
 
 /**
@@ -32,18 +31,14 @@ let port = 0;
 
 before(async () => {
   base = await mkdtemp(join(tmpdir(), 'fleetboard-crossdns-'));
-  plane = new ControlPlane({ name: 'crossdns', dir: join(base, 'cp') });
-  await plane.start();
-  kc = plane.kubeConfig();
-  await applyAll(kc, mcsCrds());
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  await waitFor(() => custom.listNamespacedCustomObject({ group: MCS_GROUP, version: 'v1beta1', plural: 'serviceimports', namespace: 'default' }).then(() => true, () => undefined), { what: 'the ServiceImport API to be served', timeoutMs: 30_000 });
+  const started = await startMcsControlPlane('crossdns', join(base, 'cp'));
+  ({ plane, kc } = started);
   const logFile = join(base, 'crossdns.log');
   crossdns = new ManagedProcess({
     name: 'crossdns',
     command: process.execPath,
     args: [join(repoRoot, 'dist/controller/crossdns/main.js'), '--listen', '127.0.0.1:0', '--zones', `${ZONE},hyperos.local`, '--custom-zones', 'shared.example', '--log-level', 'debug'],
-    env: { KUBECONFIG: plane.kubeconfigPath, NODE_NAME: 'test-node' },
+    env: { KUBECONFIG: started.plane.kubeconfigPath, NODE_NAME: 'test-node' },
     logFile,
   });
   crossdns.start();

@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { ControlPlane } from '../harness/controlPlane.js';
+import type { ControlPlane } from '../harness/controlPlane.js';
+import { startMcsControlPlane } from '../harness/mcsControlPlane.js';
 import { waitFor } from '../harness/wait.js';
-import { applyAll } from '../../hack/testbed/apply.js';
-import { mcsCrds } from '../../hack/testbed/mcsCrds.js';
 import { MCS_GROUP, type McsCondition, type ServiceExport } from '../../controller/mcs/api.js';
 import { ExportController } from '../../controller/mcs/exportController.js';
 
@@ -24,17 +23,9 @@ let validator: ExportController | undefined;
 
 before(async () => {
   base = await mkdtemp(join(tmpdir(), 'fleetboard-mcs-'));
-  plane = new ControlPlane({ name: 'mcs', dir: join(base, 'cp') });
-  await plane.start();
-  kc = plane.kubeConfig();
+  ({ plane, kc } = await startMcsControlPlane('mcs', join(base, 'cp')));
   core = kc.makeApiClient(CoreV1Api);
   custom = kc.makeApiClient(CustomObjectsApi);
-  await applyAll(kc, mcsCrds());
-  // CRDs take a moment to be served.
-  await waitFor(() => custom.listNamespacedCustomObject({ group: MCS_GROUP, version: 'v1beta1', plural: 'serviceexports', namespace: NAMESPACE }).then(() => true, () => undefined), {
-    what: 'the ServiceExport API to be served',
-    timeoutMs: 30_000,
-  });
   validator = new ExportController(kc, log);
   await validator.start();
 });
