@@ -70,3 +70,20 @@ test('with nothing imported the table is empty but valid', () => {
   assert.doesNotMatch(table, /elements/);
   assert.doesNotMatch(table, /svc_/);
 });
+
+test('a pod that is a backend of the VIP it calls is masqueraded on the way back to itself', () => {
+  const slices = [slice('c1', 'web', 'cluster1', [{ ip: '10.112.1.5' }, { ip: '10.113.2.5' }], [{ name: 'http', port: 8080 }])];
+  const table = renderLbTable(virtualPorts([serviceImport('web', {})], slices, GLOBAL));
+  assert.match(table, /set hairpin \{\n\s+type ipv4_addr \. ipv4_addr\n\s+elements = \{ 10\.112\.1\.5 \. 10\.112\.1\.5, 10\.113\.2\.5 \. 10\.113\.2\.5 \}/);
+  assert.match(table, /type nat hook postrouting priority srcnat;.*\n\s+ct status dnat ip saddr \. ip daddr @hairpin masquerade/);
+});
+
+test('ClientIP session affinity picks the backend by a hash of the client address, others at random', () => {
+  const imports = [serviceImport('sticky', { sessionAffinity: 'ClientIP', ips: ['10.112.240.1'] }), serviceImport('loose', { ips: ['10.112.240.2'] })];
+  const slices = ['sticky', 'loose'].map((s) => slice(s, s, 'cluster1', [{ ip: '10.112.1.5' }, { ip: '10.112.2.5' }], [{ name: 'http', port: 8080 }]));
+  const ports = virtualPorts(imports, slices, GLOBAL);
+  assert.deepEqual(ports.map((p) => [p.service, p.clientAffinity]), [['default/loose', false], ['default/sticky', true]]);
+  const table = renderLbTable(ports);
+  assert.match(table, /comment "default\/loose http 80\/TCP"\n\s+meta l4proto tcp dnat to numgen random mod 2/);
+  assert.match(table, /comment "default\/sticky http 80\/TCP"\n\s+meta l4proto tcp dnat to jhash ip saddr mod 2/);
+});

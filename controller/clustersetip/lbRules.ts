@@ -12,6 +12,8 @@ export interface VirtualPort {
   port: ServiceImportPort;
   /** `address . port` of every ready backend in every connected cluster, sorted. */
   backends: { address: string; port: number }[];
+  /** Session affinity ClientIP: a client keeps its backend while the backends stay the same. */
+  clientAffinity: boolean;
 }
 
 const NFT_PROTOCOLS: Record<string, string> = { TCP: 'tcp', UDP: 'udp', SCTP: 'sctp' };
@@ -50,7 +52,7 @@ export function virtualPorts(imports: readonly ServiceImport[], slices: readonly
         }
       }
       const sorted = [...backends.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, b]) => b);
-      ports.push({ service, vip, port, backends: sorted });
+      ports.push({ service, vip, port, backends: sorted, clientAffinity: i.spec.sessionAffinity === 'ClientIP' });
     }
   }
   return ports.sort((a, b) => a.service.localeCompare(b.service) || a.port.port - b.port.port || a.port.protocol.localeCompare(b.port.protocol));
@@ -70,6 +72,12 @@ function inside(range: Cidr, address: string): boolean {
  * prerouting (pods) and output (the cnf netns itself) to a random backend;
  * whatever still heads for a VIP after NAT (a port without backends, or one
  * the service does not have) is refused at once rather than left to time out.
+ *
+ * A pod that is itself the chosen backend would get its own connection with
+ * its own address as source, which it drops; such hairpin connections are
+ * masqueraded to the cnf end of its veth. ClientIP affinity hashes the client
+ * address instead of drawing at random, so it holds across table replaces
+ * while the service's backends stay the same (there is no idle timeout).
  */
 export function renderLbTable(ports: readonly VirtualPort[]): string {
   const vips = [...new Set(ports.map((p) => p.vip))];
@@ -77,6 +85,10 @@ export function renderLbTable(ports: readonly VirtualPort[]): string {
   const lines = [`table ip ${LB_TABLE}`, `delete table ip ${LB_TABLE}`, `table ip ${LB_TABLE} {`];
   lines.push('  set vips {', '    type ipv4_addr');
   if (vips.length > 0) lines.push(`    elements = { ${vips.join(', ')} }`);
+  lines.push('  }');
+  const backends = [...new Set(served.flatMap((p) => p.backends.map((b) => b.address)))];
+  lines.push('  set hairpin {', '    type ipv4_addr . ipv4_addr');
+  if (backends.length > 0) lines.push(`    elements = { ${backends.map((a) => `${a} . ${a}`).join(', ')} }`);
   lines.push('  }');
   lines.push('  map services {', '    type ipv4_addr . inet_proto . inet_service : verdict');
   if (served.length > 0) lines.push(`    elements = { ${served.map((p, n) => `${p.vip} . ${NFT_PROTOCOLS[p.port.protocol] ?? ''} . ${p.port.port} : goto svc_${n}`).join(', ')} }`);
@@ -88,9 +100,11 @@ export function renderLbTable(ports: readonly VirtualPort[]): string {
     const map = p.backends.map((b, i) => `${i} : ${b.address} . ${b.port}`).join(', ');
     lines.push(`  chain svc_${n} {`);
     lines.push(`    comment "${p.service} ${p.port.name ?? ''} ${p.port.port}/${p.port.protocol}"`);
-    lines.push(`    meta l4proto ${NFT_PROTOCOLS[p.port.protocol] ?? ''} dnat to numgen random mod ${p.backends.length} map { ${map} }`);
+    const pick = p.clientAffinity ? 'jhash ip saddr' : 'numgen random';
+    lines.push(`    meta l4proto ${NFT_PROTOCOLS[p.port.protocol] ?? ''} dnat to ${pick} mod ${p.backends.length} map { ${map} }`);
     lines.push('  }');
   }
+  lines.push('  chain hairpin_masquerade {', '    type nat hook postrouting priority srcnat; policy accept;', '    ct status dnat ip saddr . ip daddr @hairpin masquerade', '  }');
   lines.push('  chain refuse_forward {', '    type filter hook forward priority filter; policy accept;', '    ip daddr @vips reject', '  }');
   lines.push('  chain refuse_output {', '    type filter hook output priority filter; policy accept;', '    ip daddr @vips reject', '  }');
   lines.push('}');

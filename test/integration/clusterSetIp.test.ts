@@ -75,18 +75,22 @@ after(async () => {
   await rm(base, { recursive: true, force: true });
 });
 
-function slice(name: string, cluster: string, addresses: string[], labels: Record<string, string> = {}): V1EndpointSlice {
+function slice(name: string, cluster: string, addresses: string[], labels: Record<string, string> = {}, service = 'web'): V1EndpointSlice {
   return {
-    metadata: { name, namespace: 'default', labels: { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_SERVICE_NAME]: 'web', [LABEL_SOURCE_CLUSTER]: cluster, ...labels } },
+    metadata: { name, namespace: 'default', labels: { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_SERVICE_NAME]: service, [LABEL_SOURCE_CLUSTER]: cluster, ...labels } },
     addressType: 'IPv4',
     endpoints: addresses.map((a) => ({ addresses: [a], conditions: { ready: true } })),
     ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
   };
 }
 
-/** What the client pod gets from the VIP: the backend's name, or the curl error. */
-async function fetchVip(port = 80): Promise<string> {
-  return runIn(PODS.client, 'curl', ['-sS', '--max-time', '2', `http://${VIP}:${port}/`]).then(
+function serviceImport(name: string, vip: string, spec: Record<string, unknown> = {}): object {
+  return { apiVersion: `${MCS_GROUP}/v1beta1`, kind: 'ServiceImport', metadata: { name, labels: { [IMPORT_MANAGED_BY_LABEL]: MANAGED_BY } }, spec: { type: 'ClusterSetIP', ips: [vip], ports: [{ name: 'http', protocol: 'TCP', port: 80 }], ...spec } };
+}
+
+/** What a pod (the client unless told) gets from a VIP: the backend's name, or the curl error. */
+async function fetchVip(port = 80, vip = VIP, from: string = PODS.client): Promise<string> {
+  return runIn(from, 'curl', ['-sS', '--max-time', '2', `http://${vip}:${port}/`]).then(
     (r) => r.stdout,
     (err: unknown) => `error: ${(err as Error).message}`,
   );
@@ -112,7 +116,7 @@ test('a pod reaches a ClusterSetIP through its second interface; connections spr
     version: 'v1beta1',
     plural: 'serviceimports',
     namespace: 'default',
-    body: { apiVersion: `${MCS_GROUP}/v1beta1`, kind: 'ServiceImport', metadata: { name: 'web', labels: { [IMPORT_MANAGED_BY_LABEL]: MANAGED_BY } }, spec: { type: 'ClusterSetIP', ips: [VIP], ports: [{ name: 'http', protocol: 'TCP', port: 80 }] } },
+    body: serviceImport('web', VIP),
   });
   await discovery.createNamespacedEndpointSlice({ namespace: 'default', body: slice('cluster1-web', 'cluster1', [ADDRESSES.b1]) });
   await discovery.createNamespacedEndpointSlice({ namespace: 'default', body: slice('cluster2-web', 'cluster2', [ADDRESSES.b2]) });
@@ -134,4 +138,23 @@ test('a pod reaches a ClusterSetIP through its second interface; connections spr
   // Unexported: the VIP no longer answers.
   await custom.deleteNamespacedCustomObject({ group: MCS_GROUP, version: 'v1beta1', plural: 'serviceimports', namespace: 'default', name: 'web' });
   await waitFor(async () => ((await fetchVip()).startsWith('error:') ? true : undefined), { what: 'the VIP to stop answering', timeoutMs: 30_000, intervalMs: 200 });
+});
+
+test('a backend reaches the VIP of its own service when it is picked itself, and ClientIP affinity keeps a client on one backend', async () => {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const discovery = kc.makeApiClient(DiscoveryV1Api);
+  const [selfVip, stickyVip] = ['10.112.240.2', '10.112.240.3'];
+  await custom.createNamespacedCustomObject({ group: MCS_GROUP, version: 'v1beta1', plural: 'serviceimports', namespace: 'default', body: serviceImport('self', selfVip) });
+  await custom.createNamespacedCustomObject({ group: MCS_GROUP, version: 'v1beta1', plural: 'serviceimports', namespace: 'default', body: serviceImport('sticky', stickyVip, { sessionAffinity: 'ClientIP' }) });
+  await discovery.createNamespacedEndpointSlice({ namespace: 'default', body: slice('cluster1-self', 'cluster1', [ADDRESSES.b1], {}, 'self') });
+  await discovery.createNamespacedEndpointSlice({ namespace: 'default', body: slice('cluster1-sticky', 'cluster1', [ADDRESSES.b1, ADDRESSES.b2], {}, 'sticky') });
+
+  // b1 is the only backend of `self`: every connection it makes to the VIP comes back to it.
+  await waitFor(async () => ((await fetchVip(80, selfVip, PODS.b1)) === 'b1' ? true : undefined), { what: 'b1 to reach itself through the VIP', timeoutMs: 30_000, intervalMs: 200 });
+  for (let i = 0; i < 5; i++) assert.equal(await fetchVip(80, selfVip, PODS.b1), 'b1');
+
+  await waitFor(async () => (/^b[12]$/.test(await fetchVip(80, stickyVip)) ? true : undefined), { what: 'the sticky VIP to answer', timeoutMs: 30_000, intervalMs: 200 });
+  const answers = new Set<string>();
+  for (let i = 0; i < 16; i++) answers.add(await fetchVip(80, stickyVip));
+  assert.equal(answers.size, 1, `one client, one backend: got ${[...answers].join(', ')}`);
 });
