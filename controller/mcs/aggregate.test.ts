@@ -17,7 +17,7 @@ function described(cluster: string, exportedAt: string, spec: Partial<ServiceImp
 
 test('one exporting cluster: its service as it described it', () => {
   assert.deepEqual(aggregateServices([described('cluster1', '2026-11-21T10:00:00.000Z', {})]), [
-    { namespace: 'default', name: 'nginx-svc', spec: { type: 'ClusterSetIP', ports: [{ name: 'http', protocol: 'TCP', port: 80 }], sessionAffinity: 'None' }, clusters: ['cluster1'], conflicts: [] },
+    { namespace: 'default', name: 'nginx-svc', spec: { type: 'ClusterSetIP', ports: [{ name: 'http', protocol: 'TCP', port: 80 }], sessionAffinity: 'None' }, labels: {}, annotations: {}, clusters: ['cluster1'], conflicts: [] },
   ]);
 });
 
@@ -55,4 +55,25 @@ test('the oldest export decides the extra DNS names', () => {
   Object.assign(newer.metadata?.annotations ?? {}, { 'fleetboard.io/dns-name': 'other.shared.example' });
   assert.equal(aggregateServices([newer, older])[0]?.dnsNames, 'nginx.shared.example');
   assert.equal(aggregateServices([described('cluster3', '2026-11-21T10:00:00.000Z', {})])[0]?.dnsNames, undefined);
+});
+
+test('the oldest export decides the exported labels and annotations; a newer export that differs is told, and a malformed map counts as empty', () => {
+  const older = described('cluster1', '2026-11-21T10:00:00.000Z', { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } } });
+  const newer = described('cluster2', '2026-11-21T11:00:00.000Z', { sessionAffinity: 'ClientIP' });
+  const broken = described('cluster3', '2026-11-21T12:00:00.000Z', { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } } });
+  Object.assign(older.metadata?.annotations ?? {}, { 'fleetboard.io/exported-labels': '{"tier":"web","team":"shop"}', 'fleetboard.io/exported-annotations': '{"owner":"ops"}' });
+  Object.assign(newer.metadata?.annotations ?? {}, { 'fleetboard.io/exported-labels': '{"team":"shop","tier":"web"}', 'fleetboard.io/exported-annotations': '{"owner":"dev"}' });
+  Object.assign(broken.metadata?.annotations ?? {}, { 'fleetboard.io/exported-labels': '["tier"]', 'fleetboard.io/exported-annotations': '{"owner":' });
+  const [merged] = aggregateServices([broken, newer, older]);
+  assert.deepEqual(merged?.labels, { team: 'shop', tier: 'web' });
+  assert.deepEqual(merged.annotations, { owner: 'ops' });
+  assert.deepEqual(
+    merged.conflicts.map((c) => [c.cluster, c.reason]),
+    [
+      ['cluster2', 'SessionAffinityConfigConflict'],
+      ['cluster2', 'AnnotationsConflict'],
+      ['cluster3', 'LabelsConflict'],
+      ['cluster3', 'AnnotationsConflict'],
+    ],
+  );
 });

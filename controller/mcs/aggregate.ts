@@ -1,4 +1,4 @@
-import { DNS_NAME_ANNOTATION, EXPORTED_AT_ANNOTATION, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, type ServiceImport, type ServiceImportPort } from './api.js';
+import { DNS_NAME_ANNOTATION, EXPORTED_ANNOTATIONS_ANNOTATION, EXPORTED_AT_ANNOTATION, EXPORTED_LABELS_ANNOTATION, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, type ServiceImport, type ServiceImportPort } from './api.js';
 import { memberNamespace } from '../clusterset/peer.js';
 
 /** One multi-cluster service as every member imports it, merged from the clusters that export it. */
@@ -8,11 +8,16 @@ export interface AggregatedService {
   spec: ServiceImport['spec'];
   /** Extra DNS names the oldest export asks for (DNS_NAME_ANNOTATION), if any. */
   dnsNames?: string;
+  /** The oldest export's `exportedLabels` / `exportedAnnotations`. */
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
   /** Exporting clusters, oldest export first. */
   clusters: string[];
   /** Clusters whose export disagrees with the oldest one, and on what. */
-  conflicts: { cluster: string; reason: 'TypeConflict' | 'PortConflict' | 'SessionAffinityConflict'; message: string }[];
+  conflicts: { cluster: string; reason: ConflictReason; message: string }[];
 }
+
+type ConflictReason = 'TypeConflict' | 'PortConflict' | 'SessionAffinityConflict' | 'SessionAffinityConfigConflict' | 'LabelsConflict' | 'AnnotationsConflict';
 
 interface Export {
   cluster: string;
@@ -25,9 +30,9 @@ const portKey = (p: ServiceImportPort) => `${p.port}/${p.protocol}`;
 /**
  * The exports the hub holds, trusted only where a cluster may write them (its
  * own namespace, labelled with its own ID), merged per service: the oldest
- * export decides the type and session affinity; ports are the union, and a
- * port whose name or appProtocol differs from an older export's is left out
- * with a PortConflict. Pure.
+ * export decides the type, session affinity, exported labels and annotations;
+ * ports are the union, and a port whose name or appProtocol differs from an
+ * older export's is left out with a PortConflict. Pure.
  */
 export function aggregateServices(described: readonly ServiceImport[]): AggregatedService[] {
   const byService = new Map<string, Export[]>();
@@ -56,6 +61,15 @@ export function aggregateServices(described: readonly ServiceImport[]): Aggregat
       if ((spec.sessionAffinity ?? 'None') !== (oldest.described.spec.sessionAffinity ?? 'None')) {
         conflicts.push({ cluster: e.cluster, reason: 'SessionAffinityConflict', message: `${e.cluster} sets session affinity ${spec.sessionAffinity ?? 'None'}, the oldest export (${oldest.cluster}) ${oldest.described.spec.sessionAffinity ?? 'None'}` });
       }
+      const timeout = (i: ServiceImport) => i.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds;
+      if (spec.sessionAffinity === oldest.described.spec.sessionAffinity && timeout(e.described) !== timeout(oldest.described)) {
+        conflicts.push({ cluster: e.cluster, reason: 'SessionAffinityConfigConflict', message: `${e.cluster} keeps client affinity for ${timeout(e.described) ?? 'the default'} s, the oldest export (${oldest.cluster}) ${timeout(oldest.described) ?? 'the default'} s` });
+      }
+      for (const [reason, annotation, what] of [['LabelsConflict', EXPORTED_LABELS_ANNOTATION, 'labels'], ['AnnotationsConflict', EXPORTED_ANNOTATIONS_ANNOTATION, 'annotations']] as const) {
+        const mine = exportedMap(e.described, annotation);
+        const theirs = exportedMap(oldest.described, annotation);
+        if (JSON.stringify(mine) !== JSON.stringify(theirs)) conflicts.push({ cluster: e.cluster, reason, message: `${e.cluster} exports ${what} ${JSON.stringify(mine)}, the oldest export (${oldest.cluster}) ${JSON.stringify(theirs)}` });
+      }
       for (const p of spec.ports) {
         const taken = ports.get(portKey(p));
         if (!taken) ports.set(portKey(p), p);
@@ -70,10 +84,30 @@ export function aggregateServices(described: readonly ServiceImport[]): Aggregat
       namespace,
       name,
       ...(dnsNames ? { dnsNames } : {}),
+      labels: exportedMap(oldest.described, EXPORTED_LABELS_ANNOTATION),
+      annotations: exportedMap(oldest.described, EXPORTED_ANNOTATIONS_ANNOTATION),
       spec: { type, ports: [...ports.values()].sort((a, b) => a.port - b.port || a.protocol.localeCompare(b.protocol)), ...(sessionAffinity ? { sessionAffinity } : {}), ...(sessionAffinityConfig ? { sessionAffinityConfig } : {}) },
       clusters: exports.map((e) => e.cluster),
       conflicts,
     });
   }
   return services.sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
+}
+
+/**
+ * A map a cluster exported (JSON in `annotation`), keys sorted; only string
+ * values are kept, and text that is not a JSON object counts as empty, since
+ * a member must not fail on what another cluster wrote.
+ */
+function exportedMap(described: ServiceImport, annotation: string): Record<string, string> {
+  const text = described.metadata?.annotations?.[annotation];
+  if (!text) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return {};
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return {};
+  return Object.fromEntries(Object.entries(parsed).filter((kv): kv is [string, string] => typeof kv[1] === 'string').sort(([a], [b]) => a.localeCompare(b)));
 }

@@ -80,3 +80,11 @@ export const LABEL_SOURCE_CONNECTED = 'fleetboard.io/source-connected';
  * zone crossdns is configured to answer (for clusters without namespace sameness).
  */
 export const DNS_NAME_ANNOTATION = 'fleetboard.io/dns-name';
+
+/**
+ * On a cluster's ServiceImport in the hub: the ServiceExport's
+ * `spec.exportedLabels` / `spec.exportedAnnotations` as JSON objects, which
+ * every member puts on its aggregated ServiceImport (the oldest export's).
+ */
+export const EXPORTED_LABELS_ANNOTATION = 'fleetboard.io/exported-labels';
+export const EXPORTED_ANNOTATIONS_ANNOTATION = 'fleetboard.io/exported-annotations';

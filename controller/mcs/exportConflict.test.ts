@@ -7,6 +7,8 @@ const service = (conflicts: AggregatedService['conflicts']): AggregatedService =
   namespace: 'default',
   name: 'web',
   spec: { type: 'ClusterSetIP', ports: [] },
+  labels: {},
+  annotations: {},
   clusters: ['cluster1', 'cluster2'],
   conflicts,
 });

@@ -50,3 +50,11 @@ test('extra DNS names asked for on the ServiceExport travel with the published s
   assert.equal(exportedService('cluster1', 'ns', service, named).metadata?.annotations?.['fleetboard.io/dns-name'], 'nginx.shared.example');
   assert.equal(exportedService('cluster1', 'ns', service, exp).metadata?.annotations?.['fleetboard.io/dns-name'], undefined);
 });
+
+test('exported labels and annotations travel with the published service, keys sorted; empty maps are left out', () => {
+  const service: V1Service = { metadata: { name: 'nginx-svc', namespace: 'default' }, spec: { ports: [{ port: 80 }] } };
+  const labelled = { ...exp, spec: { exportedLabels: { tier: 'web', team: 'shop' }, exportedAnnotations: {} } };
+  const annotations = exportedService('cluster1', 'ns', service, labelled).metadata?.annotations ?? {};
+  assert.equal(annotations['fleetboard.io/exported-labels'], '{"team":"shop","tier":"web"}');
+  assert.equal(annotations['fleetboard.io/exported-annotations'], undefined);
+});

@@ -1,5 +1,5 @@
 import type { V1Service } from '@kubernetes/client-node';
-import { DNS_NAME_ANNOTATION, EXPORTED_AT_ANNOTATION, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, MCS_GROUP, MCS_VERSION, type ServiceExport, type ServiceImport } from './api.js';
+import { DNS_NAME_ANNOTATION, EXPORTED_ANNOTATIONS_ANNOTATION, EXPORTED_AT_ANNOTATION, EXPORTED_LABELS_ANNOTATION, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, MCS_GROUP, MCS_VERSION, type ServiceExport, type ServiceImport } from './api.js';
 
 /** `<name>.<namespace>`: both are DNS labels, so the dot keeps every pair apart. */
 export const exportedServiceName = (namespace: string, name: string): string => `${name}.${namespace}`;
@@ -7,9 +7,9 @@ export const exportedServiceName = (namespace: string, name: string): string => 
 /**
  * What a cluster publishes in its hub namespace about one exported Service:
  * a ServiceImport with this cluster's view of it (ports, Headless or
- * ClusterSetIP, session affinity, extra DNS names), from which every member
- * builds the aggregated import; when the export was made, for conflict
- * resolution. Pure.
+ * ClusterSetIP, session affinity, extra DNS names, exported labels and
+ * annotations), from which every member builds the aggregated import; when
+ * the export was made, for conflict resolution. Pure.
  */
 export function exportedService(clusterID: string, hubNamespace: string, service: V1Service, exp: ServiceExport): ServiceImport {
   const namespace = service.metadata?.namespace ?? '';
@@ -19,6 +19,7 @@ export function exportedService(clusterID: string, hubNamespace: string, service
   const timeout = spec?.sessionAffinityConfig?.clientIP?.timeoutSeconds;
   const exportedAt = exp.metadata?.creationTimestamp;
   const dnsNames = exp.metadata?.annotations?.[DNS_NAME_ANNOTATION];
+  const { exportedLabels, exportedAnnotations } = exp.spec ?? {};
   return {
     apiVersion: `${MCS_GROUP}/${MCS_VERSION}`,
     kind: 'ServiceImport',
@@ -26,7 +27,12 @@ export function exportedService(clusterID: string, hubNamespace: string, service
       name: exportedServiceName(namespace, name),
       namespace: hubNamespace,
       labels: { [LABEL_SERVICE_NAME]: name, [LABEL_SERVICE_NAMESPACE]: namespace, [LABEL_SOURCE_CLUSTER]: clusterID },
-      annotations: { [EXPORTED_AT_ANNOTATION]: exportedAt ? new Date(exportedAt).toISOString() : '', ...(dnsNames ? { [DNS_NAME_ANNOTATION]: dnsNames } : {}) },
+      annotations: {
+        [EXPORTED_AT_ANNOTATION]: exportedAt ? new Date(exportedAt).toISOString() : '',
+        ...(dnsNames ? { [DNS_NAME_ANNOTATION]: dnsNames } : {}),
+        ...(exportedLabels && Object.keys(exportedLabels).length > 0 ? { [EXPORTED_LABELS_ANNOTATION]: canonicalJson(exportedLabels) } : {}),
+        ...(exportedAnnotations && Object.keys(exportedAnnotations).length > 0 ? { [EXPORTED_ANNOTATIONS_ANNOTATION]: canonicalJson(exportedAnnotations) } : {}),
+      },
     },
     spec: {
       type: spec?.clusterIP === 'None' ? 'Headless' : 'ClusterSetIP',
@@ -35,4 +41,9 @@ export function exportedService(clusterID: string, hubNamespace: string, service
       ...(affinity && timeout !== undefined ? { sessionAffinityConfig: { clientIP: { timeoutSeconds: timeout } } } : {}),
     },
   };
+}
+
+/** Keys sorted, so equal maps publish equal text and unchanged exports cause no write. */
+function canonicalJson(map: Record<string, string>): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(map).sort(([a], [b]) => a.localeCompare(b))));
 }

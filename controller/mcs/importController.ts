@@ -93,7 +93,8 @@ export class ImportController {
       return {
         apiVersion: `${MCS_GROUP}/${MCS_VERSION}`,
         kind: 'ServiceImport',
-        metadata: { name: s.at.name, namespace: s.at.namespace, labels: { [IMPORT_MANAGED_BY_LABEL]: MANAGED_BY }, ...(s.dnsNames ? { annotations: { [DNS_NAME_ANNOTATION]: s.dnsNames } } : {}) },
+        // Exported labels and annotations never override the keys FleetBoard reads.
+        metadata: { name: s.at.name, namespace: s.at.namespace, labels: { ...s.labels, [IMPORT_MANAGED_BY_LABEL]: MANAGED_BY }, annotations: { ...s.annotations, ...(s.dnsNames ? { [DNS_NAME_ANNOTATION]: s.dnsNames } : {}) } },
         spec: { ...s.spec, ...(ip ? { ips: [ip] } : {}) },
       };
     });
@@ -101,7 +102,7 @@ export class ImportController {
     // A ServiceImport made by hand for the same service is adopted: replaced with ours, keeping its resourceVersion.
     const adoptable = all.filter((i) => !ours.includes(i) && desired.some((d) => d.metadata?.namespace === i.metadata?.namespace && d.metadata?.name === i.metadata?.name));
     const live = [...ours, ...adoptable];
-    const plan = objectPlan(desired, live, (i) => [i.metadata?.labels?.[IMPORT_MANAGED_BY_LABEL], i.metadata?.annotations?.[DNS_NAME_ANNOTATION], i.spec]);
+    const plan = objectPlan(desired, live, (i) => [sortedMap(i.metadata?.labels), sortedMap(i.metadata?.annotations), i.spec]);
     await applyPlan(plan, live, {
       create: (body) => this.api.custom.createNamespacedCustomObject({ ...importApi, namespace: body.metadata?.namespace ?? '', body }),
       replace: (body) => this.api.custom.replaceNamespacedCustomObject({ ...importApi, namespace: body.metadata?.namespace ?? '', name: body.metadata?.name ?? '', body }),
@@ -161,4 +162,9 @@ export class ImportController {
       remove: (gone) => this.api.discovery.deleteNamespacedEndpointSlice({ namespace: gone.metadata?.namespace ?? '', name: gone.metadata?.name ?? '' }),
     });
   }
+}
+
+/** Labels or annotations in key order: the server may return them in another order than we wrote them. */
+function sortedMap(map: Record<string, string> | undefined): [string, string][] {
+  return Object.entries(map ?? {}).sort(([a], [b]) => a.localeCompare(b));
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { AggregatedService } from './aggregate.js';
 import { placeImports } from './importPlacement.js';
 
-const service = (namespace: string, name: string, dnsNames?: string): AggregatedService => ({ namespace, name, spec: { type: 'ClusterSetIP', ports: [] }, clusters: ['cluster1'], conflicts: [], ...(dnsNames ? { dnsNames } : {}) });
+const service = (namespace: string, name: string, dnsNames?: string): AggregatedService => ({ namespace, name, spec: { type: 'ClusterSetIP', ports: [] }, labels: {}, annotations: {}, clusters: ['cluster1'], conflicts: [], ...(dnsNames ? { dnsNames } : {}) });
 
 test('a service is imported into its own namespace where that exists, and otherwise only when it has names of its own', () => {
   const placed = placeImports([service('default', 'web'), service('shop', 'cart'), service('shop', 'api', 'api.shared.example')], new Set(['default']), 'fleetboard-system');

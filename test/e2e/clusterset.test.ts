@@ -302,7 +302,7 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     );
   });
 
-  test('two clusters export the same service: one import with both clusters\' endpoints and the union of ports; differing port names are a Conflict on both exports, which clears when the older export goes', async () => {
+  test('two clusters export the same service: one import with both clusters\' endpoints, the union of ports and the older export\'s labels; differing port names and labels are a Conflict on both exports, which clears when the older export goes', async () => {
     const exportApi = { group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceexports', namespace: 'default' };
     const ports = { cluster1: [{ name: 'http', port: 80, targetPort: 80 }], cluster2: [{ name: 'web', port: 80, targetPort: 80 }, { name: 'alt', port: 8080, targetPort: 80 }] };
     const exportOf = async (c: (typeof MEMBERS)[number]): Promise<ServiceExport> => (await (kc[c] as KubeConfig).makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ ...exportApi, name: 'pair-svc' })) as ServiceExport;
@@ -320,13 +320,15 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
       for (const c of MEMBERS) {
         const local = kc[c] as KubeConfig;
         await local.makeApiClient(CoreV1Api).createNamespacedService({ namespace: 'default', body: { metadata: { name: 'pair-svc' }, spec: { selector: { app: 'nginx-app' }, ports: ports[c] } } });
-        await local.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ ...exportApi, body: { apiVersion: `${MCS_GROUP}/${MCS_VERSION}`, kind: 'ServiceExport', metadata: { name: 'pair-svc' } } });
+        const spec = { exportedLabels: { tier: c === 'cluster1' ? 'web' : 'edge' } };
+        await local.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ ...exportApi, body: { apiVersion: `${MCS_GROUP}/${MCS_VERSION}`, kind: 'ServiceExport', metadata: { name: 'pair-svc' }, spec } });
         // The first export is the older one, whatever the clocks say: wait until the hub has it.
         if (c === 'cluster1') await importIn('cluster2', ['cluster1']);
       }
       for (const c of MEMBERS) {
         const merged = await importIn(c, ['cluster1', 'cluster2']);
         assert.deepEqual(merged.spec.ports.map((p) => `${p.name ?? ''}:${p.port}/${p.protocol}`), ['http:80/TCP', 'alt:8080/TCP'], 'ports are the union; port 80 keeps the older export\'s name');
+        assert.equal(merged.metadata?.labels?.tier, 'web', 'the older export\'s exported labels');
         const slices = await waitFor(
           async () => {
             const items = (await (kc[c] as KubeConfig).makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: 'default', labelSelector: 'multicluster.kubernetes.io/service-name=pair-svc' })).items;
@@ -337,12 +339,13 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
         assert.deepEqual([...new Set(slices.map((x) => x.metadata?.labels?.['multicluster.kubernetes.io/source-cluster']))].sort(), ['cluster1', 'cluster2']);
       }
       for (const c of MEMBERS) assert.match((await conflict(c, 'True')).message, /port 80\/TCP is named "web" in cluster2 but "http"/);
-      assert.equal((await exportOf('cluster2')).status?.conditions?.find((x) => x.type === 'Conflict')?.reason, 'PortConflict');
+      assert.equal((await exportOf('cluster2')).status?.conditions?.find((x) => x.type === 'Conflict')?.reason, 'LabelsConflict,PortConflict');
 
       // The older export goes: cluster2's alone is the service now, without conflict.
       await (kc.cluster1 as KubeConfig).makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ ...exportApi, name: 'pair-svc' });
       const alone = await importIn('cluster1', ['cluster2']);
       assert.deepEqual(alone.spec.ports.map((p) => `${p.name ?? ''}:${p.port}`), ['web:80', 'alt:8080']);
+      assert.equal(alone.metadata?.labels?.tier, 'edge');
       assert.equal((await conflict('cluster2', 'False')).reason, 'NoConflicts');
     } finally {
       for (const c of MEMBERS) {
