@@ -1,4 +1,5 @@
-import { CoordinationV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { KeepAliveKubeConfig } from './kube/keepAliveKubeConfig.js';
 import type { Logger } from 'pino';
 import { runComponent } from './componentMain.js';
 import { parseControllerOptions, type ControllerOptions } from './options.js';
@@ -31,7 +32,7 @@ const TUNNEL_RESYNC_MS = 30_000;
 
 /** The node controller of the cnf pod: composition root. */
 async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<void>> {
-  const kc = new KubeConfig();
+  const kc = new KeepAliveKubeConfig();
   kc.loadFromDefault();
   const core = kc.makeApiClient(CoreV1Api);
   const events = new EventRecorder(core, 'fleetboard-controller', opts.nodeName, log);

@@ -1,4 +1,4 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import { KeepAliveKubeConfig } from '../kube/keepAliveKubeConfig.js';
 import type { Logger } from 'pino';
 import { runComponent } from '../componentMain.js';
 import { rcodeName } from './answer.js';
@@ -19,7 +19,7 @@ const BAD_QUERY_LOG_MS = 10_000;
 
 /** crossdns: composition root. Listens only once the watches have synced, so it never answers from nothing. */
 async function run(opts: CrossDnsOptions, log: Logger): Promise<() => Promise<void>> {
-  const kc = new KubeConfig();
+  const kc = new KeepAliveKubeConfig();
   if (opts.kubeconfig.inCluster) kc.loadFromCluster();
   else kc.loadFromFile(opts.kubeconfig.file);
   const indexOptions = { zones: opts.zones, customZones: opts.customZones, ttl: opts.ttl };

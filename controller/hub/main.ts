@@ -1,4 +1,5 @@
-import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { KeepAliveKubeConfig } from '../kube/keepAliveKubeConfig.js';
 import type { Logger } from 'pino';
 import { runComponent } from '../componentMain.js';
 import { EventRecorder } from '../kube/events.js';
@@ -24,7 +25,7 @@ const STATUS_INTERVAL_MS = 10_000;
  * WireGuard router members dial (the NodePort Service selects the leader pod).
  */
 async function run(opts: HubOptions, log: Logger): Promise<() => Promise<void>> {
-  const kc = new KubeConfig();
+  const kc = new KeepAliveKubeConfig();
   kc.loadFromDefault();
   const core = kc.makeApiClient(CoreV1Api);
   const events = new EventRecorder(core, 'fleetboard-hub', opts.nodeName, log);

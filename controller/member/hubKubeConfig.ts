@@ -1,11 +1,12 @@
 import { KubeConfig } from '@kubernetes/client-node';
+import { KeepAliveKubeConfig } from '../kube/keepAliveKubeConfig.js';
 
 /**
  * A client for the hub's apiserver with a bearer token, verifying the hub's
  * certificate against the CA from the join material (never skipping it).
  */
 export function hubKubeConfig(hubUrl: string, caPem: string, token: string): KubeConfig {
-  const kc = new KubeConfig();
+  const kc = new KeepAliveKubeConfig();
   kc.loadFromOptions({
     clusters: [{ name: 'hub', server: hubUrl, caData: Buffer.from(caPem).toString('base64'), skipTLSVerify: false }],
     users: [{ name: 'member', token }],

@@ -1,7 +1,8 @@
 import { appendFileSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { KeepAliveKubeConfig } from '../../controller/kube/keepAliveKubeConfig.js';
 import { ControlPlane } from '../../test/harness/controlPlane.js';
 import { renderKubeconfig } from '../../test/harness/kubeconfig.js';
 import { waitFor } from '../../test/harness/wait.js';
@@ -94,7 +95,7 @@ class TestbedDaemon {
     await Promise.all(
       c.nodes.map(async (node) => {
         const creds = await cp.issueClientCert(`system:node:${node.name}`, ['system:nodes']);
-        const kc = new KubeConfig();
+        const kc = new KeepAliveKubeConfig();
         kc.loadFromString(renderKubeconfig({ cluster: c.name, server: cp.server, caPem: cp.caPem, user: node.name, credentials: creds }));
         const agent = new NodeAgent({
           cluster: c,

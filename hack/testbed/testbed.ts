@@ -3,6 +3,7 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync 
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { KeepAliveKubeConfig } from '../../controller/kube/keepAliveKubeConfig.js';
 import { HarnessError } from '../../test/harness/errors.js';
 import { repoRoot } from '../../test/harness/tools.js';
 import type { TestbedStatus } from './daemon.js';
@@ -122,7 +123,7 @@ export async function down(paths = testbedPaths(), opts: { preserveLogTo?: strin
 export function kubeConfigFor(cluster: string, paths = testbedPaths()): KubeConfig {
   const file = paths.kubeconfig(cluster);
   if (!existsSync(file)) throw new TestbedError(`no kubeconfig for cluster "${cluster}" at ${file}; is the testbed up?`);
-  const kc = new KubeConfig();
+  const kc = new KeepAliveKubeConfig();
   kc.loadFromFile(file);
   return kc;
 }

@@ -4,9 +4,18 @@ import { mkdtemp } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig, ApiException } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, ApiException } from '@kubernetes/client-node';
+import { KeepAliveKubeConfig } from '../../controller/kube/keepAliveKubeConfig.js';
+import { run } from './run.js';
 import { ControlPlane } from './controlPlane.js';
 import { waitFor } from './wait.js';
+
+/** Local ports of this process's established TCP connections to `server`. */
+async function ourConnections(server: string): Promise<string[]> {
+  const { hostname, port } = new URL(server);
+  const { stdout } = await run('ss', ['-tnpH', 'state', 'established', 'dst', `${hostname}:${port}`]);
+  return stdout.split('\n').filter((l) => l.includes(`pid=${process.pid},`)).map((l) => l.trim().split(/\s+/)[2] ?? '');
+}
 
 async function tokenKubeConfig(admin: KubeConfig, namespace: string, serviceAccount: string): Promise<KubeConfig> {
   const core = admin.makeApiClient(CoreV1Api);
@@ -18,7 +27,7 @@ async function tokenKubeConfig(admin: KubeConfig, namespace: string, serviceAcco
   });
   const cluster = admin.getCurrentCluster();
   assert.ok(cluster && tr.status?.token);
-  const kc = new KubeConfig();
+  const kc = new KeepAliveKubeConfig();
   kc.loadFromOptions({
     clusters: [{ ...cluster, skipTLSVerify: false }],
     users: [{ name: serviceAccount, token: tr.status.token }],
@@ -51,12 +60,20 @@ test('two control planes run side by side on loopback, enforce RBAC and stop cle
 
     // A ServiceAccount with no bindings is authenticated by its token but denied by RBAC.
     const sa = await tokenKubeConfig(admin, 'default', 'nobody');
+    const before = await ourConnections(cp.server);
     const asNobody = sa.makeApiClient(CoreV1Api);
     await assert.rejects(asNobody.listNamespacedSecret({ namespace: 'kube-system' }), (err: unknown) => {
       assert.ok(err instanceof ApiException);
       assert.equal(err.code, 403);
       return true;
     });
+
+    // Requests share one kept-alive TLS connection instead of a handshake each.
+    for (let i = 0; i < 10; i++) await asNobody.readNamespace({ name: 'default' }).catch(() => undefined);
+    const first = await ourConnections(cp.server);
+    for (let i = 0; i < 10; i++) await asNobody.readNamespace({ name: 'default' }).catch(() => undefined);
+    assert.deepEqual(await ourConnections(cp.server), first);
+    assert.equal(first.filter((p) => !before.includes(p)).length, 1, 'the ServiceAccount\'s client keeps one connection');
   }
   // Each control plane has its own CA: the hub's admin credentials are not valid on the member.
   const hubCreds = planes[0]?.kubeConfig();

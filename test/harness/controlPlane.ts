@@ -2,6 +2,7 @@ import { mkdir, writeFile, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { KubeConfig, CoordinationV1Api } from '@kubernetes/client-node';
+import { KeepAliveKubeConfig } from '../../controller/kube/keepAliveKubeConfig.js';
 import { CertificateAuthority, serviceAccountKeyPair, type KeyPairPem } from './pki.js';
 import { renderKubeconfig } from './kubeconfig.js';
 import { ManagedProcess } from './process.js';
@@ -87,7 +88,7 @@ export class ControlPlane {
 
   /** An admin KubeConfig object for @kubernetes/client-node. */
   kubeConfig(): KubeConfig {
-    const kc = new KubeConfig();
+    const kc = new KeepAliveKubeConfig();
     kc.loadFromFile(this.kubeconfigPath);
     return kc;
   }
