@@ -13,7 +13,7 @@ import { exportValidity, withCondition, type ConditionVerdict } from './exportVa
 import { exportedService } from './exportedService.js';
 import { applyPlan, type ObjectWrites } from './applyPlan.js';
 import { objectPlan, type ObjectPlan } from './objectPlan.js';
-import type { AggregatedService } from './aggregate.js';
+import { aggregateServices, type AggregatedService } from './aggregate.js';
 import { conflictVerdict } from './exportConflict.js';
 
 const api = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_EXPORT_PLURAL };
@@ -67,7 +67,10 @@ export class ExportController {
   private pods: ResilientWatch<V1Pod> | undefined;
   private hub: PublishingHub | undefined;
   /** `Conflict` of the services this cluster exports, as the clusterset merged them. */
+  /** The Conflict verdicts of our exports when the importer last merged the clusterset, to notice changes. */
   private conflicts = new Map<string, ConditionVerdict>();
+  /** Every cluster's published exports, as the importer last saw them in the hub. */
+  private clusterSetExports: readonly ServiceImport[] | undefined;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -120,8 +123,12 @@ export class ExportController {
     this.debouncer.schedule();
   }
 
-  /** What the clusterset makes of every exported service (the importer merges them): conflicts show on our exports. */
-  clusterSetChanged(services: readonly AggregatedService[]): void {
+  /**
+   * What the clusterset makes of every exported service (the importer merges
+   * them from `exports`, every cluster's): conflicts show on our exports.
+   */
+  clusterSetChanged(services: readonly AggregatedService[], exports: readonly ServiceImport[]): void {
+    this.clusterSetExports = exports;
     const clusterID = this.hub?.clusterID;
     const next = new Map(services.filter((s) => clusterID !== undefined && s.clusters.includes(clusterID)).map((s) => [key(s.namespace, s.name), conflictVerdict(s)]));
     if (JSON.stringify([...next]) === JSON.stringify([...this.conflicts])) return;
@@ -141,6 +148,11 @@ export class ExportController {
     const desired: V1EndpointSlice[] = [];
     const described: ServiceImport[] = [];
     const hub = this.hub;
+    const slicesByService = new Map<string, V1EndpointSlice[]>();
+    for (const s of this.slices?.cached() ?? []) {
+      const service = key(s.metadata?.namespace, s.metadata?.labels?.[SERVICE_SLICES]);
+      slicesByService.set(service, [...(slicesByService.get(service) ?? []), s]);
+    }
     const globalIps = new Map((this.pods?.cached() ?? []).map((p) => [key(p.metadata?.namespace, p.metadata?.name), globalAddress(p)]));
     for (const exp of this.exports?.cached() ?? []) {
       const namespace = exp.metadata?.namespace ?? '';
@@ -150,7 +162,7 @@ export class ExportController {
       const found: ConditionVerdict[] = [valid];
       if (hub && service && valid.status === 'True') {
         described.push(exportedService(hub.clusterID, hub.namespace, service, exp));
-        const local = (this.slices?.cached() ?? []).filter((s) => s.metadata?.namespace === namespace && s.metadata.labels?.[SERVICE_SLICES] === name);
+        const local = slicesByService.get(key(namespace, name)) ?? [];
         const exported = exportedSlices(hub.clusterID, hub.namespace, { namespace, name }, local, (ns, pod) => globalIps.get(key(ns, pod)));
         desired.push(...exported.slices);
         const endpoints = exported.slices.reduce((n, s) => n + s.endpoints.length, 0);
@@ -159,10 +171,16 @@ export class ExportController {
             ? { type: EXPORT_READY, status: 'True', reason: 'Exported', message: `${endpoints} endpoint(s) published to the clusterset` }
             : { type: EXPORT_READY, status: 'False', reason: 'Pending', message: `${exported.withoutGlobalAddress} endpoint(s) have no global address yet; ${endpoints} published` },
         );
-        const conflict = this.conflicts.get(key(namespace, name));
-        if (conflict) found.push(conflict);
       }
       verdicts.set(key(namespace, name), found);
+    }
+    // Judged against what we publish now, not what the hub last echoed, so an
+    // export's first status already says whether it conflicts: one write, not two.
+    if (hub && this.clusterSetExports) {
+      const others = this.clusterSetExports.filter((d) => d.metadata?.labels?.[LABEL_SOURCE_CLUSTER] !== hub.clusterID);
+      for (const s of aggregateServices([...others, ...described])) {
+        if (s.clusters.includes(hub.clusterID)) verdicts.get(key(s.namespace, s.name))?.push(conflictVerdict(s));
+      }
     }
     if (hub) await this.publish(hub, described, desired);
     await this.writeConditions(verdicts);

@@ -48,8 +48,8 @@ export class ImportController {
     private readonly clusterID: string,
     /** Where this cluster's ClusterSetIPs come from (clusterSetIpRange). */
     private readonly clusterSetIps: Cidr,
-    /** Told every merged service, e.g. for the exports' Conflict conditions. */
-    private readonly onAggregated: (services: readonly AggregatedService[]) => void,
+    /** Told every merged service and the exports it was merged from (every cluster's, as the hub holds them), e.g. for the exports' Conflict conditions. */
+    private readonly onAggregated: (services: readonly AggregatedService[], exports: readonly ServiceImport[]) => void,
     private readonly log: Logger,
   ) {
     this.api = { custom: kc.makeApiClient(CustomObjectsApi), core: kc.makeApiClient(CoreV1Api), discovery: kc.makeApiClient(DiscoveryV1Api) };
@@ -78,8 +78,9 @@ export class ImportController {
 
   private async reconcile(): Promise<void> {
     const present = new Set((this.namespaces?.cached() ?? []).filter((n) => !n.metadata?.deletionTimestamp).map((n) => n.metadata?.name ?? ''));
-    const aggregated = aggregateServices(this.hubServices?.cached() ?? []);
-    this.onAggregated(aggregated);
+    const exports = this.hubServices?.cached() ?? [];
+    const aggregated = aggregateServices(exports);
+    this.onAggregated(aggregated, exports);
     const services = placeImports(aggregated, present, this.fallbackNamespace);
     await this.importServices(services);
     await this.importSlices(services);

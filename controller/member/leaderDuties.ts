@@ -146,7 +146,7 @@ export class LeaderDuties {
     try {
       await this.exports?.publishTo({ kc: hubKc, clusterID: membership.clusterID, namespace: membership.namespace });
       await this.imports?.stop();
-      this.imports = new ImportController(this.kc, hubKc, this.localImports, this.opts.namespace, membership.clusterID, clusterSetIpRange(membership.clusterCidr, this.opts.nodeCidrPrefix), (services) => this.exports?.clusterSetChanged(services), this.opts.log);
+      this.imports = new ImportController(this.kc, hubKc, this.localImports, this.opts.namespace, membership.clusterID, clusterSetIpRange(membership.clusterCidr, this.opts.nodeCidrPrefix), (services, exports) => this.exports?.clusterSetChanged(services, exports), this.opts.log);
       await this.imports.start();
     } catch (err) {
       this.opts.log.error({ err: apiErrorDetail(err) }, 'cannot exchange services with the hub');
