@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice, type V1Pod } from '@kubernetes/client-node';
+import { ResilientWatch } from '../../controller/kube/resilientWatch.js';
 import { down, kubeConfigFor, up } from '../../hack/testbed/testbed.js';
 import { podNetnsName } from '../../hack/testbed/plan.js';
 import { MCS_GROUP, MCS_VERSION, type ServiceImport } from '../../controller/mcs/api.js';
@@ -49,6 +50,7 @@ export function percentile(samples: readonly number[], q: number): number {
 
 const exportApi = { group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceexports', namespace: 'default' };
 const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: 'default' };
+const IMPORTED = 'endpointslice.kubernetes.io/managed-by=fleetboard.io';
 
 async function createServices(kc: KubeConfig, names: readonly string[], app: string): Promise<void> {
   const core = kc.makeApiClient(CoreV1Api);
@@ -70,17 +72,45 @@ async function servicesWithEndpoints(kc: KubeConfig, selector: string, endpoints
   return [...perService.values()].filter((n) => n === endpoints).length;
 }
 
-/** Services of `prefix` imported here with a ClusterSetIP and all their endpoints. */
-async function importedServices(kc: KubeConfig, prefix: string, endpoints: number): Promise<number> {
-  const imports = ((await kc.makeApiClient(CustomObjectsApi).listNamespacedCustomObject(importApi)) as { items: ServiceImport[] }).items;
-  const withIp = new Set(imports.filter((i) => i.metadata?.name?.startsWith(prefix) && i.spec.ips?.length).map((i) => i.metadata?.name ?? ''));
-  const slices = (await kc.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: 'default', labelSelector: 'endpointslice.kubernetes.io/managed-by=fleetboard.io' })).items;
-  const perService = new Map<string, number>();
-  for (const s of slices) {
-    const name = s.metadata?.labels?.['multicluster.kubernetes.io/service-name'] ?? '';
-    if (withIp.has(name)) perService.set(name, (perService.get(name) ?? 0) + s.endpoints.length);
+/**
+ * Follows one member's ServiceImports and imported EndpointSlices with
+ * watches, so that checking for convergence costs the apiservers nothing
+ * beyond the events (listing thousands of slices every second would compete
+ * with the controllers being measured).
+ */
+class ImportsSeen {
+  private readonly imports: ResilientWatch<ServiceImport>;
+  private readonly slices: ResilientWatch<V1EndpointSlice>;
+
+  constructor(kc: KubeConfig) {
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const discovery = kc.makeApiClient(DiscoveryV1Api);
+    const ignore = { upsert: () => undefined, remove: () => undefined };
+    const log = (m: string) => console.error(m);
+    this.imports = new ResilientWatch<ServiceImport>(kc, `/apis/${MCS_GROUP}/${MCS_VERSION}/namespaces/default/serviceimports`, () => custom.listNamespacedCustomObject(importApi) as Promise<{ items: ServiceImport[] }>, ignore, log);
+    this.slices = new ResilientWatch<V1EndpointSlice>(kc, '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', () => discovery.listNamespacedEndpointSlice({ namespace: 'default', labelSelector: IMPORTED }), ignore, log, { label: IMPORTED });
   }
-  return [...perService.values()].filter((n) => n === endpoints).length;
+
+  async start(): Promise<void> {
+    await this.imports.start();
+    await this.slices.start();
+  }
+
+  /** Services of `prefix` imported with a ClusterSetIP and all their endpoints. */
+  count(prefix: string, endpoints: number): number {
+    const withIp = new Set(this.imports.cached().filter((i) => i.metadata?.name?.startsWith(prefix) && i.spec.ips?.length).map((i) => i.metadata?.name ?? ''));
+    const perService = new Map<string, number>();
+    for (const s of this.slices.cached()) {
+      const name = s.metadata?.labels?.['multicluster.kubernetes.io/service-name'] ?? '';
+      if (withIp.has(name)) perService.set(name, (perService.get(name) ?? 0) + s.endpoints.length);
+    }
+    return [...perService.values()].filter((n) => n === endpoints).length;
+  }
+
+  async stop(): Promise<void> {
+    await this.imports.stop();
+    await this.slices.stop();
+  }
 }
 
 /** Resident memory (MB) of the controller process of the cluster's leader cnf pod. */
@@ -130,17 +160,22 @@ async function measure(opts: Options) {
     const sample = async () => {
       for (const c of ['cluster1', 'cluster2'] as const) rss[c] = Math.max(rss[c], await leaderControllerRss(c, kc[c]));
     };
+    const seen = [new ImportsSeen(kc.cluster1), new ImportsSeen(kc.cluster2)];
+    for (const w of seen) await w.start();
     const started = performance.now();
     let createdSeconds = 0;
     const creating = eachLimited(scaleNames, API_WRITE_CONCURRENCY, (name) => exportService(kc.cluster1, name)).then(() => (createdSeconds = (performance.now() - started) / 1000));
-    await waitFor(
-      async () => {
-        await sample();
-        const counts = await Promise.all([importedServices(kc.cluster1, 'scale-', opts.endpoints), importedServices(kc.cluster2, 'scale-', opts.endpoints)]);
-        return counts.every((n) => n === opts.scale) ? true : undefined;
-      },
-      { what: `${opts.scale} services imported in both members`, timeoutMs: 600_000, intervalMs: 1000 },
-    );
+    try {
+      await waitFor(
+        async () => {
+          await sample();
+          return seen.every((w) => w.count('scale-', opts.endpoints) === opts.scale) ? true : undefined;
+        },
+        { what: `${opts.scale} services imported in both members`, timeoutMs: 600_000, intervalMs: 250 },
+      );
+    } finally {
+      for (const w of seen) await w.stop();
+    }
     await creating;
     const convergeSeconds = (performance.now() - started) / 1000;
     await sample();
