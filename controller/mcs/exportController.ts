@@ -12,7 +12,7 @@ import { exportedSlices, sliceContent } from './exportedSlices.js';
 import { exportValidity, withCondition, type ConditionVerdict } from './exportValidity.js';
 import { exportedService } from './exportedService.js';
 import { applyPlan, type ObjectWrites } from './applyPlan.js';
-import { objectPlan, type ObjectPlan } from './objectPlan.js';
+import { canonicalJson, objectPlan, type ObjectPlan } from './objectPlan.js';
 import { aggregateServices, type AggregatedService } from './aggregate.js';
 import { conflictVerdict } from './exportConflict.js';
 
@@ -71,6 +71,12 @@ export class ExportController {
   private conflicts = new Map<string, ConditionVerdict>();
   /** Every cluster's published exports, as the importer last saw them in the hub. */
   private clusterSetExports: readonly ServiceImport[] | undefined;
+  /**
+   * Each export's conditions as last written (without times) and the
+   * resourceVersion they were written over: until the watch delivers our
+   * write, the cache shows the old status, which must not cause the write again.
+   */
+  private readonly written = new Map<string, { said: string; over: string }>();
 
   constructor(
     private readonly kc: KubeConfig,
@@ -214,22 +220,32 @@ export class ExportController {
   }
 
   private async writeConditions(verdicts: ReadonlyMap<string, ConditionVerdict[]>): Promise<void> {
-    const writes: { namespace: string; name: string; conditions: McsCondition[] }[] = [];
+    const writes: { namespace: string; name: string; conditions: McsCondition[]; said: string; over: string }[] = [];
+    const current = new Set<string>();
     for (const exp of this.exports?.cached() ?? []) {
       const namespace = exp.metadata?.namespace ?? '';
       const name = exp.metadata?.name ?? '';
+      const resourceVersion = exp.metadata?.resourceVersion ?? '';
+      current.add(key(namespace, name));
       let conditions: McsCondition[] | undefined = exp.status?.conditions;
       let changed = false;
       for (const verdict of verdicts.get(key(namespace, name)) ?? []) {
         const next = withCondition(conditions, verdict, exp.metadata?.generation, new Date());
         if (next) [conditions, changed] = [next, true];
       }
-      if (changed && conditions) writes.push({ namespace, name, conditions });
+      if (!changed || !conditions) continue;
+      const said = canonicalJson(conditions.map((c) => [c.type, c.status, c.reason, c.message, c.observedGeneration]));
+      const last = this.written.get(key(namespace, name));
+      // The cache still shows the export as it was before our last write, which said this already.
+      if (last?.said === said && last.over === resourceVersion) continue;
+      writes.push({ namespace, name, conditions, said, over: resourceVersion });
     }
+    for (const k of this.written.keys()) if (!current.has(k)) this.written.delete(k);
     let failed = 0;
-    await eachLimited(writes, API_WRITE_CONCURRENCY, async ({ namespace, name, conditions }) => {
+    await eachLimited(writes, API_WRITE_CONCURRENCY, async ({ namespace, name, conditions, said, over }) => {
       try {
         await this.custom.patchNamespacedCustomObjectStatus({ ...api, namespace, name, body: { status: { conditions } } }, mergePatch);
+        this.written.set(key(namespace, name), { said, over });
       } catch (err) {
         if (isNotFound(err)) return; // deleted meanwhile: nothing to report on
         failed += 1;

@@ -103,7 +103,7 @@ export class ImportController {
     // A ServiceImport made by hand for the same service is adopted: replaced with ours, keeping its resourceVersion.
     const adoptable = all.filter((i) => !ours.includes(i) && desired.some((d) => d.metadata?.namespace === i.metadata?.namespace && d.metadata?.name === i.metadata?.name));
     const live = [...ours, ...adoptable];
-    const plan = objectPlan(desired, live, (i) => [sortedMap(i.metadata?.labels), sortedMap(i.metadata?.annotations), i.spec]);
+    const plan = objectPlan(desired, live, (i) => [i.metadata?.labels, i.metadata?.annotations, i.spec]);
     await applyPlan(plan, live, {
       create: (body) => this.api.custom.createNamespacedCustomObject({ ...importApi, namespace: body.metadata?.namespace ?? '', body }),
       replace: (body) => this.api.custom.replaceNamespacedCustomObject({ ...importApi, namespace: body.metadata?.namespace ?? '', name: body.metadata?.name ?? '', body }),
@@ -163,9 +163,4 @@ export class ImportController {
       remove: (gone) => this.api.discovery.deleteNamespacedEndpointSlice({ namespace: gone.metadata?.namespace ?? '', name: gone.metadata?.name ?? '' }),
     });
   }
-}
-
-/** Labels or annotations in key order: the server may return them in another order than we wrote them. */
-function sortedMap(map: Record<string, string> | undefined): [string, string][] {
-  return Object.entries(map ?? {}).sort(([a], [b]) => a.localeCompare(b));
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1EndpointSlice } from '@kubernetes/client-node';
-import { objectPlan } from './objectPlan.js';
+import { canonicalJson, objectPlan } from './objectPlan.js';
 
 const slice = (name: string, ip: string, ready = true): V1EndpointSlice => ({
   metadata: { name, labels: { 'multicluster.kubernetes.io/service-name': 'nginx-svc' } },
@@ -21,4 +21,15 @@ test('only what differs is written: new slices created, changed ones updated, or
   assert.deepEqual(plan.update.map((s) => s.metadata?.name), ['b'], 'a differs only in server-set metadata');
   assert.deepEqual(plan.remove.map((s) => s.metadata?.name), ['gone']);
   assert.deepEqual(objectPlan([], [], content), { create: [], update: [], remove: [] });
+});
+
+test('an object the server returns with its maps and fields in another order is unchanged, and one with a changed value is not', () => {
+  const written = { metadata: { name: 'web', labels: { 'multicluster.kubernetes.io/service-name': 'web', 'fleetboard.io/service-namespace': 'default' } }, spec: { type: 'ClusterSetIP', ports: [{ name: 'http', port: 80 }], ips: ['10.112.240.1'] } };
+  // As the apiserver returns a custom resource: keys sorted, and a field the client library left undefined.
+  const returned = { metadata: { labels: { 'fleetboard.io/service-namespace': 'default', 'multicluster.kubernetes.io/service-name': 'web' }, name: 'web' }, spec: { ips: ['10.112.240.1'], ports: [{ port: 80, name: 'http', appProtocol: undefined }], type: 'ClusterSetIP' } };
+  const specOf = (o: typeof written) => [o.metadata.labels, o.spec];
+  assert.deepEqual(objectPlan([written], [returned], specOf).update, []);
+  assert.equal(canonicalJson(returned), canonicalJson(written));
+  const moved = { ...returned, spec: { ...returned.spec, ips: ['10.112.240.2'] } };
+  assert.deepEqual(objectPlan([written], [moved], specOf).update, [written]);
 });

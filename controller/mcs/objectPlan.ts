@@ -11,6 +11,18 @@ export interface ObjectPlan<T> {
 /** `namespace/name`: objects of one kind are told apart by both. */
 export const objectKey = (o: KubernetesObject): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
+const byKeyName = ([a]: [string, unknown], [b]: [string, unknown]) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * JSON with every object's keys in sorted order. The apiserver returns maps
+ * (labels) and a custom resource's fields in its own order, not the order we
+ * wrote them: compared as plain JSON, an unchanged object looked changed and
+ * was written again on every reconcile.
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(byKeyName)) : v));
+}
+
 /**
  * How to turn the objects published in the hub (`live`) into `desired`,
  * touching only what differs in `content` (the fields this side owns, not
@@ -23,7 +35,7 @@ export function objectPlan<T extends KubernetesObject>(desired: readonly T[], li
   for (const o of desired) {
     const current = byKey.get(objectKey(o));
     if (!current) plan.create.push(o);
-    else if (JSON.stringify(content(current)) !== JSON.stringify(content(o))) plan.update.push(o);
+    else if (canonicalJson(content(current)) !== canonicalJson(content(o))) plan.update.push(o);
   }
   for (const [k, o] of byKey) if (!wanted.has(k)) plan.remove.push(o);
   return plan;
