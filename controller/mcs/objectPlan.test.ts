@@ -23,13 +23,14 @@ test('only what differs is written: new slices created, changed ones updated, or
   assert.deepEqual(objectPlan([], [], content), { create: [], update: [], remove: [] });
 });
 
-test('an object the server returns with its maps and fields in another order is unchanged, and one with a changed value is not', () => {
-  const written = { metadata: { name: 'web', labels: { 'multicluster.kubernetes.io/service-name': 'web', 'fleetboard.io/service-namespace': 'default' } }, spec: { type: 'ClusterSetIP', ports: [{ name: 'http', port: 80 }], ips: ['10.112.240.1'] } };
+test('an object the server returns with its maps and fields in another order, and without the empty maps we wrote, is unchanged, and one with a changed value is not', () => {
+  type Import = { metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec: object };
+  const written: Import = { metadata: { name: 'web', annotations: {}, labels: { 'multicluster.kubernetes.io/service-name': 'web', 'fleetboard.io/service-namespace': 'default' } }, spec: { type: 'ClusterSetIP', ports: [{ name: 'http', port: 80 }], ips: ['10.112.240.1'] } };
   // As the apiserver returns a custom resource: keys sorted, and a field the client library left undefined.
-  const returned = { metadata: { labels: { 'fleetboard.io/service-namespace': 'default', 'multicluster.kubernetes.io/service-name': 'web' }, name: 'web' }, spec: { ips: ['10.112.240.1'], ports: [{ port: 80, name: 'http', appProtocol: undefined }], type: 'ClusterSetIP' } };
-  const specOf = (o: typeof written) => [o.metadata.labels, o.spec];
+  const returned: Import = { metadata: { labels: { 'fleetboard.io/service-namespace': 'default', 'multicluster.kubernetes.io/service-name': 'web' }, name: 'web' }, spec: { ips: ['10.112.240.1'], ports: [{ port: 80, name: 'http', appProtocol: undefined }], type: 'ClusterSetIP' } };
+  const specOf = (o: Import) => [o.metadata.labels, o.metadata.annotations, o.spec];
   assert.deepEqual(objectPlan([written], [returned], specOf).update, []);
   assert.equal(canonicalJson(returned), canonicalJson(written));
-  const moved = { ...returned, spec: { ...returned.spec, ips: ['10.112.240.2'] } };
+  const moved: Import = { ...returned, spec: { ...returned.spec, ips: ['10.112.240.2'] } };
   assert.deepEqual(objectPlan([written], [moved], specOf).update, [written]);
 });

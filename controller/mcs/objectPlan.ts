@@ -14,13 +14,18 @@ export const objectKey = (o: KubernetesObject): string => `${o.metadata?.namespa
 const byKeyName = ([a]: [string, unknown], [b]: [string, unknown]) => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
- * JSON with every object's keys in sorted order. The apiserver returns maps
- * (labels) and a custom resource's fields in its own order, not the order we
- * wrote them: compared as plain JSON, an unchanged object looked changed and
+ * JSON with every object's keys in sorted order, and empty objects left out
+ * like absent ones. The apiserver returns maps (labels) and a custom
+ * resource's fields in its own order, not the order we wrote them, and drops
+ * empty maps: compared as plain JSON, an unchanged object looked changed and
  * was written again on every reconcile.
  */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(byKeyName)) : v));
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    const entries = Object.entries(v).filter(([, x]) => x !== undefined);
+    return entries.length === 0 ? undefined : Object.fromEntries(entries.sort(byKeyName));
+  });
 }
 
 /**
