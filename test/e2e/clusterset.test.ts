@@ -24,6 +24,7 @@ import { caOf, exposeMember, hubEndpoint, hubPeer, installHub, joinMaterial, joi
 import { longestGap, probeReachability } from '../harness/outage.js';
 import { captureIn, runIn } from '../harness/run.js';
 import { waitFor } from '../harness/wait.js';
+import { mergePatch } from '../../controller/kube/mergePatch.js';
 import { iperf3Throughput } from '../bench/measure.js';
 
 const GLOBAL_CIDR = '10.112.0.0/12';
@@ -609,5 +610,58 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
       return l.includes(`> ${tunnelEndpoint}.31820: UDP`) && length > 32 && (length - 32) % 16 === 0;
     });
     assert.deepEqual(dataToHub, [], 'only keepalives and handshakes went to the hub');
+  });
+
+  test('a member that was offline catches up: what was exported and unexported meanwhile is imported and removed once its cnf pods are back', async () => {
+    const exportApi = { group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceexports', namespace: 'default' };
+    const c1 = kc.cluster1 as KubeConfig;
+    const c2 = kc.cluster2 as KubeConfig;
+    const importIn2 = async (name: string) => (await c2.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: 'default', name }).catch(() => undefined)) as ServiceImport | undefined;
+    const exportFrom1 = async (name: string) => {
+      await c1.makeApiClient(CoreV1Api).createNamespacedService({ namespace: 'default', body: { metadata: { name }, spec: { selector: { app: 'nginx-app' }, ports: [{ name: 'http', port: 80 }] } } });
+      await c1.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ ...exportApi, body: { apiVersion: `${MCS_GROUP}/${MCS_VERSION}`, kind: 'ServiceExport', metadata: { name } } });
+    };
+    const unexportFrom1 = async (name: string) => {
+      await c1.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ ...exportApi, name }).catch(() => undefined);
+      await c1.makeApiClient(CoreV1Api).deleteNamespacedService({ namespace: 'default', name }).catch(() => undefined);
+    };
+    const published = async () => ((await hub.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: memberNamespace('cluster1') })) as { items: ServiceImport[] }).items.map((i) => i.metadata?.name ?? '');
+    // A DaemonSet whose pods may run on no node: how an admin takes the agent off a cluster for a while.
+    const cnfPlacement = (nodeSelector: Record<string, string> | null) =>
+      c2.makeApiClient(AppsV1Api).patchNamespacedDaemonSet({ name: 'fleetboard-cnf', namespace: AGENT_NAMESPACE, body: { spec: { template: { spec: { nodeSelector } } } } }, mergePatch);
+    try {
+      await exportFrom1('before-outage');
+      await waitFor(async () => ((await importIn2('before-outage'))?.spec.ips?.length ? true : undefined), { what: 'cluster2 importing before-outage', timeoutMs: 30_000, intervalMs: 500 });
+
+      await cnfPlacement({ 'fleetboard.io/no-such-node': 'true' });
+      try {
+        await waitFor(async () => ((await cnfPods(c2)).length === 0 ? true : undefined), { what: 'cluster2\'s cnf pods to stop', timeoutMs: 60_000, intervalMs: 500 });
+        await unexportFrom1('before-outage');
+        await exportFrom1('during-outage');
+        await waitFor(async () => {
+          const names = await published();
+          return names.includes('during-outage.default') && !names.includes('before-outage.default') ? true : undefined;
+        }, { what: 'the hub to hold cluster1\'s new export and not the old one', timeoutMs: 30_000, intervalMs: 500 });
+        assert.ok(await importIn2('before-outage'), 'offline, cluster2 still holds the import it had');
+        assert.equal(await importIn2('during-outage'), undefined, 'offline, cluster2 has not seen the new export');
+      } finally {
+        await cnfPlacement(null);
+      }
+      await waitForReadyPods(c2, AGENT_NAMESPACE, 'fleetboard.io/role=cnf', 2, 120_000);
+
+      const caughtUp = await waitFor(
+        async () => {
+          const fresh = await importIn2('during-outage');
+          const slices = (await c2.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: 'default', labelSelector: 'multicluster.kubernetes.io/service-name=during-outage' })).items;
+          const endpoints = slices.flatMap((x) => x.endpoints).length;
+          return fresh?.spec.ips?.length && endpoints === (nginx.cluster1 ?? []).length && !(await importIn2('before-outage')) ? fresh : undefined;
+        },
+        { what: 'cluster2 importing during-outage with its endpoints and dropping before-outage', timeoutMs: 120_000, intervalMs: 1000 },
+      );
+      assert.deepEqual(caughtUp.status?.clusters, [{ cluster: 'cluster1' }]);
+    } finally {
+      await unexportFrom1('before-outage');
+      await unexportFrom1('during-outage');
+    }
   });
 });
