@@ -12,7 +12,7 @@ import { exportedSlices, sliceContent } from './exportedSlices.js';
 import { exportValidity, withCondition, type ConditionVerdict } from './exportValidity.js';
 import { exportedService } from './exportedService.js';
 import { applyPlan, type ObjectWrites } from './applyPlan.js';
-import { canonicalJson, objectPlan, type ObjectPlan } from './objectPlan.js';
+import { canonicalJson, labelsAnnotationsAndSpec, objectPlan, type ObjectPlan } from './objectPlan.js';
 import { aggregateServices, type AggregatedService } from './aggregate.js';
 import { conflictVerdict } from './exportConflict.js';
 
@@ -197,7 +197,7 @@ export class ExportController {
     const namespace = hub.namespace;
     const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL, namespace };
     const liveServices = hub.services.cached();
-    const servicePlan = objectPlan(services, liveServices, (o) => [o.metadata?.labels, o.metadata?.annotations, o.spec]);
+    const servicePlan = objectPlan(services, liveServices, labelsAnnotationsAndSpec);
     const serviceWrites: ObjectWrites<ServiceImport> = {
       create: (body) => hub.custom.createNamespacedCustomObject({ ...importApi, body }),
       replace: (body) => hub.custom.replaceNamespacedCustomObject({ ...importApi, name: body.metadata?.name ?? '', body }),

@@ -13,7 +13,7 @@ import type { LocalImports } from './localImports.js';
 import { placeImports, type PlacedImport } from './importPlacement.js';
 import { applyPlan } from './applyPlan.js';
 import { sliceContent } from './exportedSlices.js';
-import { objectPlan } from './objectPlan.js';
+import { labelsAnnotationsAndSpec, objectPlan } from './objectPlan.js';
 import { assignClusterSetIps } from '../ipam/clusterSetIps.js';
 import type { Cidr } from '../ipam/cidr.js';
 
@@ -103,7 +103,7 @@ export class ImportController {
     // A ServiceImport made by hand for the same service is adopted: replaced with ours, keeping its resourceVersion.
     const adoptable = all.filter((i) => !ours.includes(i) && desired.some((d) => d.metadata?.namespace === i.metadata?.namespace && d.metadata?.name === i.metadata?.name));
     const live = [...ours, ...adoptable];
-    const plan = objectPlan(desired, live, (i) => [i.metadata?.labels, i.metadata?.annotations, i.spec]);
+    const plan = objectPlan(desired, live, labelsAnnotationsAndSpec);
     await applyPlan(plan, live, {
       create: (body) => this.api.custom.createNamespacedCustomObject({ ...importApi, namespace: body.metadata?.namespace ?? '', body }),
       replace: (body) => this.api.custom.replaceNamespacedCustomObject({ ...importApi, namespace: body.metadata?.namespace ?? '', name: body.metadata?.name ?? '', body }),

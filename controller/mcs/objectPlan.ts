@@ -28,10 +28,29 @@ export function canonicalJson(value: unknown): string {
   });
 }
 
+/** What this side owns of an object with a spec: labels, annotations and the spec. */
+export const labelsAnnotationsAndSpec = (o: KubernetesObject & { spec?: unknown }): unknown => [o.metadata?.labels, o.metadata?.annotations, o.spec];
+
+/**
+ * The canonical content of live objects, per content function. Watch caches
+ * replace an object on every change and never edit one, so its text holds
+ * for as long as the object lives and need not be made again each reconcile.
+ */
+const liveContent = new WeakMap<object, WeakMap<object, string>>();
+
+function canonicalLive<T extends object>(o: T, content: (o: T) => unknown): string {
+  let byObject = liveContent.get(content);
+  if (!byObject) liveContent.set(content, (byObject = new WeakMap()));
+  let text = byObject.get(o);
+  if (text === undefined) byObject.set(o, (text = canonicalJson(content(o))));
+  return text;
+}
+
 /**
  * How to turn the objects published in the hub (`live`) into `desired`,
  * touching only what differs in `content` (the fields this side owns, not
- * what the server sets). Pure.
+ * what the server sets). Pure; `content` should be one function for all
+ * calls (not made anew each time), so the live side is serialized once.
  */
 export function objectPlan<T extends KubernetesObject>(desired: readonly T[], live: readonly T[], content: (o: T) => unknown): ObjectPlan<T> {
   const byKey = new Map(live.map((o) => [objectKey(o), o]));
@@ -40,7 +59,7 @@ export function objectPlan<T extends KubernetesObject>(desired: readonly T[], li
   for (const o of desired) {
     const current = byKey.get(objectKey(o));
     if (!current) plan.create.push(o);
-    else if (canonicalJson(content(current)) !== canonicalJson(content(o))) plan.update.push(o);
+    else if (canonicalLive(current, content) !== canonicalJson(content(o))) plan.update.push(o);
   }
   for (const [k, o] of byKey) if (!wanted.has(k)) plan.remove.push(o);
   return plan;
