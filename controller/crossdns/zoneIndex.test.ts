@@ -100,3 +100,10 @@ test('two services asking for one custom name: the first by namespace/name keeps
   assert.deepEqual(index.names.get('web.shared.example')?.a, ['10.127.0.1']);
   assert.deepEqual(problems, [{ service: 'b/web', message: 'dns name web.shared.example is already a/web\'s; ignored here' }]);
 });
+
+test('a service imported outside its namespace (named <svc>.<ns>) answers only by its own names, not by a clusterset name', () => {
+  const imp = serviceImport('fleetboard-system', 'nginx.shop', { type: 'ClusterSetIP', ips: ['10.127.0.9'], ports: [{ name: 'http', protocol: 'TCP', port: 80 }] }, 'nginx.shared.example');
+  const { index } = buildIndex({ imports: [imp], slices: [] }, options);
+  assert.deepEqual(index.names.get('nginx.shared.example')?.a, ['10.127.0.9']);
+  assert.deepEqual([...index.names.keys()].filter((n) => n.endsWith('.svc.clusterset.local')), []);
+});

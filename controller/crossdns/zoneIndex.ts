@@ -120,7 +120,8 @@ export function buildIndex(input: IndexInput, opts: IndexOptions): BuiltIndex {
     const namespace = imp.metadata?.namespace ?? '';
     const name = imp.metadata?.name ?? '';
     const content = serviceContent(imp, endpoints.get(service) ?? []);
-    for (const zone of opts.zones) addService(node, `${name}.${namespace}.svc.${zone}`, zone, content);
+    // A Service's name is one DNS label: an import named `<svc>.<ns>` was placed outside its namespace for its own names only.
+    if (!name.includes('.')) for (const zone of opts.zones) addService(node, `${name}.${namespace}.svc.${zone}`, zone, content);
     for (const custom of customNames(imp, opts.customZones, problems)) {
       const owner = customOwners.get(custom.name);
       if (owner) {
