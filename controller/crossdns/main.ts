@@ -33,7 +33,7 @@ async function run(opts: CrossDnsOptions, log: Logger): Promise<() => Promise<vo
   const feed = new IndexFeed(indexOptions, responder, log);
   const source = new ImportSource(new LocalImports(kc, log), (input) => feed.update(input), log);
   await source.start();
-  const server = new DnsServer(responder, { host: opts.listen.host, port: opts.listen.port, tcpIdleMs: TCP_IDLE_MS, log });
+  const server = new DnsServer(responder, { host: opts.listen.host, port: opts.listen.port, tcpIdleMs: TCP_IDLE_MS, maxTcpConnections: opts.maxTcpConnections, log });
   try {
     await server.start();
   } catch (err) {

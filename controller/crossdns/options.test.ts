@@ -4,7 +4,7 @@ import { parseCrossDnsOptions } from './options.js';
 
 const inCluster = { KUBERNETES_SERVICE_HOST: '10.96.0.1', NODE_NAME: 'node-1' };
 
-test('defaults: both seed zones, no custom zone, port 53 everywhere, 5 s TTL, in-cluster credentials', () => {
+test('defaults: both seed zones, no custom zone, port 53 everywhere, 5 s TTL, 1000 TCP connections, in-cluster credentials', () => {
   assert.deepEqual(parseCrossDnsOptions([], inCluster), {
     zones: ['clusterset.local', 'hyperos.local'],
     customZones: [],
@@ -13,6 +13,7 @@ test('defaults: both seed zones, no custom zone, port 53 everywhere, 5 s TTL, in
     kubeconfig: { inCluster: true },
     nodeName: 'node-1',
     logLevel: 'info',
+    maxTcpConnections: 1000,
   });
 });
 
@@ -41,4 +42,9 @@ test('bad flags fail at start and say what to pass', () => {
   ];
   for (const [argv, message] of bad) assert.throws(() => parseCrossDnsOptions(argv, inCluster), message, argv.join(' '));
   assert.throws(() => parseCrossDnsOptions([], {}), /KUBECONFIG/);
+});
+
+test('--max-tcp-connections must be a whole number of at least 1', () => {
+  assert.equal(parseCrossDnsOptions(['--max-tcp-connections', '50'], inCluster).maxTcpConnections, 50);
+  for (const bad of ['0', '-3', '2.5', 'many']) assert.throws(() => parseCrossDnsOptions([`--max-tcp-connections=${bad}`], inCluster), /--max-tcp-connections must be a whole number of at least 1/);
 });

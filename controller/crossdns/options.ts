@@ -15,6 +15,8 @@ export interface CrossDnsOptions {
   kubeconfig: { inCluster: true } | { inCluster: false; file: string };
   nodeName: string;
   logLevel: string;
+  /** Open TCP connections at most; more are closed at once, so idle clients cannot exhaust the server. */
+  maxTcpConnections: number;
 }
 
 const MAX_TTL = 3600;
@@ -30,6 +32,7 @@ export function parseCrossDnsOptions(argv: string[], env: NodeJS.ProcessEnv): Cr
       listen: { type: 'string', default: '0.0.0.0:53' },
       ttl: { type: 'string', default: '5' },
       'log-level': { type: 'string', default: 'info' },
+      'max-tcp-connections': { type: 'string', default: '1000' },
     },
   });
   const zones = zoneList('zones', values.zones);
@@ -42,12 +45,14 @@ export function parseCrossDnsOptions(argv: string[], env: NodeJS.ProcessEnv): Cr
   const listen = parseListenAddress('listen', values.listen);
   const ttl = Number(values.ttl.replace(/s$/, ''));
   if (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL) throw new OptionsError(`--ttl must be whole seconds from 0 to ${MAX_TTL}, e.g. 5 (got "${values.ttl}")`);
+  const maxTcpConnections = Number(values['max-tcp-connections']);
+  if (!Number.isInteger(maxTcpConnections) || maxTcpConnections < 1) throw new OptionsError(`--max-tcp-connections must be a whole number of at least 1, e.g. 1000 (got "${values['max-tcp-connections']}")`);
   if (!LOG_LEVELS.includes(values['log-level'])) throw new OptionsError(`--log-level must be one of ${LOG_LEVELS.join(', ')} (got "${values['log-level']}")`);
   let kubeconfig: CrossDnsOptions['kubeconfig'];
   if (env.KUBERNETES_SERVICE_HOST) kubeconfig = { inCluster: true };
   else if (env.KUBECONFIG) kubeconfig = { inCluster: false, file: env.KUBECONFIG };
   else throw new OptionsError('no Kubernetes API: run in a pod (KUBERNETES_SERVICE_HOST) or set KUBECONFIG to a kubeconfig file');
-  return { zones, customZones, listen: { host: listen.host || '0.0.0.0', port: listen.port }, ttl, kubeconfig, nodeName: env.NODE_NAME ?? '', logLevel: values['log-level'] };
+  return { zones, customZones, listen: { host: listen.host || '0.0.0.0', port: listen.port }, ttl, kubeconfig, nodeName: env.NODE_NAME ?? '', logLevel: values['log-level'], maxTcpConnections };
 }
 
 /** A comma-separated list of distinct domain names, canonical. */

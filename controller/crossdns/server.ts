@@ -11,6 +11,8 @@ export interface ServerOptions {
   port: number;
   /** A TCP connection idle this long is closed (RFC 7766 suggests seconds). */
   tcpIdleMs: number;
+  /** Open TCP connections at most; the kernel accepts more, which are closed at once. */
+  maxTcpConnections: number;
   log: Logger;
 }
 
@@ -95,6 +97,8 @@ export class DnsServer {
 
   private listenTcp(port: number): Promise<Server> {
     const tcp = createServer((socket) => this.serveTcp(socket));
+    tcp.maxConnections = this.opts.maxTcpConnections;
+    tcp.on('drop', (peer) => this.rateLimited.warn('tcp-full', { peer: peer?.remoteAddress, max: this.opts.maxTcpConnections }, 'TCP connection refused: too many open (--max-tcp-connections)'));
     return new Promise((resolve, reject) => {
       tcp.once('error', (err) => reject(listenError('TCP', this.opts.host, port, err)));
       tcp.listen(port, this.opts.host, () => {

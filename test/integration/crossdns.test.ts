@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubernetesObjectApi, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
@@ -28,6 +28,8 @@ let plane: ControlPlane | undefined;
 let kc: KubeConfig;
 let crossdns: ManagedProcess | undefined;
 let port = 0;
+/** Low, so the test can reach it. */
+const MAX_TCP = 4;
 
 before(async () => {
   base = await mkdtemp(join(tmpdir(), 'fleetboard-crossdns-'));
@@ -37,7 +39,7 @@ before(async () => {
   crossdns = new ManagedProcess({
     name: 'crossdns',
     command: process.execPath,
-    args: [join(repoRoot, 'dist/controller/crossdns/main.js'), '--listen', '127.0.0.1:0', '--zones', `${ZONE},hyperos.local`, '--custom-zones', 'shared.example', '--log-level', 'debug'],
+    args: [join(repoRoot, 'dist/controller/crossdns/main.js'), '--listen', '127.0.0.1:0', '--zones', `${ZONE},hyperos.local`, '--custom-zones', 'shared.example', '--log-level', 'debug', '--max-tcp-connections', String(MAX_TCP)],
     env: { KUBECONFIG: started.plane.kubeconfigPath, NODE_NAME: 'test-node' },
     logFile,
   });
@@ -218,5 +220,51 @@ test('garbage gets FORMERR with its id, a runt nothing, and the server goes on a
     assert.equal((await dig(`pg.db.svc.${ZONE}`, 'A')).status, 'NOERROR');
   } finally {
     socket.close();
+  }
+});
+
+/** One query over an open TCP connection; resolves with the response's rcode, or undefined if the server closed it. */
+function queryOver(socket: Socket, id: number): Promise<number | undefined> {
+  const q = encode({ type: 'query', id, questions: [{ type: 'A', name: `svc.${ZONE}` }] });
+  return new Promise((resolve) => {
+    let pending = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      if (pending.length >= 2 && pending.length >= 2 + pending.readUInt16BE(0)) {
+        socket.off('data', onData);
+        resolve((decode(pending.subarray(2, 2 + pending.readUInt16BE(0))).flags ?? 0) & 0xf);
+      }
+    };
+    socket.on('data', onData);
+    socket.once('close', () => resolve(undefined));
+    socket.write(Buffer.concat([Buffer.from([q.length >> 8, q.length & 0xff]), q]));
+  });
+}
+
+async function openTcp(): Promise<Socket> {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined); // a refused connection shows as a close
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  return socket;
+}
+
+test('TCP connections are capped: past --max-tcp-connections a new one is closed unanswered, the open ones keep working, and a freed slot serves again', async () => {
+  const open: Socket[] = [];
+  try {
+    for (let i = 0; i < MAX_TCP; i++) open.push(await openTcp());
+    for (const [i, s] of open.entries()) assert.equal(await queryOver(s, i + 1), 0, `connection ${i + 1} is answered`);
+    const extra = await openTcp();
+    open.push(extra);
+    assert.equal(await queryOver(extra, 99), undefined, 'the connection past the cap is closed');
+    assert.equal(await queryOver(open[0] as Socket, 100), 0, 'the open ones still answer');
+    (open.shift() as Socket).destroy();
+    const again = await waitFor(async () => {
+      const s = await openTcp();
+      open.push(s);
+      return (await queryOver(s, 101)) === 0 ? true : undefined;
+    }, { what: 'a new connection to be served once one closed', timeoutMs: 5000, intervalMs: 100 });
+    assert.equal(again, true);
+  } finally {
+    for (const s of open) s.destroy();
   }
 });
