@@ -66,7 +66,6 @@ export class ExportController {
   private slices: ResilientWatch<V1EndpointSlice> | undefined;
   private pods: ResilientWatch<V1Pod> | undefined;
   private hub: PublishingHub | undefined;
-  /** `Conflict` of the services this cluster exports, as the clusterset merged them. */
   /** The Conflict verdicts of our exports when the importer last merged the clusterset, to notice changes. */
   private conflicts = new Map<string, ConditionVerdict>();
   /** Every cluster's published exports, as the importer last saw them in the hub. */

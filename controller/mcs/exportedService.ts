@@ -1,5 +1,6 @@
 import type { V1Service } from '@kubernetes/client-node';
 import { DNS_NAME_ANNOTATION, EXPORTED_ANNOTATIONS_ANNOTATION, EXPORTED_AT_ANNOTATION, EXPORTED_LABELS_ANNOTATION, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, MCS_GROUP, MCS_VERSION, type ServiceExport, type ServiceImport } from './api.js';
+import { canonicalJson } from './objectPlan.js';
 
 /** `<name>.<namespace>`: both are DNS labels, so the dot keeps every pair apart. */
 export const exportedServiceName = (namespace: string, name: string): string => `${name}.${namespace}`;
@@ -30,6 +31,7 @@ export function exportedService(clusterID: string, hubNamespace: string, service
       annotations: {
         [EXPORTED_AT_ANNOTATION]: exportedAt ? new Date(exportedAt).toISOString() : '',
         ...(dnsNames ? { [DNS_NAME_ANNOTATION]: dnsNames } : {}),
+        // Keys sorted, so equal maps publish equal text and unchanged exports cause no write.
         ...(exportedLabels && Object.keys(exportedLabels).length > 0 ? { [EXPORTED_LABELS_ANNOTATION]: canonicalJson(exportedLabels) } : {}),
         ...(exportedAnnotations && Object.keys(exportedAnnotations).length > 0 ? { [EXPORTED_ANNOTATIONS_ANNOTATION]: canonicalJson(exportedAnnotations) } : {}),
       },
@@ -41,9 +43,4 @@ export function exportedService(clusterID: string, hubNamespace: string, service
       ...(affinity && timeout !== undefined ? { sessionAffinityConfig: { clientIP: { timeoutSeconds: timeout } } } : {}),
     },
   };
-}
-
-/** Keys sorted, so equal maps publish equal text and unchanged exports cause no write. */
-function canonicalJson(map: Record<string, string>): string {
-  return JSON.stringify(Object.fromEntries(Object.entries(map).sort(([a], [b]) => a.localeCompare(b))));
 }
