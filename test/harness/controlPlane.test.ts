@@ -68,12 +68,15 @@ test('two control planes run side by side on loopback, enforce RBAC and stop cle
       return true;
     });
 
-    // Requests share one kept-alive TLS connection instead of a handshake each.
+    // Requests share kept-alive TLS connections instead of a handshake each. Now and then a request goes out
+    // before the previous one's socket is back in the pool and opens a second (a CI run saw it), never one each.
+    const sinceBefore = async () => (await ourConnections(cp.server)).filter((p) => !before.includes(p));
     for (let i = 0; i < 10; i++) await asNobody.readNamespace({ name: 'default' }).catch(() => undefined);
-    const first = await ourConnections(cp.server);
+    const [kept] = await sinceBefore();
+    assert.ok(kept, 'the ServiceAccount\'s client keeps its connection open');
     for (let i = 0; i < 10; i++) await asNobody.readNamespace({ name: 'default' }).catch(() => undefined);
-    assert.deepEqual(await ourConnections(cp.server), first);
-    assert.equal(first.filter((p) => !before.includes(p)).length, 1, 'the ServiceAccount\'s client keeps one connection');
+    const held = await sinceBefore();
+    assert.ok(held.includes(kept) && held.length <= 2, `20 requests went over ${held.length} connection(s), the first still in use`);
   }
   // Each control plane has its own CA: the hub's admin credentials are not valid on the member.
   const hubCreds = planes[0]?.kubeConfig();
