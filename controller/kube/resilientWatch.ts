@@ -32,13 +32,18 @@ export class ResilientWatch<T extends KubernetesObject> {
     private readonly list: ListPromise<T>,
     private readonly handlers: WatchHandlers<T>,
     private readonly log: (msg: string) => void,
-    /** The same selectors as the list call, so watch and list see the same objects. */
-    private readonly selectors: { field?: string; label?: string } = {},
+    /**
+     * `field` / `label`: the same selectors as the list call, so watch and list
+     * see the same objects. `keep`: cuts each object down to what its reader
+     * needs before it is cached (in place, like the managedFields trim).
+     */
+    private readonly opts: { field?: string; label?: string; keep?: (o: T) => T } = {},
   ) {}
 
   /** Resolves once the first list has been delivered. */
   async start(): Promise<void> {
-    const informer = new ListWatch<T>(this.path, new Watch(this.kc), this.list, false, this.selectors.label, this.selectors.field);
+    const informer = new ListWatch<T>(this.path, new Watch(this.kc), this.list, false, this.opts.label, this.opts.field);
+    const keep = this.opts.keep ?? ((o: T) => o);
     const guard = (fn: (o: T) => void) => (o: T) => {
       try {
         fn(o);
@@ -46,8 +51,8 @@ export class ResilientWatch<T extends KubernetesObject> {
         this.log(`watch ${this.path}: handler failed: ${(err as Error).message}`);
       }
     };
-    informer.on('add', guard((o) => this.handlers.upsert(trimmed(o))));
-    informer.on('update', guard((o) => this.handlers.upsert(trimmed(o))));
+    informer.on('add', guard((o) => this.handlers.upsert(keep(trimmed(o)))));
+    informer.on('update', guard((o) => this.handlers.upsert(keep(trimmed(o)))));
     informer.on('delete', guard((o) => this.handlers.remove(o)));
     informer.on('error', (err: unknown) => {
       if (this.stopped) return;

@@ -11,10 +11,10 @@ export class WatchSet {
     private readonly log: Logger,
   ) {}
 
-  /** A new watch, not yet started; `label` selects the same objects as `list`. */
-  add<T extends KubernetesObject>(kc: KubeConfig, path: string, list: ListPromise<T>, label?: string): ResilientWatch<T> {
+  /** A new watch, not yet started; `label` selects the same objects as `list`, `keep` trims what is cached. */
+  add<T extends KubernetesObject>(kc: KubeConfig, path: string, list: ListPromise<T>, label?: string, keep?: (o: T) => T): ResilientWatch<T> {
     const changed = { upsert: () => this.onChange(), remove: () => this.onChange() };
-    const w = new ResilientWatch<T>(kc, path, list, changed, (m) => this.log.warn(m), label ? { label } : {});
+    const w = new ResilientWatch<T>(kc, path, list, changed, (m) => this.log.warn(m), { ...(label ? { label } : {}), ...(keep ? { keep } : {}) });
     this.watches.push(w);
     return w;
   }

@@ -1,4 +1,4 @@
-import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type KubernetesObject, type V1EndpointSlice, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import { mergePatch } from '../kube/mergePatch.js';
 import { API_WRITE_CONCURRENCY, eachLimited } from '../kube/eachLimited.js';
 import type { Logger } from 'pino';
@@ -7,7 +7,7 @@ import { apiErrorDetail, isNotFound } from '../kube/apiErrors.js';
 import type { ResilientWatch } from '../kube/resilientWatch.js';
 import { WatchSet } from '../kube/watchSet.js';
 import { Debouncer } from '../tunnel/debouncer.js';
-import { EXPORT_READY, LABEL_MANAGED_BY, LABEL_SOURCE_CLUSTER, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_EXPORT_PLURAL, SERVICE_IMPORT_PLURAL, type McsCondition, type ServiceExport, type ServiceImport } from './api.js';
+import { EXPORT_READY, LABEL_SOURCE_CLUSTER, MCS_GROUP, MCS_VERSION, SERVICE_EXPORT_PLURAL, SERVICE_IMPORT_PLURAL, type McsCondition, type ServiceExport, type ServiceImport } from './api.js';
 import { exportedSlices, sliceContent } from './exportedSlices.js';
 import { exportValidity, withCondition, type ConditionVerdict } from './exportValidity.js';
 import { exportedService } from './exportedService.js';
@@ -15,6 +15,7 @@ import { applyPlan, type ObjectWrites } from './applyPlan.js';
 import { canonicalJson, labelsAnnotationsAndSpec, objectPlan, type ObjectPlan } from './objectPlan.js';
 import { aggregateServices, type AggregatedService } from './aggregate.js';
 import { conflictVerdict } from './exportConflict.js';
+import type { HubExports } from './hubExports.js';
 
 const api = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_EXPORT_PLURAL };
 const key = (namespace: string | undefined, name: string | undefined) => `${namespace ?? ''}/${name ?? ''}`;
@@ -32,13 +33,11 @@ function globalAddress(pod: V1Pod): string | undefined {
   }
 }
 
-/** What this cluster published in the hub, followed by watches rather than listed on every reconcile. */
+/** The hub as the exporter uses it: API clients, and its subscription to what was published. */
 interface PublishingHub extends ExportHub {
   discovery: DiscoveryV1Api;
   custom: CustomObjectsApi;
-  watches: WatchSet;
-  services: ResilientWatch<ServiceImport>;
-  slices: ResilientWatch<V1EndpointSlice>;
+  unsubscribe: () => void;
 }
 
 /** Where this cluster publishes its exports: its own namespace in the hub. */
@@ -46,6 +45,20 @@ export interface ExportHub {
   kc: KubeConfig;
   clusterID: string;
   namespace: string;
+  /** What every cluster published there (this one's share is in `namespace`), followed by watches shared with the importer. */
+  published: HubExports;
+}
+
+/** Of what the hub holds, the objects this cluster published (in its namespace, labelled with its ID). */
+function ownedBy<T extends KubernetesObject>(hub: ExportHub, objects: readonly T[]): T[] {
+  return objects.filter((o) => o.metadata?.namespace === hub.namespace && o.metadata.labels?.[LABEL_SOURCE_CLUSTER] === hub.clusterID);
+}
+
+/** The pod cache keeps what the exporter reads (names and the global address annotation), not whole pods. */
+function podAddressOnly(pod: V1Pod): V1Pod {
+  delete pod.spec;
+  delete pod.status;
+  return pod;
 }
 
 /**
@@ -103,28 +116,14 @@ export class ExportController {
   async publishTo(hub: ExportHub): Promise<void> {
     if (!this.slices) {
       this.slices = this.watches.add<V1EndpointSlice>(this.kc, '/apis/discovery.k8s.io/v1/endpointslices', () => this.discovery.listEndpointSliceForAllNamespaces({ labelSelector: SERVICE_SLICES }), SERVICE_SLICES);
-      this.pods = this.watches.add<V1Pod>(this.kc, '/api/v1/pods', () => this.core.listPodForAllNamespaces());
+      this.pods = this.watches.add<V1Pod>(this.kc, '/api/v1/pods', () => this.core.listPodForAllNamespaces(), undefined, podAddressOnly);
       await this.slices.start();
       await this.pods.start();
     }
-    const discovery = hub.kc.makeApiClient(DiscoveryV1Api);
-    const custom = hub.kc.makeApiClient(CustomObjectsApi);
-    const ours = `${LABEL_SOURCE_CLUSTER}=${hub.clusterID}`;
-    const oursManaged = `${ours},${LABEL_MANAGED_BY}=${MANAGED_BY}`;
-    const watches = new WatchSet(() => this.debouncer.schedule(), this.log);
-    const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL, namespace: hub.namespace };
-    const services = watches.add<ServiceImport>(hub.kc, `/apis/${MCS_GROUP}/${MCS_VERSION}/namespaces/${hub.namespace}/${SERVICE_IMPORT_PLURAL}`, () => custom.listNamespacedCustomObject({ ...importApi, labelSelector: ours }) as Promise<{ items: ServiceImport[] }>, ours);
-    const slices = watches.add<V1EndpointSlice>(hub.kc, `/apis/discovery.k8s.io/v1/namespaces/${hub.namespace}/endpointslices`, () => discovery.listNamespacedEndpointSlice({ namespace: hub.namespace, labelSelector: oursManaged }), oursManaged);
-    try {
-      await services.start();
-      await slices.start();
-    } catch (err) {
-      await watches.stop();
-      throw err;
-    }
     const previous = this.hub;
-    this.hub = { ...hub, discovery, custom, watches, services, slices };
-    await previous?.watches.stop();
+    const unsubscribe = hub.published.subscribe(() => this.debouncer.schedule());
+    this.hub = { ...hub, discovery: hub.kc.makeApiClient(DiscoveryV1Api), custom: hub.kc.makeApiClient(CustomObjectsApi), unsubscribe };
+    previous?.unsubscribe();
     this.debouncer.schedule();
   }
 
@@ -144,7 +143,7 @@ export class ExportController {
   async stop(): Promise<void> {
     await this.debouncer.stop();
     await this.watches.stop();
-    await this.hub?.watches.stop();
+    this.hub?.unsubscribe();
   }
 
   private async reconcile(): Promise<void> {
@@ -195,7 +194,7 @@ export class ExportController {
   private async publish(hub: PublishingHub, services: ServiceImport[], slices: V1EndpointSlice[]): Promise<void> {
     const namespace = hub.namespace;
     const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL, namespace };
-    const liveServices = hub.services.cached();
+    const liveServices = ownedBy(hub, hub.published.services());
     const servicePlan = objectPlan(services, liveServices, labelsAnnotationsAndSpec);
     const serviceWrites: ObjectWrites<ServiceImport> = {
       create: (body) => hub.custom.createNamespacedCustomObject({ ...importApi, body }),
@@ -204,7 +203,7 @@ export class ExportController {
     };
     // A service is described before its endpoints appear and removed after they went, so an importer never sees endpoints it cannot place.
     await applyPlan({ ...servicePlan, remove: [] }, liveServices, serviceWrites);
-    const liveSlices = hub.slices.cached();
+    const liveSlices = ownedBy(hub, hub.published.slices());
     const slicePlan = objectPlan(slices, liveSlices, sliceContent);
     await applyPlan(slicePlan, liveSlices, {
       create: (body) => hub.discovery.createNamespacedEndpointSlice({ namespace, body }),

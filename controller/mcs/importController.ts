@@ -10,6 +10,7 @@ import { Debouncer } from '../tunnel/debouncer.js';
 import { DNS_NAME_ANNOTATION, IMPORT_MANAGED_BY_LABEL, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL, type ServiceImport } from './api.js';
 import { aggregateServices, type AggregatedService } from './aggregate.js';
 import type { LocalImports } from './localImports.js';
+import type { HubExports } from './hubExports.js';
 import { placeImports, type PlacedImport } from './importPlacement.js';
 import { applyPlan } from './applyPlan.js';
 import { sliceContent } from './exportedSlices.js';
@@ -28,18 +29,18 @@ const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPO
  */
 export class ImportController {
   private readonly api: { custom: CustomObjectsApi; core: CoreV1Api; discovery: DiscoveryV1Api };
-  private readonly hubApi: { custom: CustomObjectsApi; discovery: DiscoveryV1Api };
+  private readonly hubCustom: CustomObjectsApi;
   private readonly debouncer: Debouncer;
   private readonly watches: WatchSet;
-  private hubServices: ResilientWatch<ServiceImport> | undefined;
-  private hubSlices: ResilientWatch<V1EndpointSlice> | undefined;
   private hubPeers: ResilientWatch<Peer> | undefined;
   private namespaces: ResilientWatch<V1Namespace> | undefined;
-  private unsubscribe: (() => void) | undefined;
+  private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
     private readonly kc: KubeConfig,
     private readonly hubKc: KubeConfig,
+    /** What every cluster published in the hub, shared with the exporter. */
+    private readonly hubExports: HubExports,
     /** This cluster's imports and imported slices, shared with the ClusterSetIP load balancer. */
     private readonly local: LocalImports,
     /** Where services published under names of their own go when their namespace does not exist here (the agent's). */
@@ -53,32 +54,29 @@ export class ImportController {
     private readonly log: Logger,
   ) {
     this.api = { custom: kc.makeApiClient(CustomObjectsApi), core: kc.makeApiClient(CoreV1Api), discovery: kc.makeApiClient(DiscoveryV1Api) };
-    this.hubApi = { custom: hubKc.makeApiClient(CustomObjectsApi), discovery: hubKc.makeApiClient(DiscoveryV1Api) };
+    this.hubCustom = hubKc.makeApiClient(CustomObjectsApi);
     this.debouncer = new Debouncer(() => this.reconcile(), log, 'importing services');
     this.watches = new WatchSet(() => this.debouncer.schedule(), log);
   }
 
   async start(): Promise<void> {
-    const managed = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
-    this.hubServices = this.watches.add<ServiceImport>(this.hubKc, `/apis/${MCS_GROUP}/${MCS_VERSION}/${SERVICE_IMPORT_PLURAL}`, () => this.hubApi.custom.listCustomObjectForAllNamespaces({ ...importApi, labelSelector: LABEL_SOURCE_CLUSTER }) as Promise<{ items: ServiceImport[] }>, LABEL_SOURCE_CLUSTER);
-    this.hubSlices = this.watches.add<V1EndpointSlice>(this.hubKc, '/apis/discovery.k8s.io/v1/endpointslices', () => this.hubApi.discovery.listEndpointSliceForAllNamespaces({ labelSelector: managed }), managed);
     const peerApi = { group: FLEETBOARD_GROUP, version: FLEETBOARD_VERSION, plural: PEER_PLURAL };
-    this.hubPeers = this.watches.add<Peer>(this.hubKc, `/apis/${FLEETBOARD_GROUP}/${FLEETBOARD_VERSION}/${PEER_PLURAL}`, () => this.hubApi.custom.listCustomObjectForAllNamespaces(peerApi) as Promise<{ items: Peer[] }>);
+    this.hubPeers = this.watches.add<Peer>(this.hubKc, `/apis/${FLEETBOARD_GROUP}/${FLEETBOARD_VERSION}/${PEER_PLURAL}`, () => this.hubCustom.listCustomObjectForAllNamespaces(peerApi) as Promise<{ items: Peer[] }>);
     this.namespaces = this.watches.add<V1Namespace>(this.kc, '/api/v1/namespaces', () => this.api.core.listNamespace());
-    for (const w of [this.hubServices, this.hubSlices, this.hubPeers, this.namespaces]) await w.start();
-    this.unsubscribe = this.local.subscribe(() => this.debouncer.schedule());
+    for (const w of [this.hubPeers, this.namespaces]) await w.start();
+    this.unsubscribe.push(this.local.subscribe(() => this.debouncer.schedule()), this.hubExports.subscribe(() => this.debouncer.schedule()));
     this.debouncer.schedule();
   }
 
   async stop(): Promise<void> {
-    this.unsubscribe?.();
+    for (const stop of this.unsubscribe.splice(0)) stop();
     await this.debouncer.stop();
     await this.watches.stop();
   }
 
   private async reconcile(): Promise<void> {
     const present = new Set((this.namespaces?.cached() ?? []).filter((n) => !n.metadata?.deletionTimestamp).map((n) => n.metadata?.name ?? ''));
-    const exports = this.hubServices?.cached() ?? [];
+    const exports = this.hubExports.services();
     const aggregated = aggregateServices(exports);
     this.onAggregated(aggregated, exports);
     const services = placeImports(aggregated, present, this.fallbackNamespace);
@@ -138,7 +136,7 @@ export class ImportController {
     const placement = new Map(services.map((s) => [`${s.namespace}/${s.name}`, s.at]));
     const down = disconnectedClusters(this.hubPeers?.cached() ?? [], this.clusterID);
     const desired: V1EndpointSlice[] = [];
-    for (const slice of this.hubSlices?.cached() ?? []) {
+    for (const slice of this.hubExports.slices()) {
       const labels = slice.metadata?.labels ?? {};
       const cluster = labels[LABEL_SOURCE_CLUSTER];
       const namespace = labels[LABEL_SERVICE_NAMESPACE] ?? '';

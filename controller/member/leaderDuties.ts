@@ -16,6 +16,7 @@ import { HubJoiner, JoinError, type JoinMaterial } from './join.js';
 import { ExportController } from '../mcs/exportController.js';
 import { ImportController } from '../mcs/importController.js';
 import type { LocalImports } from '../mcs/localImports.js';
+import { HubExports } from '../mcs/hubExports.js';
 
 export interface LeaderDutiesOptions {
   namespace: string;
@@ -49,6 +50,8 @@ export class LeaderDuties {
   private exports: ExportController | undefined;
   private exportsStarted: Promise<void> = Promise.resolve();
   private imports: ImportController | undefined;
+  /** What the clusterset published in the hub, watched with the current token and shared by exporter and importer. */
+  private hubExports: HubExports | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
   private readonly credentials: CredentialStore;
 
@@ -87,6 +90,8 @@ export class LeaderDuties {
     this.exports = undefined;
     await this.imports?.stop();
     this.imports = undefined;
+    await this.hubExports?.stop();
+    this.hubExports = undefined;
     await this.gateway?.handOver(handOverMs);
     this.gateway = undefined;
   }
@@ -143,12 +148,17 @@ export class LeaderDuties {
   private async publishExports(material: JoinMaterial, membership: HubMembership): Promise<void> {
     if (!(await this.exportsStarted.then(() => true, () => false))) return;
     const hubKc = hubKubeConfig(material.hubUrl, material.caPem, membership.token);
+    const published = new HubExports(hubKc, this.opts.log);
     try {
-      await this.exports?.publishTo({ kc: hubKc, clusterID: membership.clusterID, namespace: membership.namespace });
+      await published.start();
+      await this.exports?.publishTo({ kc: hubKc, clusterID: membership.clusterID, namespace: membership.namespace, published });
       await this.imports?.stop();
-      this.imports = new ImportController(this.kc, hubKc, this.localImports, this.opts.namespace, membership.clusterID, clusterSetIpRange(membership.clusterCidr, this.opts.nodeCidrPrefix), (services, exports) => this.exports?.clusterSetChanged(services, exports), this.opts.log);
+      await this.hubExports?.stop();
+      this.hubExports = published;
+      this.imports = new ImportController(this.kc, hubKc, published, this.localImports, this.opts.namespace, membership.clusterID, clusterSetIpRange(membership.clusterCidr, this.opts.nodeCidrPrefix), (services, exports) => this.exports?.clusterSetChanged(services, exports), this.opts.log);
       await this.imports.start();
     } catch (err) {
+      if (this.hubExports !== published) await published.stop();
       this.opts.log.error({ err: apiErrorDetail(err) }, 'cannot exchange services with the hub');
     }
   }

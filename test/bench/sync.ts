@@ -113,18 +113,40 @@ class ImportsSeen {
   }
 }
 
-/** Resident memory (MB) of the controller process of the cluster's leader cnf pod. */
-async function leaderControllerRss(cluster: string, kc: KubeConfig): Promise<number> {
+/** The controller process of the cluster's leader cnf pod, if there is one. */
+async function leaderControllerPid(cluster: string, kc: KubeConfig): Promise<string | undefined> {
   const leader = (await cnfPods(kc)).find((p) => p.metadata?.labels?.['fleetboard.io/leader'] === 'true');
-  if (!leader) return NaN;
+  if (!leader) return undefined;
   const { stdout } = await run('ip', ['netns', 'pids', podNetnsName(cluster, leader.metadata?.uid ?? '')]);
   for (const pid of stdout.split('\n').filter(Boolean)) {
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (!cmdline.includes('dist/controller/main.js')) continue;
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+    if (cmdline.includes('dist/controller/main.js')) return pid;
   }
-  return NaN;
+  return undefined;
+}
+
+/**
+ * Resident memory (MB) of each cluster's leader controller. The process is
+ * looked up once (again only if it went), so that sampling every 250 ms
+ * does not list pods in the apiservers being measured.
+ */
+class LeaderRss {
+  private readonly pids = new Map<string, string>();
+
+  async sample(cluster: string, kc: KubeConfig): Promise<number> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      let pid = this.pids.get(cluster);
+      if (!pid) {
+        pid = await leaderControllerPid(cluster, kc);
+        if (!pid) return NaN;
+        this.pids.set(cluster, pid);
+      }
+      const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined);
+      if (status) return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
+      this.pids.delete(cluster);
+    }
+    return NaN;
+  }
 }
 
 async function measure(opts: Options) {
@@ -157,8 +179,9 @@ async function measure(opts: Options) {
     await createServices(kc.cluster1, scaleNames, 'backend');
     await waitFor(async () => ((await servicesWithEndpoints(kc.cluster1, 'kubernetes.io/service-name', opts.endpoints)) >= opts.services + opts.scale ? true : undefined), { what: 'the scale services\' endpoints', timeoutMs: 600_000, intervalMs: 1000 });
     const rss = { cluster1: 0, cluster2: 0 };
+    const leaderRss = new LeaderRss();
     const sample = async () => {
-      for (const c of ['cluster1', 'cluster2'] as const) rss[c] = Math.max(rss[c], await leaderControllerRss(c, kc[c]));
+      for (const c of ['cluster1', 'cluster2'] as const) rss[c] = Math.max(rss[c], await leaderRss.sample(c, kc[c]));
     };
     const seen = [new ImportsSeen(kc.cluster1), new ImportsSeen(kc.cluster2)];
     for (const w of seen) await w.start();

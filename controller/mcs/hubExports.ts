@@ -1,0 +1,64 @@
+import { CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { ResilientWatch } from '../kube/resilientWatch.js';
+import { WatchSet } from '../kube/watchSet.js';
+import { LABEL_MANAGED_BY, LABEL_SOURCE_CLUSTER, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL, type ServiceImport } from './api.js';
+
+/**
+ * What every cluster published in the hub (exported services and their
+ * EndpointSlices, in all the clusters' namespaces), watched once per leader
+ * and shared by the importer, which merges them, and the exporter, which
+ * keeps its own namespace's share: at 1000 services a second copy of these
+ * caches costs megabytes.
+ */
+export class HubExports {
+  private readonly listeners = new Set<() => void>();
+  private readonly watches: WatchSet;
+  private serviceWatch: ResilientWatch<ServiceImport> | undefined;
+  private sliceWatch: ResilientWatch<V1EndpointSlice> | undefined;
+
+  constructor(
+    private readonly hubKc: KubeConfig,
+    log: Logger,
+  ) {
+    this.watches = new WatchSet(() => {
+      for (const changed of this.listeners) changed();
+    }, log);
+  }
+
+  async start(): Promise<void> {
+    const custom = this.hubKc.makeApiClient(CustomObjectsApi);
+    const discovery = this.hubKc.makeApiClient(DiscoveryV1Api);
+    const managed = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
+    const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL };
+    this.serviceWatch = this.watches.add<ServiceImport>(this.hubKc, `/apis/${MCS_GROUP}/${MCS_VERSION}/${SERVICE_IMPORT_PLURAL}`, () => custom.listCustomObjectForAllNamespaces({ ...importApi, labelSelector: LABEL_SOURCE_CLUSTER }) as Promise<{ items: ServiceImport[] }>, LABEL_SOURCE_CLUSTER);
+    this.sliceWatch = this.watches.add<V1EndpointSlice>(this.hubKc, '/apis/discovery.k8s.io/v1/endpointslices', () => discovery.listEndpointSliceForAllNamespaces({ labelSelector: managed }), managed);
+    try {
+      await this.serviceWatch.start();
+      await this.sliceWatch.start();
+    } catch (err) {
+      await this.watches.stop();
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.watches.stop();
+  }
+
+  /** Calls `changed` on every change from now on; returns how to stop. */
+  subscribe(changed: () => void): () => void {
+    this.listeners.add(changed);
+    return () => this.listeners.delete(changed);
+  }
+
+  /** Every cluster's exported services (labelled with their source cluster), whatever namespace holds them. */
+  services(): readonly ServiceImport[] {
+    return this.serviceWatch?.cached() ?? [];
+  }
+
+  /** Every cluster's exported EndpointSlices (managed by fleetboard.io). */
+  slices(): readonly V1EndpointSlice[] {
+    return this.sliceWatch?.cached() ?? [];
+  }
+}
