@@ -17,7 +17,7 @@ const { index } = buildIndex(
       importedSlice('db', 'pg', 'cluster2', [{ ip: '10.113.1.2', hostname: 'pg-0' }], { connected: false }),
     ],
   },
-  { zones: ['clusterset.local', 'hyperos.local'], customZones: ['shared.example'], ttl: 5, serial: 42 },
+  { zones: ['clusterset.local', 'hyperos.local'], customZones: ['shared.example'], nameserverAddresses: ['10.96.0.11', 'fd00::11'], ttl: 5, serial: 42 },
 );
 
 const ask = (name: string, qtype: number, qclass: number = QCLASS.IN) => answerQuestion(index, name, qtype, qclass);
@@ -105,9 +105,15 @@ test('a name that exists without records of the type: NODATA (NOERROR, no answer
   }
 });
 
-test('the apex answers SOA and NS; dns-version answers the schema version', () => {
+test('the apex answers SOA and NS, with the nameserver\'s addresses beside the NS; dns-version answers the schema version', () => {
   assert.deepEqual(ask('clusterset.local', QTYPE.SOA).answers, [soaOf('clusterset.local')]);
-  assert.deepEqual(ask('hyperos.local', QTYPE.NS).answers, [{ type: 'NS', name: 'hyperos.local', ttl: 5, data: 'ns.dns.hyperos.local' }]);
+  const ns = ask('hyperos.local', QTYPE.NS);
+  assert.deepEqual(ns.answers, [{ type: 'NS', name: 'hyperos.local', ttl: 5, data: 'ns.dns.hyperos.local' }]);
+  assert.deepEqual(ns.additionals, [
+    { type: 'A', name: 'ns.dns.hyperos.local', ttl: 5, data: '10.96.0.11' },
+    { type: 'AAAA', name: 'ns.dns.hyperos.local', ttl: 5, data: 'fd00::11' },
+  ]);
+  assert.deepEqual(data(ask('ns.dns.shared.example', QTYPE.A).answers), ['10.96.0.11'], 'a custom zone\'s nameserver resolves too');
   assert.deepEqual(ask('dns-version.clusterset.local', QTYPE.TXT).answers, [{ type: 'TXT', name: 'dns-version.clusterset.local', ttl: 5, data: ['1.0.0'] }]);
   assert.equal(ask('dns-version.shared.example', QTYPE.TXT).rcode, RCODE.NXDOMAIN, 'a custom zone is not a multicluster zone');
 });

@@ -1,5 +1,6 @@
 import type { Answer, SoaAnswer } from 'dns-packet';
 import { inZone } from './names.js';
+import { nameserverName } from './zoneIndex.js';
 import type { DnsIndex, NameRecords } from './zoneIndex.js';
 
 /** Response codes (RFC 1035, 6891): the low four bits in the header, the rest in the OPT record. */
@@ -46,7 +47,7 @@ export function answerQuestion(index: DnsIndex, name: string, qtype: number, qcl
   if (!records) return negative(RCODE.NXDOMAIN);
   const answers = recordsOf(index, zone, name, records, qtype);
   if (answers.length === 0) return negative(RCODE.NOERROR);
-  return { rcode: RCODE.NOERROR, authoritative: true, answers, authorities: [], additionals: srvAdditionals(index, answers) };
+  return { rcode: RCODE.NOERROR, authoritative: true, answers, authorities: [], additionals: targetAdditionals(index, answers) };
 }
 
 function recordsOf(index: DnsIndex, zone: string, name: string, records: NameRecords, qtype: number): Answer[] {
@@ -54,7 +55,7 @@ function recordsOf(index: DnsIndex, zone: string, name: string, records: NameRec
   const any = qtype === QTYPE.ANY;
   const out: Answer[] = [];
   if (name === zone && (any || qtype === QTYPE.SOA)) out.push(soa(index, zone));
-  if (name === zone && (any || qtype === QTYPE.NS)) out.push({ type: 'NS', name, ttl, data: nameserver(zone) });
+  if (name === zone && (any || qtype === QTYPE.NS)) out.push({ type: 'NS', name, ttl, data: nameserverName(zone) });
   if (any || qtype === QTYPE.A) for (const ip of records.a) out.push({ type: 'A', name, ttl, data: ip });
   if (any || qtype === QTYPE.AAAA) for (const ip of records.aaaa) out.push({ type: 'AAAA', name, ttl, data: ip });
   if (any || qtype === QTYPE.TXT) for (const text of records.txt) out.push({ type: 'TXT', name, ttl, data: [text] });
@@ -66,13 +67,13 @@ function recordsOf(index: DnsIndex, zone: string, name: string, records: NameRec
   return out;
 }
 
-/** The addresses of SRV targets, so a client needs no second query. */
-function srvAdditionals(index: DnsIndex, answers: readonly Answer[]): Answer[] {
+/** The addresses of SRV and NS targets, so a client needs no second query. */
+function targetAdditionals(index: DnsIndex, answers: readonly Answer[]): Answer[] {
   const out: Answer[] = [];
   const seen = new Set<string>();
   for (const a of answers) {
-    if (a.type !== 'SRV' || seen.has(a.data.target)) continue;
-    const target = a.data.target;
+    const target = a.type === 'SRV' ? a.data.target : a.type === 'NS' ? a.data : undefined;
+    if (target === undefined || seen.has(target)) continue;
     seen.add(target);
     const records = index.names.get(target);
     if (!records) continue;
@@ -82,16 +83,12 @@ function srvAdditionals(index: DnsIndex, answers: readonly Answer[]): Answer[] {
   return out;
 }
 
-function nameserver(zone: string): string {
-  return `ns.dns.${zone}`;
-}
-
 function soa(index: DnsIndex, zone: string): SoaAnswer {
   return {
     type: 'SOA',
     name: zone,
     // RFC 2308: a negative answer is cached for the lower of the SOA's TTL and its minimum.
     ttl: index.ttl,
-    data: { mname: nameserver(zone), rname: `hostmaster.${zone}`, serial: index.serial, refresh: SOA_REFRESH, retry: SOA_RETRY, expire: SOA_EXPIRE, minimum: index.ttl },
+    data: { mname: nameserverName(zone), rname: `hostmaster.${zone}`, serial: index.serial, refresh: SOA_REFRESH, retry: SOA_RETRY, expire: SOA_EXPIRE, minimum: index.ttl },
   };
 }

@@ -22,7 +22,7 @@ async function run(opts: CrossDnsOptions, log: Logger): Promise<() => Promise<vo
   const kc = new KeepAliveKubeConfig();
   if (opts.kubeconfig.inCluster) kc.loadFromCluster();
   else kc.loadFromFile(opts.kubeconfig.file);
-  const indexOptions = { zones: opts.zones, customZones: opts.customZones, ttl: opts.ttl };
+  const indexOptions = { zones: opts.zones, customZones: opts.customZones, nameserverAddresses: opts.nameserverAddresses, ttl: opts.ttl };
   const rateLimited = new RateLimitedLog(log, BAD_QUERY_LOG_MS);
   const responder = new Responder(buildIndex({ imports: [], slices: [] }, { ...indexOptions, serial: 0 }).index, {
     maxUdpPayload: MAX_UDP_PAYLOAD,

@@ -14,6 +14,7 @@ test('defaults: both seed zones, no custom zone, port 53 everywhere, 5 s TTL, 10
     nodeName: 'node-1',
     logLevel: 'info',
     maxTcpConnections: 1000,
+    nameserverAddresses: [],
   });
 });
 
@@ -25,6 +26,7 @@ test('flags as the Deployment and the tests pass them; KUBECONFIG outside a clus
   assert.equal(opts.ttl, 30);
   assert.deepEqual(opts.kubeconfig, { inCluster: false, file: '/tmp/kc' });
   assert.deepEqual(parseCrossDnsOptions(['--listen', ':5353'], inCluster).listen, { host: '0.0.0.0', port: 5353 });
+  assert.deepEqual(parseCrossDnsOptions(['--nameserver-addresses', '10.96.0.11, fd00::11'], inCluster).nameserverAddresses, ['10.96.0.11', 'fd00::11']);
 });
 
 test('bad flags fail at start and say what to pass', () => {
@@ -38,6 +40,7 @@ test('bad flags fail at start and say what to pass', () => {
     [['--ttl=-1'], /whole seconds/],
     [['--ttl', '1.5'], /whole seconds/],
     [['--log-level', 'loud'], /--log-level/],
+    [['--nameserver-addresses', '10.96.0.11,crossdns'], /--nameserver-addresses takes IP addresses.*"crossdns"/],
     [['--unknown'], /Unknown option/],
   ];
   for (const [argv, message] of bad) assert.throws(() => parseCrossDnsOptions(argv, inCluster), message, argv.join(' '));

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, OptionsError, parseListenAddress } from '../options.js';
 import type { ListenAddress } from '../metrics/server.js';
@@ -17,6 +18,8 @@ export interface CrossDnsOptions {
   logLevel: string;
   /** Open TCP connections at most; more are closed at once, so idle clients cannot exhaust the server. */
   maxTcpConnections: number;
+  /** Where clients reach crossdns (its Service's ClusterIP): the addresses of `ns.dns.<zone>`, the zones' NS. */
+  nameserverAddresses: string[];
 }
 
 const MAX_TTL = 3600;
@@ -33,6 +36,7 @@ export function parseCrossDnsOptions(argv: string[], env: NodeJS.ProcessEnv): Cr
       ttl: { type: 'string', default: '5' },
       'log-level': { type: 'string', default: 'info' },
       'max-tcp-connections': { type: 'string', default: '1000' },
+      'nameserver-addresses': { type: 'string', default: '' },
     },
   });
   const zones = zoneList('zones', values.zones);
@@ -47,12 +51,15 @@ export function parseCrossDnsOptions(argv: string[], env: NodeJS.ProcessEnv): Cr
   if (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL) throw new OptionsError(`--ttl must be whole seconds from 0 to ${MAX_TTL}, e.g. 5 (got "${values.ttl}")`);
   const maxTcpConnections = Number(values['max-tcp-connections']);
   if (!Number.isInteger(maxTcpConnections) || maxTcpConnections < 1) throw new OptionsError(`--max-tcp-connections must be a whole number of at least 1, e.g. 1000 (got "${values['max-tcp-connections']}")`);
+  const nameserverAddresses = values['nameserver-addresses'].split(',').map((a) => a.trim()).filter(Boolean);
+  const notIp = nameserverAddresses.find((a) => isIP(a) === 0);
+  if (notIp !== undefined) throw new OptionsError(`--nameserver-addresses takes IP addresses, e.g. 10.96.0.11 (got "${notIp}")`);
   if (!LOG_LEVELS.includes(values['log-level'])) throw new OptionsError(`--log-level must be one of ${LOG_LEVELS.join(', ')} (got "${values['log-level']}")`);
   let kubeconfig: CrossDnsOptions['kubeconfig'];
   if (env.KUBERNETES_SERVICE_HOST) kubeconfig = { inCluster: true };
   else if (env.KUBECONFIG) kubeconfig = { inCluster: false, file: env.KUBECONFIG };
   else throw new OptionsError('no Kubernetes API: run in a pod (KUBERNETES_SERVICE_HOST) or set KUBECONFIG to a kubeconfig file');
-  return { zones, customZones, listen: { host: listen.host || '0.0.0.0', port: listen.port }, ttl, kubeconfig, nodeName: env.NODE_NAME ?? '', logLevel: values['log-level'], maxTcpConnections };
+  return { zones, customZones, listen: { host: listen.host || '0.0.0.0', port: listen.port }, ttl, kubeconfig, nodeName: env.NODE_NAME ?? '', logLevel: values['log-level'], maxTcpConnections, nameserverAddresses };
 }
 
 /** A comma-separated list of distinct domain names, canonical. */

@@ -3,13 +3,14 @@ import assert from 'node:assert/strict';
 import { buildIndex, DNS_SCHEMA_VERSION, type IndexInput } from './zoneIndex.js';
 import { importedSlice, serviceImport } from './testFixtures.js';
 
-const options = { zones: ['clusterset.local'], customZones: ['shared.example'], ttl: 5, serial: 7 };
+const options = { zones: ['clusterset.local'], customZones: ['shared.example'], nameserverAddresses: ['10.96.0.11'], ttl: 5, serial: 7 };
 const build = (input: Partial<IndexInput>) => buildIndex({ imports: [], slices: [], ...input }, options);
 const names = (input: Partial<IndexInput>) => [...build(input).index.names.keys()].sort();
 
-test('an empty clusterset: the apexes, svc.<zone> and the dns-version record', () => {
+test('an empty clusterset: the apexes, svc.<zone>, the dns-version record and each zone\'s nameserver', () => {
   const { index, problems } = build({});
-  assert.deepEqual([...index.names.keys()].sort(), ['clusterset.local', 'dns-version.clusterset.local', 'shared.example', 'svc.clusterset.local']);
+  assert.deepEqual([...index.names.keys()].sort(), ['clusterset.local', 'dns-version.clusterset.local', 'dns.clusterset.local', 'dns.shared.example', 'ns.dns.clusterset.local', 'ns.dns.shared.example', 'shared.example', 'svc.clusterset.local']);
+  assert.deepEqual(index.names.get('ns.dns.clusterset.local')?.a, ['10.96.0.11']);
   assert.deepEqual(index.names.get('dns-version.clusterset.local')?.txt, [DNS_SCHEMA_VERSION]);
   assert.deepEqual(index.zones, ['clusterset.local', 'shared.example']);
   assert.deepEqual(problems, []);
@@ -106,4 +107,11 @@ test('a service imported outside its namespace (named <svc>.<ns>) answers only b
   const { index } = buildIndex({ imports: [imp], slices: [] }, options);
   assert.deepEqual(index.names.get('nginx.shared.example')?.a, ['10.127.0.9']);
   assert.deepEqual([...index.names.keys()].filter((n) => n.endsWith('.svc.clusterset.local')), []);
+});
+
+test('a custom name cannot take a zone\'s nameserver name', () => {
+  const imp = serviceImport('default', 'ns', { type: 'ClusterSetIP', ips: ['10.127.0.3'], ports: [] }, 'ns.dns.shared.example');
+  const { index, problems } = build({ imports: [imp] });
+  assert.deepEqual(index.names.get('ns.dns.shared.example')?.a, ['10.96.0.11']);
+  assert.deepEqual(problems, [{ service: 'default/ns', message: 'dns name ns.dns.shared.example is already the nameserver\'s; ignored here' }]);
 });

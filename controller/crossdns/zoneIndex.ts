@@ -40,8 +40,15 @@ export interface IndexOptions {
   zones: readonly string[];
   /** Zones for the names of `fleetboard.io/dns-name`, canonical; none by default. */
   customZones: readonly string[];
+  /** The addresses of every zone's nameserver, `ns.dns.<zone>` (crossdns's own); none leaves the name without addresses. */
+  nameserverAddresses: readonly string[];
   ttl: number;
   serial: number;
+}
+
+/** The name every zone's NS and SOA give for its nameserver, as CoreDNS names its own. */
+export function nameserverName(zone: string): string {
+  return `ns.dns.${zone}`;
 }
 
 export interface IndexInput {
@@ -111,9 +118,14 @@ export function buildIndex(input: IndexInput, opts: IndexOptions): BuiltIndex {
     node(`dns-version.${zone}`, zone).txt.push(DNS_SCHEMA_VERSION);
   }
   for (const zone of opts.customZones) node(zone, zone);
+  const customOwners = new Map<string, string>();
+  for (const zone of zones) {
+    const nameserver = node(nameserverName(zone), zone);
+    for (const address of opts.nameserverAddresses) (isIP(address) === 4 ? nameserver.a : nameserver.aaaa).push(address);
+    customOwners.set(nameserverName(zone), 'the nameserver');
+  }
 
   const endpoints = readyEndpointsByService(input.slices, problems);
-  const customOwners = new Map<string, string>();
   const sorted = [...input.imports].sort((x, y) => serviceKey(x).localeCompare(serviceKey(y)));
   for (const imp of sorted) {
     const service = serviceKey(imp);

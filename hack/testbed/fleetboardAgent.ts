@@ -174,6 +174,7 @@ export function agentManifests(o: AgentOptions): KubernetesObject[] {
 function crossdns(namespace: string, image: string, dns: AgentOptions['dns']): KubernetesObject[] {
   const labels = { 'app.kubernetes.io/name': 'fleetboard', 'app.kubernetes.io/component': 'crossdns' };
   const zones = dns?.zones ?? DEFAULT_DNS_ZONES;
+  const crossdnsIp = dns?.clusterIP ?? DEFAULT_CROSSDNS_IP;
   return [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: CROSSDNS, namespace } },
     {
@@ -199,7 +200,14 @@ function crossdns(namespace: string, image: string, dns: AgentOptions['dns']): K
               {
                 name: 'crossdns',
                 image,
-                command: ['fleetboard-crossdns', `--zones=${zones.join(',')}`, ...(dns?.customZones?.length ? [`--custom-zones=${dns.customZones.join(',')}`] : []), '--listen=0.0.0.0:53'],
+                command: [
+                  'fleetboard-crossdns',
+                  `--zones=${zones.join(',')}`,
+                  ...(dns?.customZones?.length ? [`--custom-zones=${dns.customZones.join(',')}`] : []),
+                  '--listen=0.0.0.0:53',
+                  // The Service's address: what the zones' NS name resolves to.
+                  `--nameserver-addresses=${crossdnsIp}`,
+                ],
                 env: podIdentityEnv(),
                 ports: [
                   { name: 'dns', containerPort: 53, protocol: 'UDP' },
@@ -218,7 +226,7 @@ function crossdns(namespace: string, image: string, dns: AgentOptions['dns']): K
       kind: 'Service',
       metadata: { name: CROSSDNS, namespace, labels },
       spec: {
-        clusterIP: dns?.clusterIP ?? DEFAULT_CROSSDNS_IP,
+        clusterIP: crossdnsIp,
         selector: labels,
         ports: [
           { name: 'dns', port: 53, targetPort: 53, protocol: 'UDP' },

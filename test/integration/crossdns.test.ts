@@ -30,6 +30,8 @@ let crossdns: ManagedProcess | undefined;
 let port = 0;
 /** Low, so the test can reach it. */
 const MAX_TCP = 4;
+/** What crossdns is told its Service address is. */
+const NAMESERVER = '10.96.0.11';
 
 before(async () => {
   base = await mkdtemp(join(tmpdir(), 'fleetboard-crossdns-'));
@@ -39,7 +41,7 @@ before(async () => {
   crossdns = new ManagedProcess({
     name: 'crossdns',
     command: process.execPath,
-    args: [join(repoRoot, 'dist/controller/crossdns/main.js'), '--listen', '127.0.0.1:0', '--zones', `${ZONE},hyperos.local`, '--custom-zones', 'shared.example', '--log-level', 'debug', '--max-tcp-connections', String(MAX_TCP)],
+    args: [join(repoRoot, 'dist/controller/crossdns/main.js'), '--listen', '127.0.0.1:0', '--zones', `${ZONE},hyperos.local`, '--custom-zones', 'shared.example', '--log-level', 'debug', '--max-tcp-connections', String(MAX_TCP), '--nameserver-addresses', NAMESERVER],
     env: { KUBECONFIG: started.plane.kubeconfigPath, NODE_NAME: 'test-node' },
     logFile,
   });
@@ -141,6 +143,13 @@ test('a custom name from fleetboard.io/dns-name answers inside the custom zone',
   await digUntil('shop.shared.example', 'A', { answers: ['A 10.127.0.9'] });
   assert.deepEqual((await dig('_http._tcp.shop.shared.example', 'SRV')).answers, ['SRV 0 100 8080 shop.shared.example.']);
   assert.equal((await dig('shop.not-ours.example', 'A')).status, 'REFUSED');
+});
+
+test('the zone\'s NS resolves to crossdns\'s address, given beside the NS answer', async () => {
+  const ns = await dig(ZONE, 'NS');
+  assert.deepEqual(ns.answers, [`NS ns.dns.${ZONE}.`]);
+  assert.match(ns.output, /ADDITIONAL SECTION:\nns\.dns\.clusterset\.local\.\s+5\s+IN\s+A\s+10\.96\.0\.11/);
+  assert.deepEqual((await dig(`ns.dns.${ZONE}`, 'A')).answers, [`A ${NAMESERVER}`]);
 });
 
 test('too large for UDP: TC set with the answer left out; dig and c-ares then get all of it over TCP', async () => {
