@@ -1,7 +1,6 @@
 import type { Answer, SoaAnswer } from 'dns-packet';
 import { inZone } from './names.js';
-import { nameserverName } from './zoneIndex.js';
-import type { DnsIndex, NameRecords } from './zoneIndex.js';
+import { nameserverName, type DnsIndex, type NameRecords } from './zoneIndex.js';
 
 /** Response codes (RFC 1035, 6891): the low four bits in the header, the rest in the OPT record. */
 export const RCODE = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5, BADVERS: 16 } as const;

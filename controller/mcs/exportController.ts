@@ -121,7 +121,10 @@ export class ExportController {
       await this.pods.start();
     }
     const previous = this.hub;
-    const unsubscribe = hub.published.subscribe(() => this.debouncer.schedule());
+    // Only our own namespace's changes concern the exporter; the importer follows the rest.
+    const unsubscribe = hub.published.subscribe((changed) => {
+      if (changed.metadata?.namespace === hub.namespace) this.debouncer.schedule();
+    });
     this.hub = { ...hub, discovery: hub.kc.makeApiClient(DiscoveryV1Api), custom: hub.kc.makeApiClient(CustomObjectsApi), unsubscribe };
     previous?.unsubscribe();
     this.debouncer.schedule();

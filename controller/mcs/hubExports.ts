@@ -1,19 +1,16 @@
 import { CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ResilientWatch } from '../kube/resilientWatch.js';
-import { WatchSet } from '../kube/watchSet.js';
+import { SharedWatches } from '../kube/sharedWatches.js';
 import { LABEL_MANAGED_BY, LABEL_SOURCE_CLUSTER, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL, type ServiceImport } from './api.js';
 
 /**
  * What every cluster published in the hub (exported services and their
  * EndpointSlices, in all the clusters' namespaces), watched once per leader
  * and shared by the importer, which merges them, and the exporter, which
- * keeps its own namespace's share: at 1000 services a second copy of these
- * caches costs megabytes.
+ * keeps its own namespace's share.
  */
-export class HubExports {
-  private readonly listeners = new Set<() => void>();
-  private readonly watches: WatchSet;
+export class HubExports extends SharedWatches {
   private serviceWatch: ResilientWatch<ServiceImport> | undefined;
   private sliceWatch: ResilientWatch<V1EndpointSlice> | undefined;
 
@@ -21,9 +18,7 @@ export class HubExports {
     private readonly hubKc: KubeConfig,
     log: Logger,
   ) {
-    this.watches = new WatchSet(() => {
-      for (const changed of this.listeners) changed();
-    }, log);
+    super(log);
   }
 
   async start(): Promise<void> {
@@ -33,23 +28,7 @@ export class HubExports {
     const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL };
     this.serviceWatch = this.watches.add<ServiceImport>(this.hubKc, `/apis/${MCS_GROUP}/${MCS_VERSION}/${SERVICE_IMPORT_PLURAL}`, () => custom.listCustomObjectForAllNamespaces({ ...importApi, labelSelector: LABEL_SOURCE_CLUSTER }) as Promise<{ items: ServiceImport[] }>, LABEL_SOURCE_CLUSTER);
     this.sliceWatch = this.watches.add<V1EndpointSlice>(this.hubKc, '/apis/discovery.k8s.io/v1/endpointslices', () => discovery.listEndpointSliceForAllNamespaces({ labelSelector: managed }), managed);
-    try {
-      await this.serviceWatch.start();
-      await this.sliceWatch.start();
-    } catch (err) {
-      await this.watches.stop();
-      throw err;
-    }
-  }
-
-  async stop(): Promise<void> {
-    await this.watches.stop();
-  }
-
-  /** Calls `changed` on every change from now on; returns how to stop. */
-  subscribe(changed: () => void): () => void {
-    this.listeners.add(changed);
-    return () => this.listeners.delete(changed);
+    await this.startAll(this.serviceWatch, this.sliceWatch);
   }
 
   /** Every cluster's exported services (labelled with their source cluster), whatever namespace holds them. */
