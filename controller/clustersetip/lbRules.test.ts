@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import { IMPORT_MANAGED_BY_LABEL, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED, MANAGED_BY, type ServiceImport } from '../mcs/api.js';
-import { renderLbTable, virtualPorts } from './lbRules.js';
+import { renderLbChanges, renderLbTable, virtualPorts } from './lbRules.js';
 
 const GLOBAL = '10.112.0.0/12';
 
@@ -59,10 +59,32 @@ test('the table DNATs served ports to a random backend and refuses the rest of t
   // Created, deleted and defined in one transaction: an atomic replace.
   assert.match(table, /^table ip fleetboard_lb\ndelete table ip fleetboard_lb\ntable ip fleetboard_lb \{\n/);
   assert.match(table, /elements = \{ 10\.112\.240\.2, 10\.112\.240\.1 \}|elements = \{ 10\.112\.240\.1, 10\.112\.240\.2 \}/);
-  assert.match(table, /elements = \{ 10\.112\.240\.1 \. tcp \. 80 : goto svc_0 \}/);
+  assert.match(table, /elements = \{ 10\.112\.240\.1 \. tcp \. 80 : goto svc_10_112_240_1_tcp_80 \}/);
   assert.match(table, /meta l4proto tcp dnat to numgen random mod 2 map \{ 0 : 10\.112\.1\.5 \. 8080, 1 : 10\.112\.2\.5 \. 8080 \}/);
   assert.doesNotMatch(table, /10\.112\.240\.2 \. tcp/);
   assert.match(table, /ip daddr @vips reject/);
+});
+
+test('a change touches only the ports that differ: new chains go in before their map elements, old ones out after', () => {
+  const slices = (addresses: string[]) => [slice('c1', 'web', 'cluster1', addresses.map((ip) => ({ ip })), [{ name: 'http', port: 8080 }])];
+  const before = virtualPorts([serviceImport('web', {}), serviceImport('db', { ips: ['10.112.240.2'] })], [...slices(['10.112.1.5']), slice('d1', 'db', 'cluster1', [{ ip: '10.112.1.9' }], [{ name: 'http', port: 5432 }])], GLOBAL);
+  const after = virtualPorts([serviceImport('web', {})], slices(['10.112.1.5', '10.112.2.5']), GLOBAL);
+  assert.equal(
+    renderLbChanges(before, after),
+    [
+      'add element ip fleetboard_lb hairpin { 10.112.2.5 . 10.112.2.5 }',
+      'delete element ip fleetboard_lb services { 10.112.240.2 . tcp . 80 }',
+      'delete chain ip fleetboard_lb svc_10_112_240_2_tcp_80',
+      'flush chain ip fleetboard_lb svc_10_112_240_1_tcp_80',
+      'add rule ip fleetboard_lb svc_10_112_240_1_tcp_80 meta l4proto tcp dnat to numgen random mod 2 map { 0 : 10.112.1.5 . 8080, 1 : 10.112.2.5 . 8080 } comment "default/web http 80/TCP"',
+      'delete element ip fleetboard_lb hairpin { 10.112.1.9 . 10.112.1.9 }',
+      'delete element ip fleetboard_lb vips { 10.112.240.2 }',
+      '',
+    ].join('\n'),
+  );
+  const back = renderLbChanges(after, before).split('\n');
+  assert.ok(back.indexOf('add chain ip fleetboard_lb svc_10_112_240_2_tcp_80') < back.indexOf('add element ip fleetboard_lb services { 10.112.240.2 . tcp . 80 : goto svc_10_112_240_2_tcp_80 }'));
+  assert.equal(renderLbChanges(after, after), '');
 });
 
 test('with nothing imported the table is empty but valid', () => {
@@ -84,6 +106,6 @@ test('ClientIP session affinity picks the backend by a hash of the client addres
   const ports = virtualPorts(imports, slices, GLOBAL);
   assert.deepEqual(ports.map((p) => [p.service, p.clientAffinity]), [['default/loose', false], ['default/sticky', true]]);
   const table = renderLbTable(ports);
-  assert.match(table, /comment "default\/loose http 80\/TCP"\n\s+meta l4proto tcp dnat to numgen random mod 2/);
-  assert.match(table, /comment "default\/sticky http 80\/TCP"\n\s+meta l4proto tcp dnat to jhash ip saddr mod 2/);
+  assert.match(table, /meta l4proto tcp dnat to numgen random mod 2 map \{[^}]+\} comment "default\/loose http 80\/TCP"/);
+  assert.match(table, /meta l4proto tcp dnat to jhash ip saddr mod 2 map \{[^}]+\} comment "default\/sticky http 80\/TCP"/);
 });

@@ -2,11 +2,11 @@ import type { Logger } from 'pino';
 import { execIn, type NetnsTarget } from '../../plugin/netns/exec.js';
 import { Debouncer } from '../tunnel/debouncer.js';
 import type { LocalImports } from '../mcs/localImports.js';
-import { renderLbTable, virtualPorts } from './lbRules.js';
+import { renderLbChanges, renderLbTable, virtualPorts, type VirtualPort } from './lbRules.js';
 
-/** Re-applies the table now and then, so one deleted or changed by hand comes back. */
+/** Rewrites the whole table now and then, so one deleted or changed by hand comes back. */
 const RESYNC_MS = 60_000;
-/** The whole table is rewritten on each change (about 0.3 s for 1000 services): let bursts settle first. */
+/** Each run starts an `nft` process: let bursts settle first. */
 const SETTLE_MS = 200;
 
 /**
@@ -17,7 +17,8 @@ const SETTLE_MS = 200;
  */
 export class ClusterSetLoadBalancer {
   private readonly debouncer: Debouncer;
-  private applied = '';
+  /** What the table holds, as far as we know; none makes the next run rewrite it whole. */
+  private applied: VirtualPort[] | undefined;
   private resync: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
 
@@ -32,7 +33,7 @@ export class ClusterSetLoadBalancer {
     this.unsubscribe = this.local.subscribe(() => this.debouncer.schedule());
     this.debouncer.schedule();
     this.resync = setInterval(() => {
-      this.applied = '';
+      this.applied = undefined;
       this.debouncer.schedule();
     }, RESYNC_MS);
   }
@@ -46,10 +47,25 @@ export class ClusterSetLoadBalancer {
 
   private async reconcile(): Promise<void> {
     const ports = virtualPorts(this.local.imports(), this.local.slices(), this.opts.globalCidr);
-    const table = renderLbTable(ports);
-    if (table === this.applied) return;
-    await execIn(this.opts.target, 'nft', ['-f', '-'], table);
-    this.applied = table;
+    if (this.applied) {
+      const changes = renderLbChanges(this.applied, ports);
+      if (!changes) return;
+      try {
+        await execIn(this.opts.target, 'nft', ['-f', '-'], changes);
+        this.done(ports);
+        return;
+      } catch (err) {
+        // Someone else changed the table (a chain or element is missing or already there): start afresh.
+        this.opts.log.warn({ err: (err as Error).message }, 'the ClusterSetIP table was not as left; rewriting it whole');
+      }
+    }
+    this.applied = undefined;
+    await execIn(this.opts.target, 'nft', ['-f', '-'], renderLbTable(ports));
+    this.done(ports);
+  }
+
+  private done(ports: VirtualPort[]): void {
+    this.applied = ports;
     const served = ports.filter((p) => p.backends.length > 0).length;
     this.opts.log.info({ ports: ports.length, served }, 'programmed ClusterSetIPs');
   }

@@ -158,3 +158,17 @@ test('a backend reaches the VIP of its own service when it is picked itself, and
   for (let i = 0; i < 16; i++) answers.add(await fetchVip(80, stickyVip));
   assert.equal(answers.size, 1, `one client, one backend: got ${[...answers].join(', ')}`);
 });
+
+test('a table deleted by hand is written whole again at the next change', async () => {
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const discovery = kc.makeApiClient(DiscoveryV1Api);
+  const vip = '10.112.240.4';
+  await custom.createNamespacedCustomObject({ group: MCS_GROUP, version: 'v1beta1', plural: 'serviceimports', namespace: 'default', body: serviceImport('healed', vip) });
+  await discovery.createNamespacedEndpointSlice({ namespace: 'default', body: slice('cluster1-healed', 'cluster1', [ADDRESSES.b2], {}, 'healed') });
+  await waitFor(async () => ((await fetchVip(80, vip)) === 'b2' ? true : undefined), { what: 'the VIP to answer', timeoutMs: 30_000, intervalMs: 200 });
+
+  await runIn(CNF, 'nft', ['delete', 'table', 'ip', 'fleetboard_lb']);
+  assert.match(await fetchVip(80, vip), /^error:/);
+  await discovery.patchNamespacedEndpointSlice({ namespace: 'default', name: 'cluster1-healed', body: { endpoints: [ADDRESSES.b1, ADDRESSES.b2].map((a) => ({ addresses: [a], conditions: { ready: true } })) } }, mergePatch);
+  await waitFor(async () => ((await fetchVip(80, vip)) === 'b1' ? true : undefined), { what: 'the rewritten table to send the VIP to the new backend', timeoutMs: 30_000, intervalMs: 200 });
+});

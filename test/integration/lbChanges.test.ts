@@ -1,0 +1,78 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { addNetns, deleteNetnsAndProcesses } from '../../hack/testbed/net.js';
+import { runIn } from '../harness/run.js';
+import { LB_TABLE, renderLbChanges, renderLbTable, type VirtualPort } from '../../controller/clustersetip/lbRules.js';
+
+/**
+ * Real nftables: a table moved from one set of services to the next by the
+ * changes alone must end up exactly as the table written whole for the last
+ * set. Two netns, one changed step by step, one rewritten at each step.
+ */
+const STEPPED = 'fbt-lb-stepped';
+const WHOLE = 'fbt-lb-whole';
+
+before(async () => {
+  for (const ns of [STEPPED, WHOLE]) {
+    await deleteNetnsAndProcesses(ns);
+    await addNetns(ns);
+  }
+});
+
+after(async () => {
+  for (const ns of [STEPPED, WHOLE]) await deleteNetnsAndProcesses(ns);
+});
+
+function port(service: number, vipPort: number, backends: number[], opts: { protocol?: string; affinity?: boolean } = {}): VirtualPort {
+  return {
+    service: `default/svc-${service}`,
+    vip: `10.112.240.${service}`,
+    port: { name: 'p', port: vipPort, protocol: opts.protocol ?? 'TCP' },
+    backends: backends.map((b) => ({ address: `10.112.1.${b}`, port: 8080 })),
+    clientAffinity: opts.affinity ?? false,
+  };
+}
+
+/** The table as nft lists it, with handles dropped and sets in a fixed order, so two equal tables compare equal. */
+async function listed(netns: string): Promise<string> {
+  const { stdout } = await runIn(netns, 'nft', ['-j', 'list', 'table', 'ip', LB_TABLE]);
+  const entries = (JSON.parse(stdout) as { nftables: Record<string, Record<string, unknown>>[] }).nftables.filter((e) => !('metainfo' in e));
+  const normal = entries.map((e) => {
+    const [kind, body] = Object.entries(e)[0] as [string, Record<string, unknown>];
+    const rest = Object.fromEntries(Object.entries(body).filter(([k]) => k !== 'handle'));
+    if (Array.isArray(rest.elem)) rest.elem = rest.elem.map((x) => JSON.stringify(x)).sort();
+    return JSON.stringify({ [kind]: rest });
+  });
+  return normal.sort().join('\n');
+}
+
+test('changes applied one after another leave the same table as writing it whole', async () => {
+  const steps: VirtualPort[][] = [
+    [],
+    [port(1, 80, [1, 2]), port(2, 80, [3])],
+    // svc-1 loses a backend and gains a UDP port; svc-3 arrives with affinity; svc-2 has no backends left.
+    [port(1, 80, [1]), port(1, 53, [1], { protocol: 'UDP' }), port(2, 80, []), port(3, 443, [2, 3, 4], { affinity: true })],
+    // svc-1 goes entirely; backend 2 is still someone's (svc-3), backend 1 is no one's.
+    [port(2, 80, [5]), port(3, 443, [2, 3, 4])],
+    [],
+  ];
+  await runIn(STEPPED, 'nft', ['-f', '-'], { input: renderLbTable(steps[0] ?? []) });
+  for (const [n, ports] of steps.entries()) {
+    if (n > 0) {
+      const changes = renderLbChanges(steps[n - 1] ?? [], ports);
+      if (changes) await runIn(STEPPED, 'nft', ['-f', '-'], { input: changes });
+    }
+    await runIn(WHOLE, 'nft', ['-f', '-'], { input: renderLbTable(ports) });
+    assert.equal(await listed(STEPPED), await listed(WHOLE), `step ${n}`);
+  }
+  assert.equal(renderLbChanges(steps[1] ?? [], steps[1] ?? []), '', 'nothing changed, nothing to do');
+});
+
+test('changes to a table someone else altered fail rather than half-apply', async () => {
+  const ports = [port(7, 80, [1])];
+  await runIn(STEPPED, 'nft', ['-f', '-'], { input: renderLbTable(ports) });
+  await runIn(STEPPED, 'nft', ['delete', 'element', 'ip', LB_TABLE, 'services', '{ 10.112.240.7 . tcp . 80 }']);
+  await assert.rejects(runIn(STEPPED, 'nft', ['-f', '-'], { input: renderLbChanges(ports, []) }));
+  // The transaction was refused as a whole: the chain it would have deleted after the element is still there.
+  assert.match((await runIn(STEPPED, 'nft', ['list', 'table', 'ip', LB_TABLE])).stdout, /chain svc_10_112_240_7_tcp_80/);
+});
