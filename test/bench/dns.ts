@@ -11,7 +11,7 @@ import { freePort } from '../harness/ports.js';
 import { repoRoot } from '../harness/tools.js';
 import { waitFor } from '../harness/wait.js';
 import { createAll } from '../../hack/testbed/apply.js';
-import { mcsCrds } from '../../hack/testbed/mcsCrds.js';
+import { chartCrds } from '../../hack/testbed/charts.js';
 import { MCS_GROUP } from '../../controller/mcs/api.js';
 import { buildIndex, type DnsIndex, type IndexInput } from '../../controller/crossdns/zoneIndex.js';
 import { importedSlice, serviceImport } from '../../controller/crossdns/testFixtures.js';
@@ -302,7 +302,7 @@ async function main(): Promise<void> {
   try {
     await plane.start();
     const kc = plane.kubeConfig();
-    await createAll(kc, mcsCrds());
+    await createAll(kc, await chartCrds('fleetboard-agent'));
     const input = clusterset();
     await waitFor(() => createAll(kc, input.namespaces.map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }))).then(() => true), { what: 'the bench namespaces', timeoutMs: 30_000 });
     // The ServiceImport API is served a moment after its CRD is created.

@@ -575,7 +575,7 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
   test('cluster1 declares a reachable endpoint (a forwarded port): cluster2 tunnels to it directly, bypassing the hub, both ways', async () => {
     // As an admin would: forward a port of cluster1's NAT router to a node, then upgrade the install with tunnel.endpoint.
     const endpoint = await exposeMember('cluster1', 31821);
-    await applyAll(kc.cluster1 as KubeConfig, agentManifests({ hub: joinMaterial(hub, 'cluster1', bootstrapToken), ...AGENT, publicEndpoint: endpoint }));
+    await applyAll(kc.cluster1 as KubeConfig, await agentManifests({ hub: joinMaterial(hub, 'cluster1', bootstrapToken), ...AGENT, publicEndpoint: endpoint }));
     const directTo = async (c: string, other: string) => {
       const p = await hubPeer(hub, memberNamespace(c), c);
       const t = p?.status?.tunnel?.direct?.find((d) => d.clusterID === other);

@@ -58,7 +58,7 @@ export function caOf(kc: KubeConfig): string {
 /** Installs the hub and waits for its leader to publish the hub Peer. Returns the join token. */
 export async function installHub(hubKc: KubeConfig, opts: Partial<HubInstallOptions> & { nodes: number }): Promise<string> {
   const token = newBootstrapToken(3600_000);
-  await createAll(hubKc, hubManifests({ endpoint: hubEndpoint().tunnelEndpoint, bootstrapToken: token, ...opts }));
+  await createAll(hubKc, await hubManifests({ endpoint: hubEndpoint().tunnelEndpoint, bootstrapToken: token, ...opts }));
   await waitForReadyPods(hubKc, HUB_NAMESPACE, HUB_CNF_SELECTOR, opts.nodes);
   await waitFor(() => hubPeer(hubKc, HUB_NAMESPACE, HUB_PEER_NAME).then((p) => (p?.spec.publicKey ? p : undefined)), { what: 'the hub Peer', timeoutMs: 60_000 });
   return token.token;

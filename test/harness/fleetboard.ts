@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { decodePodNetwork } from '../../controller/ipam/annotations.js';
 import { hostInterfaceName } from '../../plugin/netns/podInterface.js';
-import { AGENT_NAMESPACE, agentManifests, CROSSDNS_SELECTOR, DEFAULT_CROSSDNS_IP, DEFAULT_DNS_ZONES, type AgentOptions } from '../../hack/testbed/fleetboardAgent.js';
+import { AGENT_NAMESPACE, agentManifests, CLUSTERSET_ZONE, CROSSDNS_SELECTOR, DEFAULT_CROSSDNS_IP, DEFAULT_SEED_ZONE, type AgentOptions } from '../../hack/testbed/fleetboardAgent.js';
 import { forwardClusterDns } from '../../hack/testbed/clusterDnsForwarding.js';
 import { createAll } from '../../hack/testbed/apply.js';
 import { podNetnsName } from '../../hack/testbed/plan.js';
@@ -36,13 +36,13 @@ export async function fleetInterface(cluster: string, pod: V1Pod, ifName = 'eth-
 
 const CNF_SELECTOR = 'fleetboard.io/role=cnf';
 
-/** Installs the agent (until the charts arrive) and waits for a ready cnf pod on each of `nodes` nodes. */
+/** Installs the agent from its chart and waits for a ready cnf pod on each of `nodes` nodes. */
 export async function installAgent(kc: KubeConfig, options: AgentOptions, nodes: number): Promise<void> {
-  await createAll(kc, agentManifests(options));
+  await createAll(kc, await agentManifests(options));
   await waitForReadyPods(kc, AGENT_NAMESPACE, CNF_SELECTOR, nodes);
   await waitForReadyPods(kc, AGENT_NAMESPACE, CROSSDNS_SELECTOR, 2);
   // As the README has users do: cluster DNS forwards the clusterset zones to crossdns.
-  if (await forwardClusterDns(kc, [...(options.dns?.zones ?? DEFAULT_DNS_ZONES), ...(options.dns?.customZones ?? [])], options.dns?.clusterIP ?? DEFAULT_CROSSDNS_IP)) {
+  if (await forwardClusterDns(kc, [CLUSTERSET_ZONE, options.dns?.zone ?? DEFAULT_SEED_ZONE, ...(options.dns?.customZones ?? [])], options.dns?.clusterIP ?? DEFAULT_CROSSDNS_IP)) {
     await waitForReadyPods(kc, 'kube-system', 'k8s-app=kube-dns', 2);
   }
 }

@@ -1,6 +1,6 @@
 import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { applyAll } from '../../hack/testbed/apply.js';
-import { mcsCrds } from '../../hack/testbed/mcsCrds.js';
+import { chartCrds } from '../../hack/testbed/charts.js';
 import { MCS_GROUP } from '../../controller/mcs/api.js';
 import { ControlPlane } from './controlPlane.js';
 import { waitFor } from './wait.js';
@@ -10,7 +10,7 @@ export async function startMcsControlPlane(name: string, dir: string): Promise<{
   const plane = new ControlPlane({ name, dir });
   await plane.start();
   const kc = plane.kubeConfig();
-  await applyAll(kc, mcsCrds());
+  await applyAll(kc, await chartCrds('fleetboard-agent'));
   const custom = kc.makeApiClient(CustomObjectsApi);
   for (const plural of ['serviceexports', 'serviceimports']) {
     await waitFor(() => custom.listNamespacedCustomObject({ group: MCS_GROUP, version: 'v1beta1', plural, namespace: 'default' }).then(() => true, () => undefined), { what: `the ${plural} API to be served`, timeoutMs: 30_000 });

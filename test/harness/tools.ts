@@ -27,7 +27,8 @@ export type ToolName =
   | 'nri-runtime'
   | 'nri-runtime-v0.3'
   | 'nri-event-logger'
-  | 'kubectl';
+  | 'kubectl'
+  | 'helm';
 
 /** Absolute path of a Go-built tool, or a TOOL_MISSING error that says how to build it. */
 export function toolPath(name: ToolName): string {
