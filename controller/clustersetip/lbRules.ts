@@ -66,9 +66,8 @@ function inside(range: Cidr, address: string): boolean {
   }
 }
 
-/** How one served VIP port appears in the table: its key in the services map, its chain and that chain's one rule. */
+/** How one served VIP port appears in the table: its chain and that chain's one rule. */
 interface ServedPort {
-  key: string;
   chain: string;
   rule: string;
 }
@@ -87,8 +86,7 @@ function servedPorts(ports: readonly VirtualPort[]): Map<string, ServedPort> {
     const pick = p.clientAffinity ? 'jhash ip saddr' : 'numgen random';
     // nftables keeps at most 128 bytes of a comment.
     const comment = `${p.service} ${p.port.name ?? ''} ${p.port.port}/${p.port.protocol}`.slice(0, 120);
-    const key = `${p.vip} . ${protocol} . ${p.port.port}`;
-    served.set(key, { key, chain: `svc_${p.vip.replaceAll('.', '_')}_${protocol}_${p.port.port}`, rule: `meta l4proto ${protocol} dnat to ${pick} mod ${p.backends.length} map { ${map} } comment "${comment}"` });
+    served.set(`${p.vip} . ${protocol} . ${p.port.port}`, { chain: `svc_${p.vip.replaceAll('.', '_')}_${protocol}_${p.port.port}`, rule: `meta l4proto ${protocol} dnat to ${pick} mod ${p.backends.length} map { ${map} } comment "${comment}"` });
   }
   return served;
 }
@@ -113,7 +111,7 @@ const hairpinsOf = (ports: readonly VirtualPort[]) => new Set(ports.flatMap((p) 
 export function renderLbTable(ports: readonly VirtualPort[]): string {
   const vips = [...vipsOf(ports)];
   const hairpins = [...hairpinsOf(ports)];
-  const served = [...servedPorts(ports).values()];
+  const served = [...servedPorts(ports)];
   const lines = [`table ip ${LB_TABLE}`, `delete table ip ${LB_TABLE}`, `table ip ${LB_TABLE} {`];
   lines.push('  set vips {', '    type ipv4_addr');
   if (vips.length > 0) lines.push(`    elements = { ${vips.join(', ')} }`);
@@ -122,12 +120,12 @@ export function renderLbTable(ports: readonly VirtualPort[]): string {
   if (hairpins.length > 0) lines.push(`    elements = { ${hairpins.join(', ')} }`);
   lines.push('  }');
   lines.push('  map services {', '    type ipv4_addr . inet_proto . inet_service : verdict');
-  if (served.length > 0) lines.push(`    elements = { ${served.map((p) => `${p.key} : goto ${p.chain}`).join(', ')} }`);
+  if (served.length > 0) lines.push(`    elements = { ${served.map(([key, p]) => `${key} : goto ${p.chain}`).join(', ')} }`);
   lines.push('  }');
   lines.push('  chain prerouting {', '    type nat hook prerouting priority dstnat; policy accept;', '    ip daddr . meta l4proto . th dport vmap @services', '  }');
   // The output hook of nat takes numeric priorities only.
   lines.push('  chain output {', '    type nat hook output priority -100; policy accept;', '    ip daddr . meta l4proto . th dport vmap @services', '  }');
-  for (const p of served) lines.push(`  chain ${p.chain} {`, `    ${p.rule}`, '  }');
+  for (const [, p] of served) lines.push(`  chain ${p.chain} {`, `    ${p.rule}`, '  }');
   lines.push('  chain hairpin_masquerade {', '    type nat hook postrouting priority srcnat; policy accept;', '    ct status dnat ip saddr . ip daddr @hairpin masquerade', '  }');
   lines.push('  chain refuse_forward {', '    type filter hook forward priority filter; policy accept;', '    ip daddr @vips reject', '  }');
   lines.push('  chain refuse_output {', '    type filter hook output priority filter; policy accept;', '    ip daddr @vips reject', '  }');

@@ -9,7 +9,7 @@ export type ChartName = 'fleetboard' | 'fleetboard-agent';
 
 /**
  * What `helm install <chart> --namespace <namespace> --create-namespace` would
- * create, CRDs first: the chart rendered with `helm template` and `values`.
+ * create, the namespace first: the chart rendered with `helm template` and `values`.
  * The testbed installs FleetBoard this way, so tests run the charts users run.
  */
 export async function renderChart(chart: ChartName, namespace: string, values: object): Promise<KubernetesObject[]> {
@@ -19,10 +19,11 @@ export async function renderChart(chart: ChartName, namespace: string, values: o
     const o = d.toJS() as KubernetesObject | null;
     return o ? [o] : [];
   });
-  const namespaceObject: KubernetesObject = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } };
-  const crds = rendered.filter((o) => o.kind === 'CustomResourceDefinition');
-  return [...crds, namespaceObject, ...rendered.filter((o) => o.kind !== 'CustomResourceDefinition')];
+  return [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, ...rendered];
 }
+
+/** A chart duration value for a number of seconds; none keeps the chart's default. */
+export const secondsValue = (n: number | undefined) => (n === undefined ? undefined : `${n}s`);
 
 /** The CustomResourceDefinitions in the chart's crds/ folder, for tests that need only the APIs. */
 export async function chartCrds(chart: ChartName): Promise<KubernetesObject[]> {

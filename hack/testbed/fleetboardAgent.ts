@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { renderChart } from './charts.js';
+import { renderChart, secondsValue } from './charts.js';
 
 /**
  * FleetBoard's member-cluster agent as the testbed installs it: the
@@ -36,12 +36,11 @@ export const CROSSDNS_SELECTOR = 'app.kubernetes.io/component=crossdns';
 
 /** The chart values for `o`; what is not set keeps the chart's default. */
 export function agentValues(o: AgentOptions): object {
-  const seconds = (n: number | undefined) => (n === undefined ? undefined : `${n}s`);
   return {
     hub: o.hub ? { hubURL: o.hub.url, bootstrapToken: o.hub.bootstrapToken, ca: Buffer.from(o.hub.caPem).toString('base64') } : undefined,
     cluster: { clusterID: o.hub?.clusterID, cidr: o.clusterCidr, zone: o.dns?.zone },
-    tunnel: { endpoint: o.publicEndpoint?.host, port: o.publicEndpoint?.port, keepalive: seconds(o.keepalive) },
-    leaderElection: { leaseDuration: seconds(o.leaseDuration), renewDeadline: seconds(o.renewDeadline), retryPeriod: seconds(o.retryPeriod) },
+    tunnel: { endpoint: o.publicEndpoint?.host, port: o.publicEndpoint?.port, keepalive: secondsValue(o.keepalive) },
+    leaderElection: { leaseDuration: secondsValue(o.leaseDuration), renewDeadline: secondsValue(o.renewDeadline), retryPeriod: secondsValue(o.retryPeriod) },
     ipam: { nodeCidrPrefix: o.nodeCidrPrefix },
     crossdns: { clusterIP: o.dns?.clusterIP, customZones: o.dns?.customZones },
   };

@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { renderChart } from './charts.js';
+import { renderChart, secondsValue } from './charts.js';
 
 /**
  * FleetBoard's hub as the testbed installs it: the fleetboard chart rendered
@@ -41,11 +41,10 @@ export function bootstrapTokenSecret(t: HubInstallOptions['bootstrapToken']): Ku
 }
 
 export function hubManifests(o: HubInstallOptions): Promise<KubernetesObject[]> {
-  const seconds = (n: number | undefined) => (n === undefined ? undefined : `${n}s`);
   const t = o.bootstrapToken;
   return renderChart('fleetboard', o.namespace ?? HUB_NAMESPACE, {
     tunnel: { endpoint: o.endpoint, cidr: o.globalCidr, port: o.nodePort },
     bootstrapToken: { token: `${t.id}.${t.secret}`, ttl: `${Math.max(1, Math.ceil((t.expiration.getTime() - Date.now()) / 1000))}s` },
-    leaderElection: { leaseDuration: seconds(o.leaseDuration), renewDeadline: seconds(o.renewDeadline), retryPeriod: seconds(o.retryPeriod) },
+    leaderElection: { leaseDuration: secondsValue(o.leaseDuration), renewDeadline: secondsValue(o.renewDeadline), retryPeriod: secondsValue(o.retryPeriod) },
   });
 }

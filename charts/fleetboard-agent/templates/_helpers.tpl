@@ -14,3 +14,13 @@ helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
 {{- define "fleetboard-agent.zones" -}}
 {{ list "clusterset.local" .Values.cluster.zone | uniq | join "," }}
 {{- end }}
+
+{{- /* NODE_NAME, POD_NAME and POD_NAMESPACE from the downward API, which every FleetBoard container reads. */}}
+{{- define "fleetboard-agent.podIdentityEnv" -}}
+- name: NODE_NAME
+  valueFrom: {fieldRef: {fieldPath: spec.nodeName}}
+- name: POD_NAME
+  valueFrom: {fieldRef: {fieldPath: metadata.name}}
+- name: POD_NAMESPACE
+  valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
+{{- end }}
