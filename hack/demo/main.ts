@@ -1,15 +1,22 @@
 import { parseArgs } from 'node:util';
-import { createClientPod, createNginxApp, waitForReadyPods, waitForServiceEndpoints } from '../../test/harness/cluster.js';
+import { CustomObjectsApi } from '@kubernetes/client-node';
+import { createClientPod, createNginxApp, waitForReadyPods } from '../../test/harness/cluster.js';
+import { fleetctl } from '../../test/harness/fleetctl.js';
 import { waitFor } from '../../test/harness/wait.js';
 import { runIn } from '../../test/harness/run.js';
 import { down, kubeConfigFor, podNetns, up } from '../testbed/testbed.js';
 import { installHub, joinMember } from '../../test/harness/clusterset.js';
-import { decodePodNetwork } from '../../controller/ipam/annotations.js';
+import { MCS_GROUP, MCS_VERSION, type ServiceImport } from '../../controller/mcs/api.js';
+import { testbedPaths } from '../testbed/paths.js';
+import type { ClustersetView } from '../../controller/cli/clustersetView.js';
+
+const SEED_NAME = 'nginx-svc.default.svc.hyperos.local';
+const EXPORTS = { group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceexports' };
 
 /**
- * The local demo: brings up the testbed (hub + 2 member clusters), runs the
- * seed example's server in cluster1 and fetches its page from another pod
- * through cluster DNS. Cross-cluster steps join as FleetBoard grows.
+ * The local demo: brings up the testbed (hub + 2 member clusters behind NAT),
+ * installs FleetBoard from its charts, runs the seed example (nginx exported
+ * from cluster1) and fetches its page from cluster2 by its clusterset name.
  */
 async function step<T>(title: string, fn: () => Promise<T>, fix: string): Promise<T> {
   const started = Date.now();
@@ -24,7 +31,7 @@ async function step<T>(title: string, fn: () => Promise<T>, fix: string): Promis
   }
 }
 
-async function demo(): Promise<void> {
+async function demo(): Promise<number> {
   await step(
     'bringing up the testbed: hub + cluster1 + cluster2, 2 nodes each',
     () => up({ clusters: 2, nodes: 2, onProgress: (l) => console.log(`    ${l}`) }),
@@ -44,60 +51,66 @@ async function demo(): Promise<void> {
     },
     'look at the cnf pods\' logs under .testbed/run/pods/<uid>/containers/controller/ and the JoinRequests in the hub',
   );
+  const cluster2 = kubeConfigFor('cluster2');
   await step(
-    'cluster1: Deployment nginx-app (3 replicas), Service nginx-svc, client pod',
+    'the seed example: cluster1 runs Deployment nginx-app (3 replicas) and Service nginx-svc, and exports it with a ServiceExport; cluster2 runs a client pod',
     async () => {
       await createNginxApp(cluster1);
-      await createClientPod(cluster1, 'client');
+      await cluster1.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ ...EXPORTS, namespace: 'default', body: { apiVersion: `${MCS_GROUP}/${MCS_VERSION}`, kind: 'ServiceExport', metadata: { name: 'nginx-svc' } } });
+      await createClientPod(cluster2, 'client');
       await waitForReadyPods(cluster1, 'default', 'app=nginx-app', 3);
-      await waitForReadyPods(cluster1, 'default', 'app=client', 1);
+      await waitForReadyPods(cluster2, 'default', 'app=client', 1);
     },
     'look at .testbed/daemon.log for the node agent\'s reason',
   );
+  const clusterSetIp = await step(
+    'cluster2 imports nginx-svc: FleetBoard creates its ServiceImport with a ClusterSetIP',
+    () =>
+      waitFor(
+        async () => {
+          const i = (await cluster2.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: 'default', name: 'nginx-svc' })) as ServiceImport;
+          return i.spec.ips?.[0];
+        },
+        { what: 'ServiceImport default/nginx-svc in cluster2', timeoutMs: 60_000, intervalMs: 500 },
+      ),
+    'kubectl --kubeconfig .testbed/cluster1.kubeconfig get serviceexport nginx-svc -o yaml shows the export\'s conditions; npm run fleetctl -- --kubeconfig .testbed/hub.kubeconfig show',
+  );
   const page = await step(
-    'cluster1 client: curl http://nginx-svc.default.svc.cluster.local',
+    `cluster2 client: curl http://${SEED_NAME} (ClusterSetIP ${clusterSetIp}, through the hub to cluster1)`,
     async () => {
-      await waitForServiceEndpoints(cluster1, 'default', 'nginx-svc', 3);
-      const netns = await podNetns('cluster1', 'default', 'client');
-      const curl = () => runIn(netns, 'curl', ['-sf', '--max-time', '5', 'http://nginx-svc.default.svc.cluster.local']);
-      return (await waitFor(curl, { what: 'nginx-svc to answer', timeoutMs: 30_000, intervalMs: 500 })).stdout;
-    },
-    'check CoreDNS and kube-proxy pods in kube-system (.cache/bin/kubectl --kubeconfig .testbed/cluster1.kubeconfig get pods -A)',
-  );
-  const second = await step(
-    'cluster1 client: its second interface eth-fleet',
-    async () => {
-      const netns = await podNetns('cluster1', 'default', 'client');
-      const show = () => runIn(netns, 'ip', ['-br', 'addr', 'show', 'dev', 'eth-fleet']);
-      return (await waitFor(show, { what: 'eth-fleet in the client pod', timeoutMs: 30_000, intervalMs: 500 })).stdout;
-    },
-    'see the plugin log of the cnf pod on the client\'s node (.testbed/run/pods/<uid>/containers/plugin/)',
-  );
-  const remote = await step(
-    'cluster2: a client pod curls an nginx pod of cluster1 by its global address, through the hub',
-    async () => {
-      const cluster2 = kubeConfigFor('cluster2');
-      await createClientPod(cluster2, 'client');
-      await waitForReadyPods(cluster2, 'default', 'app=client', 1);
-      const [server] = await waitForReadyPods(cluster1, 'default', 'app=nginx-app', 3);
-      const ip = decodePodNetwork(server?.metadata?.annotations)?.ipAddress ?? '';
       const netns = await podNetns('cluster2', 'default', 'client');
-      const curl = () => runIn(netns, 'curl', ['-sf', '--max-time', '5', `http://${ip}/`]);
-      const page = (await waitFor(curl, { what: `${ip} in cluster1 to answer`, timeoutMs: 30_000, intervalMs: 500 })).stdout;
-      return `${ip}: ${/<title>(.*)<\/title>/.exec(page)?.[1] ?? page.slice(0, 80)}`;
+      const curl = () => runIn(netns, 'curl', ['-sSf', '--max-time', '5', `http://${SEED_NAME}`]);
+      return (await waitFor(curl, { what: `${SEED_NAME} to answer in cluster2`, timeoutMs: 60_000, intervalMs: 500 })).stdout;
     },
-    'kubectl --kubeconfig .testbed/hub.kubeconfig get peers -A shows whether both clusters are Connected',
+    'npm run fleetctl -- --kubeconfig .testbed/hub.kubeconfig verify --member .testbed/cluster1.kubeconfig --member .testbed/cluster2.kubeconfig says which part fails',
   );
   console.log(`\n${page}`);
-  console.log(`client pod, second interface: ${second.trim()}`);
-  console.log(`cluster2 client → cluster1 nginx pod ${remote}\n`);
+  const hubFile = testbedPaths().kubeconfig('hub');
+  await step(
+    'the hub reports both members connected (each gateway writes its tunnel status every 10 s)',
+    () =>
+      waitFor(
+        async () => {
+          const view = JSON.parse((await fleetctl(['--kubeconfig', hubFile, '-o', 'json', 'show'])).stdout) as ClustersetView;
+          return view.clusters.every((c) => c.connected) ? true : undefined;
+        },
+        { what: 'every cluster connected in fleetctl show', timeoutMs: 60_000, intervalMs: 1000 },
+      ),
+    'npm run -s fleetctl -- --kubeconfig .testbed/hub.kubeconfig show says which member is not connected; its cnf pods\' controller logs say why',
+  );
+  console.log(`==> fleetctl show\n`);
+  const show = await fleetctl(['--kubeconfig', hubFile, 'show']);
+  process.stdout.write(show.stdout + show.stderr);
   console.log(`The testbed stays up. Explore it:
+  npm run testbed -- exec cluster2 default/client -- curl -s ${SEED_NAME}
+  npm run testbed -- exec cluster2 default/client -- dig +short ${SEED_NAME}
+  npm run -s fleetctl -- --kubeconfig .testbed/hub.kubeconfig show
+  npm run -s fleetctl -- --kubeconfig .testbed/hub.kubeconfig verify --member .testbed/cluster1.kubeconfig --member .testbed/cluster2.kubeconfig
+  .cache/bin/kubectl --kubeconfig .testbed/cluster2.kubeconfig get serviceimports -A
   .cache/bin/kubectl --kubeconfig .testbed/cluster1.kubeconfig get pods -A -o wide
-  .cache/bin/kubectl --kubeconfig .testbed/hub.kubeconfig get peers -A
-  npm run testbed -- exec cluster1 default/client -- curl -s nginx-svc
-  npm run testbed -- exec cluster1 default/client -- ip addr show eth-fleet
 Tear it down:
   npm run demo -- down`);
+  return show.code;
 }
 
 async function main(): Promise<number> {
@@ -107,8 +120,7 @@ async function main(): Promise<number> {
     console.log(r.wasUp ? `demo removed: ${r.netns} network namespaces, ${r.links} host links` : 'nothing to remove');
     return 0;
   }
-  await demo();
-  return 0;
+  return demo();
 }
 
 main().then(

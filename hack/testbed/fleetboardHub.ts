@@ -1,4 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
+import type { BootstrapToken } from '../../controller/cli/bootstrapToken.js';
 import { renderChart, secondsValue } from './charts.js';
 
 /**
@@ -11,7 +12,7 @@ export interface HubInstallOptions {
   globalCidr?: string;
   /** tunnel.port: the NodePort in front of the leader cnf. */
   nodePort?: number;
-  bootstrapToken: { id: string; secret: string; expiration: Date };
+  bootstrapToken: BootstrapToken;
   namespace?: string;
   leaseDuration?: number;
   renewDeadline?: number;
@@ -20,26 +21,6 @@ export interface HubInstallOptions {
 
 export const HUB_NAMESPACE = 'fleetboard-system';
 export const HUB_CNF_SELECTOR = 'fleetboard.io/role=hub-cnf';
-export const BOOTSTRAP_GROUP = 'system:bootstrappers:fleetboard';
-
-/** A bootstrap token as kubeadm makes them: only authenticates, expires, and carries FleetBoard's group. */
-export function bootstrapTokenSecret(t: HubInstallOptions['bootstrapToken']): KubernetesObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: `bootstrap-token-${t.id}`, namespace: 'kube-system' },
-    type: 'bootstrap.kubernetes.io/token',
-    stringData: {
-      description: 'FleetBoard member join',
-      'token-id': t.id,
-      'token-secret': t.secret,
-      expiration: t.expiration.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      'usage-bootstrap-authentication': 'true',
-      'auth-extra-groups': BOOTSTRAP_GROUP,
-    },
-  } as KubernetesObject;
-}
-
 export function hubManifests(o: HubInstallOptions): Promise<KubernetesObject[]> {
   const t = o.bootstrapToken;
   return renderChart('fleetboard', o.namespace ?? HUB_NAMESPACE, {

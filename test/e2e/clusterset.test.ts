@@ -1,10 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, AuthenticationV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { down, kubeConfigFor, up } from '../../hack/testbed/testbed.js';
 import { AGENT_NAMESPACE, agentManifests } from '../../hack/testbed/fleetboardAgent.js';
-import { bootstrapTokenSecret, HUB_CNF_SELECTOR, HUB_NAMESPACE } from '../../hack/testbed/fleetboardHub.js';
+import { HUB_CNF_SELECTOR, HUB_NAMESPACE } from '../../hack/testbed/fleetboardHub.js';
+import { bootstrapTokenSecret, newBootstrapToken, tokenText } from '../../controller/cli/bootstrapToken.js';
 import { applyAll, createAll } from '../../hack/testbed/apply.js';
 import { podNetnsName } from '../../hack/testbed/plan.js';
 import { decodePodNetwork } from '../../controller/ipam/annotations.js';
@@ -20,10 +21,14 @@ import { generatePrivateKey, publicKeyOf } from '../../controller/wireguard/keys
 import { MCS_GROUP, MCS_VERSION, type ServiceExport, type ServiceImport } from '../../controller/mcs/api.js';
 import { createNginxApp, createPauseDeployment, scaleDeployment, waitForReadyPods } from '../harness/cluster.js';
 import { cnfPods, vipBackends } from '../harness/fleetboard.js';
-import { caOf, exposeMember, hubEndpoint, hubPeer, installHub, joinMaterial, joinMember, killIn, memberHubClient, newBootstrapToken } from '../harness/clusterset.js';
+import { caOf, exposeMember, hubEndpoint, hubPeer, installHub, joinMaterial, joinMember, killIn, memberHubClient } from '../harness/clusterset.js';
 import { longestGap, probeReachability } from '../harness/outage.js';
-import { captureIn, runIn } from '../harness/run.js';
+import { captureIn, run, runIn } from '../harness/run.js';
+import { toolPath } from '../harness/tools.js';
 import { waitFor } from '../harness/wait.js';
+import { fleetctl } from '../harness/fleetctl.js';
+import { testbedPaths } from '../../hack/testbed/paths.js';
+import type { ClustersetView } from '../../controller/cli/clustersetView.js';
 import { mergePatch } from '../../controller/kube/mergePatch.js';
 import { iperf3Throughput } from '../bench/measure.js';
 
@@ -486,10 +491,10 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
       return err.message;
     };
     const wrong = newBootstrapToken(3600_000);
-    assert.match(await expectJoinError(join('cluster3', wrong.token), 'TOKEN_REFUSED'), /does not accept the bootstrap token/);
+    assert.match(await expectJoinError(join('cluster3', tokenText(wrong)), 'TOKEN_REFUSED'), /does not accept the bootstrap token/);
     const expired = newBootstrapToken(-60_000);
     await createAll(hub, [bootstrapTokenSecret(expired)]);
-    await expectJoinError(join('cluster3', expired.token), 'TOKEN_REFUSED');
+    await expectJoinError(join('cluster3', tokenText(expired)), 'TOKEN_REFUSED');
     assert.match(await expectJoinError(join('cluster1', bootstrapToken), 'ID_TAKEN'), /cluster ID "cluster1" is already taken/);
 
     const asBootstrapper = hubKubeConfig(server, caOf(hub), bootstrapToken).makeApiClient(CustomObjectsApi);
@@ -529,6 +534,101 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     const outage = longestGap(await probe.stop(), at - 1);
     return { outage, bitsPerSecond };
   }
+
+  const hubFile = () => testbedPaths().kubeconfig('hub');
+  const memberFlags = () => MEMBERS.flatMap((c) => ['--member', testbedPaths().kubeconfig(c)]);
+
+  test('fleetctl verify: connectivity and DNS between both members, with real pods, passes every check and removes its namespace', async () => {
+    const r = await fleetctl(['--kubeconfig', hubFile(), '-o', 'json', 'verify', ...memberFlags()]);
+    const report = JSON.parse(r.stdout) as { passed: number; failed: number; checks: { name: string; ok: boolean; detail: string }[] };
+    assert.equal(r.code, 0, `fleetctl verify failed:\n${report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join('\n')}\n${r.stderr}`);
+    // Per member: cnf ready, connected, a pod addressed; per direction: the import, the global address, clusterset.local and hyperos.local.
+    assert.equal(report.failed, 0);
+    assert.equal(report.passed, 3 * 2 + 4 * 2, report.checks.map((c) => c.name).join('\n'));
+    const namespace = /fleetboard-verify-[0-9a-f]+/.exec(r.stderr)?.[0] ?? assert.fail('verify names its namespace');
+    assert.ok(report.checks.some((c) => c.name === `cluster2 → cluster1: http://verify-cluster1.${namespace}.svc.hyperos.local/`), 'the seed zone is checked by name');
+    for (const c of MEMBERS) {
+      const core = (kc[c] as KubeConfig).makeApiClient(CoreV1Api);
+      await waitFor(() => core.readNamespace({ name: namespace }).then(() => undefined, () => true), { what: `namespace ${namespace} gone from ${c}`, timeoutMs: 60_000, intervalMs: 500 });
+    }
+    await waitFor(async () => ((await fleetctlShow()).exports.some((e) => e.namespace === namespace) ? undefined : true), { what: 'the verify exports withdrawn from the hub', timeoutMs: 30_000, intervalMs: 500 });
+  });
+
+  async function fleetctlShow(): Promise<ClustersetView> {
+    const r = await fleetctl(['--kubeconfig', hubFile(), 'show', '-o', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout) as ClustersetView;
+  }
+
+  test('fleetctl show: the hub and both members connected, their CIDRs and gateways, tunnels with a recent handshake and traffic, and an exported service with its endpoints', async () => {
+    const exportApi = { group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceexports', namespace: 'default' };
+    const exporter = (kc.cluster1 as KubeConfig).makeApiClient(CustomObjectsApi);
+    await exporter.createNamespacedCustomObject({ ...exportApi, body: { apiVersion: `${MCS_GROUP}/${MCS_VERSION}`, kind: 'ServiceExport', metadata: { name: 'nginx-svc' } } });
+    try {
+      const view = await waitFor(async () => {
+        const v = await fleetctlShow();
+        const settled = v.exports.some((e) => e.name === 'nginx-svc' && e.readyEndpoints === 2) && v.clusters.every((c) => c.connected) && v.tunnels.every((t) => t.rxBytes > 0);
+        return settled ? v : undefined;
+      }, { what: 'fleetctl show listing nginx-svc with 2 ready endpoints and every member connected with traffic', timeoutMs: 30_000, intervalMs: 500 });
+      assert.deepEqual(view.clusters.map((c) => [c.clusterID, c.role, c.connected]), [['hub', 'hub', true], ['cluster1', 'member', true], ['cluster2', 'member', true]]);
+      for (const c of MEMBERS) {
+        const peer = await hubPeer(hub, memberNamespace(c), c);
+        const shown = view.clusters.find((x) => x.clusterID === c);
+        assert.deepEqual(shown?.cidrs, peer?.spec.clusterCIDR);
+        assert.equal(shown?.gateway, (await leaderCnf(kc[c] as KubeConfig)).spec?.nodeName, `${c}'s gateway is its leader's node`);
+        const toHub = view.tunnels.find((t) => t.from === c && t.to === 'hub');
+        assert.ok(toHub?.up && (toHub.handshakeAgeSeconds ?? Infinity) < 180 && toHub.rxBytes > 0 && toHub.txBytes > 0, `${c} → hub: ${JSON.stringify(toHub)}`);
+      }
+      assert.deepEqual(view.exports.find((e) => e.name === 'nginx-svc'), { namespace: 'default', name: 'nginx-svc', cluster: 'cluster1', type: 'ClusterSetIP', ports: ['80/TCP'], readyEndpoints: 2 });
+      const text = await fleetctl(['--kubeconfig', hubFile(), 'show']);
+      assert.match(text.stdout, /^cluster1 +member +10\.\d+\.0\.0\/16 +\S+ +behind NAT +Connected/m);
+      assert.match(text.stdout, /^default\/nginx-svc +cluster1 +ClusterSetIP +80\/TCP +2$/m);
+    } finally {
+      await exporter.deleteNamespacedCustomObject({ ...exportApi, name: 'nginx-svc' });
+    }
+  });
+
+  test('fleetctl hub token: a created token authenticates into the join group, list shows it without its secret, revoke makes it useless', async () => {
+    const created = await fleetctl(['--kubeconfig', hubFile(), '-o', 'json', 'hub', 'token', 'create', '--ttl', '10m', '--description', 'e2e']);
+    assert.equal(created.code, 0, created.stderr);
+    const { token, id } = JSON.parse(created.stdout) as { token: string; id: string };
+    // From this host the hub's apiserver is at its kubeconfig's address (members use its wan address).
+    const asToken = hubKubeConfig(hub.getCurrentCluster()?.server ?? '', caOf(hub), token).makeApiClient(AuthenticationV1Api);
+    const review = await asToken.createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
+    const user = review.status?.userInfo ?? assert.fail('the review names the user');
+    assert.equal(user.username, `system:bootstrap:${id}`);
+    assert.ok(user.groups?.includes('system:bootstrappers:fleetboard'), JSON.stringify(user.groups));
+    const list = await fleetctl(['--kubeconfig', hubFile(), 'hub', 'token', 'list']);
+    assert.match(list.stdout, new RegExp(`^${id} +\\S+ +valid +e2e$`, 'm'));
+    assert.doesNotMatch(list.stdout, new RegExp(token.split('.')[1] ?? 'x'), 'the secret half is never listed');
+    const revoked = await fleetctl(['--kubeconfig', hubFile(), 'hub', 'token', 'revoke', token]);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.doesNotMatch((await fleetctl(['--kubeconfig', hubFile(), 'hub', 'token', 'list'])).stdout, new RegExp(`^${id}`, 'm'));
+    await waitFor(() => asToken.createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } }).then(() => undefined, (err: unknown) => (err instanceof ApiException && err.code === 401 ? true : undefined)), { what: 'the revoked token refused (401)', timeoutMs: 30_000, intervalMs: 500 });
+    const again = await fleetctl(['--kubeconfig', hubFile(), 'hub', 'token', 'revoke', id]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /no join token/);
+  });
+
+  test('fleetctl join: prints the helm command with the hub URL, CA and a fresh token, which renders an agent that joins this hub; a taken cluster ID is refused', async () => {
+    const taken = await fleetctl(['--kubeconfig', hubFile(), 'join', 'cluster1']);
+    assert.equal(taken.code, 1);
+    assert.match(taken.stderr, /cluster ID cluster1 is taken/);
+    const r = await fleetctl(['--kubeconfig', hubFile(), '-o', 'json', 'join', 'cluster3', '--hub-url', hubEndpoint().url, '--chart', 'charts/fleetboard-agent']);
+    assert.equal(r.code, 0, r.stderr);
+    const { command } = JSON.parse(r.stdout) as { command: string[] };
+    const sets = Object.fromEntries(command.flatMap((a, i) => (command[i - 1] === '--set' ? [a.split(/=(.*)/s).slice(0, 2)] : [])) as [string, string][]);
+    assert.equal(sets['hub.hubURL'], hubEndpoint().url);
+    assert.equal(sets['cluster.clusterID'], 'cluster3');
+    assert.equal(Buffer.from(sets['hub.ca'] ?? '', 'base64').toString('utf8'), caOf(hub));
+    // The same arguments with `helm template` instead of `upgrade --install` show what the member would run.
+    const rendered = await run(toolPath('helm'), ['template', ...command.slice(3)]);
+    assert.match(rendered.stdout, new RegExp(`- --hub-url=${hubEndpoint().url}\\n`));
+    assert.match(rendered.stdout, /- --cluster-id=cluster3\n/);
+    const id = (sets['hub.bootstrapToken'] ?? '').split('.')[0] ?? '';
+    assert.match((await fleetctl(['--kubeconfig', hubFile(), 'hub', 'token', 'list'])).stdout, new RegExp(`^${id} .* valid +join of cluster3$`, 'm'));
+    assert.equal((await fleetctl(['--kubeconfig', hubFile(), 'hub', 'token', 'revoke', id])).code, 0);
+  });
 
   test('SIGKILL of cluster1\'s leader controller during a transfer: traffic resumes by itself (outage reported)', async (t) => {
     const { outage, bitsPerSecond } = await outageDuring(async (gateway) => {

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { testbedStatus } from '../../hack/testbed/testbed.js';
@@ -9,20 +8,11 @@ import { AGENT_NAMESPACE, type AgentOptions } from '../../hack/testbed/fleetboar
 import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, HUB_PEER_NAME, PEER_PLURAL, memberNamespace, type Peer } from '../../controller/clusterset/peer.js';
 import { HUB_CREDENTIALS_SECRET } from '../../controller/member/credentialStore.js';
 import { hubKubeConfig } from '../../controller/member/hubKubeConfig.js';
+import { newBootstrapToken, tokenText } from '../../controller/cli/bootstrapToken.js';
 import { waitForReadyPods } from './cluster.js';
 import { installAgent } from './fleetboard.js';
 import { run } from './run.js';
 import { waitFor } from './wait.js';
-
-const lower = 'abcdefghijklmnopqrstuvwxyz0123456789';
-const randomText = (n: number) => [...randomBytes(n)].map((b) => lower[b % lower.length]).join('');
-
-/** A fresh bootstrap token, as `kubeadm token create` makes them. */
-export function newBootstrapToken(validForMs: number): HubInstallOptions['bootstrapToken'] & { token: string } {
-  const id = randomText(6);
-  const secret = randomText(16);
-  return { id, secret, token: `${id}.${secret}`, expiration: new Date(Date.now() + validForMs) };
-}
 
 /** The hub's apiserver as members see it: its URL on the wan and its CA. */
 export function hubEndpoint(): { url: string; tunnelEndpoint: string } {
@@ -61,7 +51,7 @@ export async function installHub(hubKc: KubeConfig, opts: Partial<HubInstallOpti
   await createAll(hubKc, await hubManifests({ endpoint: hubEndpoint().tunnelEndpoint, bootstrapToken: token, ...opts }));
   await waitForReadyPods(hubKc, HUB_NAMESPACE, HUB_CNF_SELECTOR, opts.nodes);
   await waitFor(() => hubPeer(hubKc, HUB_NAMESPACE, HUB_PEER_NAME).then((p) => (p?.spec.publicKey ? p : undefined)), { what: 'the hub Peer', timeoutMs: 60_000 });
-  return token.token;
+  return tokenText(token);
 }
 
 export async function hubPeer(hubKc: KubeConfig, namespace: string, name: string): Promise<Peer | undefined> {

@@ -1,0 +1,20 @@
+import { CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice } from '@kubernetes/client-node';
+import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, PEER_PLURAL, type Peer } from '../clusterset/peer.js';
+import { LABEL_MANAGED_BY, LABEL_SOURCE_CLUSTER, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL, type ServiceImport } from '../mcs/api.js';
+
+/** Everything the hub knows about the clusterset, read once. */
+export interface HubState {
+  peers: Peer[];
+  services: ServiceImport[];
+  slices: V1EndpointSlice[];
+}
+
+export async function readHubState(hub: KubeConfig): Promise<HubState> {
+  const custom = hub.makeApiClient(CustomObjectsApi);
+  const [peers, services, slices] = await Promise.all([
+    custom.listCustomObjectForAllNamespaces({ group: FLEETBOARD_GROUP, version: FLEETBOARD_VERSION, plural: PEER_PLURAL }) as Promise<{ items: Peer[] }>,
+    custom.listCustomObjectForAllNamespaces({ group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL, labelSelector: LABEL_SOURCE_CLUSTER }) as Promise<{ items: ServiceImport[] }>,
+    hub.makeApiClient(DiscoveryV1Api).listEndpointSliceForAllNamespaces({ labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}` }),
+  ]);
+  return { peers: peers.items, services: services.items, slices: slices.items };
+}
