@@ -40,7 +40,16 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
   await enableForwarding();
   const mtu = opts.mtu || podMtu(await underlayMtu());
   const addresses = new PodAddressService(core, events, { nodeName: opts.nodeName, globalCidr: opts.globalCidr, mtu, log });
-  const api = new NodeApiServer(opts.socket, addresses, log);
+  // Made first, as the node API records into it from the first request; the sources are read only at scrape time, once the metrics server below listens.
+  const metrics = controllerMetrics({
+    pool: () => addresses.usage(),
+    leading: () => elector.isLeader,
+    tunnels: () => mesh.tunnels(),
+    tunnelReadFailed: (err) => log.warn({ err: (err as Error).message }, 'cannot read the tunnel device for metrics'),
+    exports: () => duties.exportConditions(),
+    imports: () => duties.importedServices(),
+  });
+  const api = new NodeApiServer(opts.socket, addresses, metrics.podSetupDone, log);
   await api.start();
 
   const pods = new ResilientWatch<V1Pod>(
@@ -134,13 +143,13 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
   const releases = watchLeaseRelease(kc, opts.namespace, opts.leaseName, () => elector.nudge(), log);
   await releases.start();
 
-  const metrics = new MetricsServer(
+  const metricsServer = new MetricsServer(
     opts.metricsAddress,
-    controllerMetrics({ pool: () => addresses.usage(), leading: () => elector.isLeader }),
+    metrics.registry,
     () => (addresses.usage() ? undefined : `node ${opts.nodeName} has no node CIDR yet; the cluster's leader assigns it`),
     log,
   );
-  await metrics.start();
+  await metricsServer.start();
   log.info({ node: opts.nodeName, clusterCidr: opts.clusterCidr, hub: opts.hub?.url, mtu, metrics: opts.metricsAddress }, 'controller started');
 
   return async () => {
@@ -156,7 +165,7 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
     await loadBalancer.stop();
     await localImports.stop();
     await pods.stop();
-    await metrics.stop();
+    await metricsServer.stop();
   };
 }
 

@@ -4,7 +4,7 @@ import { parseCrossDnsOptions } from './options.js';
 
 const inCluster = { KUBERNETES_SERVICE_HOST: '10.96.0.1', NODE_NAME: 'node-1' };
 
-test('defaults: both seed zones, no custom zone, port 53 everywhere, 5 s TTL, 1000 TCP connections, in-cluster credentials', () => {
+test('defaults: both seed zones, no custom zone, port 53 everywhere, 5 s TTL, 1000 TCP connections, metrics on :9464, in-cluster credentials', () => {
   assert.deepEqual(parseCrossDnsOptions([], inCluster), {
     zones: ['clusterset.local', 'hyperos.local'],
     customZones: [],
@@ -15,6 +15,7 @@ test('defaults: both seed zones, no custom zone, port 53 everywhere, 5 s TTL, 10
     logLevel: 'info',
     maxTcpConnections: 1000,
     nameserverAddresses: [],
+    metricsAddress: { host: '', port: 9464 },
   });
 });
 
@@ -27,6 +28,7 @@ test('flags as the Deployment and the tests pass them; KUBECONFIG outside a clus
   assert.deepEqual(opts.kubeconfig, { inCluster: false, file: '/tmp/kc' });
   assert.deepEqual(parseCrossDnsOptions(['--listen', ':5353'], inCluster).listen, { host: '0.0.0.0', port: 5353 });
   assert.deepEqual(parseCrossDnsOptions(['--nameserver-addresses', '10.96.0.11, fd00::11'], inCluster).nameserverAddresses, ['10.96.0.11', 'fd00::11']);
+  assert.deepEqual(parseCrossDnsOptions(['--metrics-address', '127.0.0.1:0'], inCluster).metricsAddress, { host: '127.0.0.1', port: 0 });
 });
 
 test('bad flags fail at start and say what to pass', () => {
@@ -37,6 +39,7 @@ test('bad flags fail at start and say what to pass', () => {
     [['--custom-zones', 'x.clusterset.local'], /overlaps the multicluster zone clusterset.local/],
     [['--custom-zones', 'hyperos.local'], /overlaps/],
     [['--listen', '53'], /host:port/],
+    [['--metrics-address', '9464'], /--metrics-address must be host:port/],
     [['--ttl=-1'], /whole seconds/],
     [['--ttl', '1.5'], /whole seconds/],
     [['--log-level', 'loud'], /--log-level/],

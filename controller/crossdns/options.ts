@@ -20,6 +20,8 @@ export interface CrossDnsOptions {
   maxTcpConnections: number;
   /** Where clients reach crossdns (its Service's ClusterIP): the addresses of `ns.dns.<zone>`, the zones' NS. */
   nameserverAddresses: string[];
+  /** /metrics, /healthz and /readyz. */
+  metricsAddress: ListenAddress;
 }
 
 const MAX_TTL = 3600;
@@ -37,6 +39,7 @@ export function parseCrossDnsOptions(argv: string[], env: NodeJS.ProcessEnv): Cr
       'log-level': { type: 'string', default: 'info' },
       'max-tcp-connections': { type: 'string', default: '1000' },
       'nameserver-addresses': { type: 'string', default: '' },
+      'metrics-address': { type: 'string', default: ':9464' },
     },
   });
   const zones = zoneList('zones', values.zones);
@@ -47,6 +50,7 @@ export function parseCrossDnsOptions(argv: string[], env: NodeJS.ProcessEnv): Cr
     if (clash) throw new OptionsError(`--custom-zones ${custom} overlaps the multicluster zone ${clash}; a custom zone must lie outside every --zones zone`);
   }
   const listen = parseListenAddress('listen', values.listen);
+  const metricsAddress = parseListenAddress('metrics-address', values['metrics-address']);
   const ttl = Number(values.ttl.replace(/s$/, ''));
   if (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL) throw new OptionsError(`--ttl must be whole seconds from 0 to ${MAX_TTL}, e.g. 5 (got "${values.ttl}")`);
   const maxTcpConnections = Number(values['max-tcp-connections']);
@@ -59,7 +63,7 @@ export function parseCrossDnsOptions(argv: string[], env: NodeJS.ProcessEnv): Cr
   if (env.KUBERNETES_SERVICE_HOST) kubeconfig = { inCluster: true };
   else if (env.KUBECONFIG) kubeconfig = { inCluster: false, file: env.KUBECONFIG };
   else throw new OptionsError('no Kubernetes API: run in a pod (KUBERNETES_SERVICE_HOST) or set KUBECONFIG to a kubeconfig file');
-  return { zones, customZones, listen: { host: listen.host || '0.0.0.0', port: listen.port }, ttl, kubeconfig, nodeName: env.NODE_NAME ?? '', logLevel: values['log-level'], maxTcpConnections, nameserverAddresses };
+  return { zones, customZones, listen: { host: listen.host || '0.0.0.0', port: listen.port }, ttl, kubeconfig, nodeName: env.NODE_NAME ?? '', logLevel: values['log-level'], maxTcpConnections, nameserverAddresses, metricsAddress };
 }
 
 /** A comma-separated list of distinct domain names, canonical. */

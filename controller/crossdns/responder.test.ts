@@ -26,15 +26,21 @@ interface Made {
   responder: Responder;
   bad: { reason: string; rcode: Rcode | undefined }[];
   internal: unknown[];
+  /** What each query reported for metrics: transport and RCODE. */
+  queries: [Transport, Rcode | undefined][];
 }
 
 function make(index = world('10.127.0.5')): Made {
-  const made: Made = { bad: [], internal: [], responder: undefined as unknown as Responder };
+  const made: Made = { bad: [], internal: [], queries: [], responder: undefined as unknown as Responder };
   made.responder = new Responder(index, {
     maxUdpPayload: 1232,
     cacheEntries: 100,
     onBadQuery: (reason, rcode) => made.bad.push({ reason, rcode }),
     onInternalError: (err) => made.internal.push(err),
+    onQuery: (transport, rcode, seconds) => {
+      assert.ok(seconds >= 0 && seconds < 1, `${seconds} s to answer`);
+      made.queries.push([transport, rcode]);
+    },
   });
   return made;
 }
@@ -171,6 +177,28 @@ test('malformed queries get FORMERR or NOTIMP with their id; shorter than a head
   assert.equal(m.responder.respond(response, 'udp'), undefined);
   assert.ok(m.bad.length >= 11, 'each one reported for the log');
   assert.deepEqual(m.internal, []);
+});
+
+test('every query is reported with its transport and RCODE, cached answers and dropped queries too', () => {
+  const m = make();
+  respond(m, query('nginx.default.svc.clusterset.local'));
+  respond(m, query('nginx.default.svc.clusterset.local'), 'tcp');
+  respond(m, query('nope.default.svc.clusterset.local'));
+  respond(m, query('nope.default.svc.clusterset.local'));
+  respond(m, query('example.com'));
+  const badVersion = query('nginx.default.svc.clusterset.local', 'A', { udpSize: 1232 });
+  badVersion[badVersion.length - 5] = 1;
+  respond(m, badVersion);
+  assert.equal(m.responder.respond(Buffer.from([1, 2, 3]), 'tcp'), undefined);
+  assert.deepEqual(m.queries, [
+    ['udp', RCODE.NOERROR],
+    ['tcp', RCODE.NOERROR],
+    ['udp', RCODE.NXDOMAIN],
+    ['udp', RCODE.NXDOMAIN],
+    ['udp', RCODE.REFUSED],
+    ['udp', RCODE.BADVERS],
+    ['tcp', undefined],
+  ]);
 });
 
 test('an EDNS version other than 0 gets BADVERS', () => {

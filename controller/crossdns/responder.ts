@@ -18,7 +18,17 @@ export interface ResponderOptions {
   onBadQuery: (reason: string, rcode: Rcode | undefined) => void;
   /** A bug: the query got SERVFAIL. */
   onInternalError: (err: unknown) => void;
+  /** Every query, for metrics: its transport, the RCODE answered (undefined: dropped) and the seconds answering took. */
+  onQuery: (transport: Transport, rcode: Rcode | undefined, seconds: number) => void;
 }
+
+/** A response and its RCODE; neither for a query that is dropped. */
+interface Outcome {
+  response: Buffer | undefined;
+  rcode: Rcode | undefined;
+}
+
+const DROPPED: Outcome = { response: undefined, rcode: undefined };
 
 /**
  * Turns a query's bytes into the response's bytes, from the current index,
@@ -44,44 +54,57 @@ export class Responder {
     this.cache = new ResponseCache(this.opts.cacheEntries);
   }
 
+  /** How many names the current index answers for. */
+  get indexedNames(): number {
+    return this.index.names.size;
+  }
+
   /** The response, or undefined to send nothing (shorter than a header, or itself a response). */
   respond(query: Buffer, transport: Transport): Buffer | undefined {
+    const started = performance.now();
+    const { response, rcode } = this.outcome(query, transport);
+    this.opts.onQuery(transport, rcode, (performance.now() - started) / 1000);
+    return response;
+  }
+
+  private outcome(query: Buffer, transport: Transport): Outcome {
     if (query.length < HEADER_BYTES) {
       this.opts.onBadQuery(`${query.length} bytes, shorter than a DNS header; dropped`, undefined);
-      return undefined;
+      return DROPPED;
     }
     // Answering a response could start a loop between two servers.
     if (((query[2] ?? 0) & 0x80) !== 0) {
       this.opts.onBadQuery('a response, not a query; dropped', undefined);
-      return undefined;
+      return DROPPED;
     }
     try {
       return this.answer(query, transport);
     } catch (err) {
       this.opts.onInternalError(err);
-      return errorResponse(query, RCODE.SERVFAIL);
+      return { response: errorResponse(query, RCODE.SERVFAIL), rcode: RCODE.SERVFAIL };
     }
   }
 
-  private answer(query: Buffer, transport: Transport): Buffer {
+  private answer(query: Buffer, transport: Transport): Outcome {
     const scanned = readQuery(query, this.scratch);
     if ('problem' in scanned) {
       this.opts.onBadQuery(scanned.problem.reason, scanned.problem.rcode);
-      return errorResponse(query, scanned.problem.rcode);
+      return { response: errorResponse(query, scanned.problem.rcode), rcode: scanned.problem.rcode };
     }
     const q = scanned.query;
     if (q.edns && q.edns.version !== 0) {
       // RFC 6891 §6.1.3: only version 0 exists.
       const badVersion = { rcode: RCODE.BADVERS, authoritative: false, answers: [], authorities: [], additionals: [] };
-      return pick(encodeAnswer(query, q, badVersion, this.opts.maxUdpPayload), PLAIN_UDP_PAYLOAD);
+      return { response: pick(encodeAnswer(query, q, badVersion, this.opts.maxUdpPayload), PLAIN_UDP_PAYLOAD), rcode: RCODE.BADVERS };
     }
     const limit = transport === 'tcp' ? TCP_PAYLOAD : q.edns ? Math.min(Math.max(q.edns.udpSize, PLAIN_UDP_PAYLOAD), this.opts.maxUdpPayload) : PLAIN_UDP_PAYLOAD;
     const cached = this.cache.get(q.key);
-    if (cached) return replyFromCached(pick(cached, limit), query, q.questionEnd);
-    const variants = encodeAnswer(query, q, answerQuestion(this.index, queryName(q), q.qtype, q.qclass), this.opts.maxUdpPayload);
-    this.cache.set(q.key, variants);
+    if (cached) return { response: replyFromCached(pick(cached.variants, limit), query, q.questionEnd), rcode: cached.rcode };
+    const answer = answerQuestion(this.index, queryName(q), q.qtype, q.qclass);
+    const variants = encodeAnswer(query, q, answer, this.opts.maxUdpPayload);
+    this.cache.set(q.key, { variants, rcode: answer.rcode });
     // Made from this query: its id and question already.
-    return pick(variants, limit);
+    return { response: pick(variants, limit), rcode: answer.rcode };
   }
 }
 

@@ -1,3 +1,11 @@
+import type { Rcode } from './answer.js';
+
+/** Every variant of one encoded response (largest first), and its RCODE. */
+export interface CachedResponse {
+  variants: readonly Buffer[];
+  rcode: Rcode;
+}
+
 /**
  * Encoded responses by question (`Query.key`: canonical name, type, class,
  * EDNS and DO; not the size limit, as each entry keeps every variant), so a
@@ -5,20 +13,20 @@
  * entry goes (a flood of random names cannot grow it).
  */
 export class ResponseCache {
-  private readonly entries = new Map<string, readonly Buffer[]>();
+  private readonly entries = new Map<string, CachedResponse>();
 
   constructor(private readonly maxEntries: number) {}
 
-  get(key: string): readonly Buffer[] | undefined {
+  get(key: string): CachedResponse | undefined {
     return this.entries.get(key);
   }
 
-  set(key: string, variants: readonly Buffer[]): void {
+  set(key: string, response: CachedResponse): void {
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(key, variants);
+    this.entries.set(key, response);
   }
 
   get size(): number {

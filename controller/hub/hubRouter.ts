@@ -8,6 +8,7 @@ import type { WireGuardDevice } from '../wireguard/device.js';
 import { publicKeyOf } from '../wireguard/keys.js';
 import { ensureTunnelLink } from '../tunnel/tunnelLink.js';
 import { Debouncer } from '../tunnel/debouncer.js';
+import { handshakeFresh, tunnelHealth, type TunnelHealth, type TunnelName } from '../tunnel/tunnelHealth.js';
 import { hubPeers } from './hubPeers.js';
 import { MEMBER_LABEL } from './memberAccess.js';
 
@@ -27,9 +28,6 @@ export interface HubRouterOptions {
   statusIntervalMs: number;
   log: Logger;
 }
-
-/** A handshake at least this recent means the member's tunnel is up (WireGuard rekeys every 2 minutes). */
-const HANDSHAKE_FRESH_MS = 180_000;
 
 /**
  * The hub leader's WireGuard router: one peer per member cluster, allowed
@@ -87,6 +85,19 @@ export class HubRouter {
     await this.device.close();
   }
 
+  /** Each member's tunnel as the device reports it now, named by the member's cluster ID. */
+  async tunnels(): Promise<TunnelHealth[]> {
+    const names = new Map<string, TunnelName>();
+    // `namespace/name`, and hubPeers accepted only Peers named after their cluster ID.
+    for (const [id, key] of this.accepted) names.set(key, { name: id.slice(id.indexOf('/') + 1), kind: 'cluster' });
+    return tunnelHealth(await this.device.status(), names);
+  }
+
+  /** Clusters that joined: the member namespaces the join approver made. */
+  members(): number {
+    return (this.namespaceWatch?.cached() ?? []).filter((ns) => !ns.metadata?.deletionTimestamp).length;
+  }
+
   private async reconcile(): Promise<void> {
     const recorded = new Map<string, string>();
     for (const ns of this.namespaceWatch?.cached() ?? []) {
@@ -141,7 +152,7 @@ export class HubRouter {
         const key = this.accepted.get(id);
         if (key === undefined) continue;
         const seen = status.peers.find((p) => p.publicKey === key)?.lastHandshake;
-        const up = seen !== undefined && now - seen.getTime() < HANDSHAKE_FRESH_MS;
+        const up = seen !== undefined && handshakeFresh(seen, now);
         const previous = peer.status?.conditions;
         if (previous?.find((c) => c.type === 'Connected')?.status === (up ? 'True' : 'False')) continue;
         const message = up ? `handshake with the hub at ${seen.toISOString()}` : 'no recent handshake with the hub: is the cluster\'s gateway running and can it reach the hub endpoint?';

@@ -10,11 +10,17 @@ import { CLUSTER_CIDR_ANNOTATION, FLEETBOARD_GROUP, FLEETBOARD_VERSION, memberNa
 import { seal } from '../clusterset/sealedBox.js';
 import { JOIN_UID_ANNOTATION, MEMBER_LABEL, MEMBER_SERVICE_ACCOUNT, memberAccessObjects } from './memberAccess.js';
 
+/** How handling one JoinRequest ended; `failed` (the hub's own trouble) is retried. */
+export const JOIN_RESULTS = ['approved', 'refused', 'failed'] as const;
+export type JoinResult = (typeof JOIN_RESULTS)[number];
+
 export interface JoinApproverOptions {
   globalCidr: string;
   clusterCidrPrefix: number;
   /** Lifetime of the token handed to a member; the member renews it itself before it runs out. */
   memberTokenSeconds: number;
+  /** Told each time a request was handled, for metrics. */
+  onHandled: (result: JoinResult) => void;
   log: Logger;
 }
 
@@ -105,16 +111,19 @@ export class JoinApprover {
       if (typeof checked === 'string') throw new Refusal(checked);
       const status = await this.approve(req, checked);
       await this.setStatus(name, status);
+      this.opts.onHandled('approved');
       this.opts.log.info({ cluster: checked.clusterID, clusterCidr: status.clusterCIDR }, 'cluster joined');
       this.events.emit(ref, 'Normal', 'ClusterJoined', `cluster ${checked.clusterID} joined with cluster CIDR ${status.clusterCIDR ?? ''} in namespace ${status.namespace ?? ''}`);
     } catch (err) {
       if (err instanceof Refusal) {
+        this.opts.onHandled('refused');
         this.opts.log.warn({ request: name, reason: err.message }, 'join refused');
         this.events.emit(ref, 'Warning', 'JoinRefused', err.message);
         await this.setStatus(name, { phase: 'Refused', message: err.message }).catch((e: unknown) => this.opts.log.error({ request: name, err: apiErrorDetail(e) }, 'cannot record the refusal'));
         return;
       }
       // Anything else is the hub's own trouble (API unavailable): try again shortly.
+      this.opts.onHandled('failed');
       this.opts.log.error({ request: name, err: apiErrorDetail(err) }, 'approving a join failed; retrying');
       setTimeout(() => this.enqueue(req), 2000).unref();
     }

@@ -10,7 +10,7 @@ import { openWireGuardDevice } from '../wireguard/backend.js';
 import { LeaderElector } from '../leader/elector.js';
 import { watchLeaseRelease } from '../leader/releaseWatch.js';
 import { LeaderPodLabeler } from '../leader/leaderLabel.js';
-import { controllerMetrics } from '../metrics/controllerMetrics.js';
+import { hubMetrics } from '../metrics/hubMetrics.js';
 import { MetricsServer } from '../metrics/server.js';
 import { JoinApprover } from './joinApprover.js';
 import { HubRouter } from './hubRouter.js';
@@ -36,8 +36,15 @@ async function run(opts: HubOptions, log: Logger): Promise<() => Promise<void>> 
   let approver: JoinApprover | undefined;
   let router: HubRouter | undefined;
   let duties: Promise<void> = Promise.resolve();
+  // The sources are read only at scrape time, once the metrics server below listens.
+  const metrics = hubMetrics({
+    leading: () => elector.isLeader,
+    members: () => router?.members() ?? 0,
+    tunnels: () => router?.tunnels() ?? Promise.resolve([]),
+    tunnelReadFailed: (err) => log.warn({ err: (err as Error).message }, 'cannot read the tunnel device for metrics'),
+  });
   const lead = async () => {
-    approver = new JoinApprover(kc, events, { globalCidr: opts.globalCidr, clusterCidrPrefix: opts.clusterCidrPrefix, memberTokenSeconds: opts.memberTokenSeconds, log });
+    approver = new JoinApprover(kc, events, { globalCidr: opts.globalCidr, clusterCidrPrefix: opts.clusterCidrPrefix, memberTokenSeconds: opts.memberTokenSeconds, onHandled: metrics.joinHandled, log });
     router = new HubRouter(kc, await openWireGuardDevice(opts.tunnelInterface, { backend: opts.wireguardBackend, log }), {
       namespace: opts.namespace,
       clusterID: opts.clusterID,
@@ -88,15 +95,15 @@ async function run(opts: HubOptions, log: Logger): Promise<() => Promise<void>> 
   elector.start();
   const releases = watchLeaseRelease(kc, opts.namespace, opts.leaseName, () => elector.nudge(), log);
   await releases.start();
-  const metrics = new MetricsServer(opts.metricsAddress, controllerMetrics({ pool: () => undefined, leading: () => elector.isLeader }), () => undefined, log);
-  await metrics.start();
+  const metricsServer = new MetricsServer(opts.metricsAddress, metrics.registry, () => undefined, log);
+  await metricsServer.start();
   log.info({ node: opts.nodeName, endpoint: `${opts.endpoint}:${opts.endpointPort}`, globalCidr: opts.globalCidr, mtu }, 'hub cnf started');
   return async () => {
     await releases.stop();
     await elector.stop();
     await duties;
     await labeler.stop();
-    await metrics.stop();
+    await metricsServer.stop();
   };
 }
 

@@ -25,6 +25,7 @@ export class ResilientWatch<T extends KubernetesObject> {
   private stopped = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
+  private listed = false;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -40,9 +41,14 @@ export class ResilientWatch<T extends KubernetesObject> {
     private readonly opts: { field?: string; label?: string; keep?: (o: T) => T } = {},
   ) {}
 
-  /** Resolves once the first list has been delivered. */
+  /** Resolves once the first list has been delivered, or has failed (then it is retried; see `synced`). */
   async start(): Promise<void> {
-    const informer = new ListWatch<T>(this.path, new Watch(this.kc), this.list, false, this.opts.label, this.opts.field);
+    const list = () =>
+      this.list().then((answer) => {
+        this.listed = true;
+        return answer;
+      });
+    const informer = new ListWatch<T>(this.path, new Watch(this.kc), list, false, this.opts.label, this.opts.field);
     const keep = this.opts.keep ?? ((o: T) => o);
     const guard = (fn: (o: T) => void) => (o: T) => {
       try {
@@ -65,6 +71,11 @@ export class ResilientWatch<T extends KubernetesObject> {
     });
     this.informer = informer;
     await informer.start();
+  }
+
+  /** Whether a list has been delivered: until then the cache lacks whatever exists. */
+  get synced(): boolean {
+    return this.listed;
   }
 
   /** Objects currently known to the watch. */

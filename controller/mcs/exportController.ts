@@ -83,6 +83,8 @@ export class ExportController {
   private conflicts = new Map<string, ConditionVerdict>();
   /** Every cluster's published exports, as the importer last saw them in the hub. */
   private clusterSetExports: readonly ServiceImport[] | undefined;
+  /** Each export's conditions as the last reconcile judged them. */
+  private verdicts: ReadonlyMap<string, readonly ConditionVerdict[]> = new Map();
   /**
    * Each export's conditions as last written (without times) and the
    * resourceVersion they were written over: until the watch delivers our
@@ -149,6 +151,11 @@ export class ExportController {
     this.hub?.unsubscribe();
   }
 
+  /** Each ServiceExport's conditions (Valid, and once joined Ready and Conflict) as last judged, for metrics. */
+  conditions(): readonly (readonly ConditionVerdict[])[] {
+    return [...this.verdicts.values()];
+  }
+
   private async reconcile(): Promise<void> {
     const services = new Map((this.services?.cached() ?? []).map((s) => [key(s.metadata?.namespace, s.metadata?.name), s]));
     const verdicts = new Map<string, ConditionVerdict[]>();
@@ -189,6 +196,7 @@ export class ExportController {
         if (s.clusters.includes(hub.clusterID)) verdicts.get(key(s.namespace, s.name))?.push(conflictVerdict(s));
       }
     }
+    this.verdicts = verdicts;
     if (hub) await this.publish(hub, described, desired);
     await this.writeConditions(verdicts);
   }

@@ -19,6 +19,7 @@ import { assignClusterSetIps } from '../ipam/clusterSetIps.js';
 import type { Cidr } from '../ipam/cidr.js';
 
 const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL };
+const madeByFleetBoard = (i: ServiceImport) => i.metadata?.labels?.[IMPORT_MANAGED_BY_LABEL] === MANAGED_BY;
 
 /**
  * The cluster leader's imports: for every service some cluster exports (this
@@ -74,6 +75,11 @@ export class ImportController {
     await this.watches.stop();
   }
 
+  /** The ServiceImports FleetBoard made in this cluster (a hand-written one counts once adopted). */
+  imported(): number {
+    return this.local.imports().filter(madeByFleetBoard).length;
+  }
+
   private async reconcile(): Promise<void> {
     const present = new Set((this.namespaces?.cached() ?? []).filter((n) => !n.metadata?.deletionTimestamp).map((n) => n.metadata?.name ?? ''));
     const exports = this.hubExports.services();
@@ -97,7 +103,7 @@ export class ImportController {
         spec: { ...s.spec, ...(ip ? { ips: [ip] } : {}) },
       };
     });
-    const ours = all.filter((i) => i.metadata?.labels?.[IMPORT_MANAGED_BY_LABEL] === MANAGED_BY);
+    const ours = all.filter(madeByFleetBoard);
     // A ServiceImport made by hand for the same service is adopted: replaced with ours, keeping its resourceVersion.
     const adoptable = all.filter((i) => !ours.includes(i) && desired.some((d) => d.metadata?.namespace === i.metadata?.namespace && d.metadata?.name === i.metadata?.name));
     const live = [...ours, ...adoptable];

@@ -30,6 +30,11 @@ export class LocalImports extends SharedWatches {
     await this.startAll(this.importWatch, this.sliceWatch);
   }
 
+  /** Whether both watches have listed what exists. */
+  synced(): boolean {
+    return (this.importWatch?.synced ?? false) && (this.sliceWatch?.synced ?? false);
+  }
+
   /** Every ServiceImport here, made by FleetBoard or by hand. */
   imports(): readonly ServiceImport[] {
     return this.importWatch?.cached() ?? [];

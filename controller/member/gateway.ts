@@ -122,7 +122,9 @@ export class ClusterGateway {
     const restart = restartedPeers(this.dialled, view.dialled);
     const fresh = [...view.dialled.keys()].filter((k) => !this.dialled.has(k));
     this.dialled = view.dialled;
-    this.mesh.setClustersetPeers(view.hubPeer ? [view.hubPeer, ...view.direct.map((d) => d.peer)] : []);
+    this.mesh.setClustersetPeers(
+      view.hubPeer ? [{ name: view.hubClusterID, kind: 'hub', peer: view.hubPeer }, ...view.direct.map((d) => ({ name: d.clusterID, kind: 'cluster' as const, peer: d.peer }))] : [],
+    );
     this.mesh.restartPeers(restart);
     this.handshakes.expect([...fresh, ...restart], Date.now());
     if (view.hubPeer && this.since === undefined) void this.writeStatus();

@@ -35,6 +35,7 @@ test('waits, saying why, until its own Peer exists, the hub accepted its key and
 test('clusters behind NAT reach each other through the hub, which is allowed exactly their CIDRs', () => {
   const view = gatewayView([hub, c1(), c2(), c3], self, 25, resolveAll);
   assert.deepEqual(view.hubPeer, { publicKey: keys.hub, endpoint: '198.18.0.21:31820', allowedIps: ['10.113.0.0/16', '10.114.0.0/16'], persistentKeepalive: 25 });
+  assert.equal(view.hubClusterID, 'hub', 'names the tunnel in metrics');
   assert.deepEqual(view.direct, []);
 });
 

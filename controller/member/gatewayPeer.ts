@@ -10,6 +10,8 @@ export interface DirectPeer {
 export interface GatewayView {
   /** The gateway's tunnel to the hub; undefined while it must not dial yet. */
   hubPeer: PeerConfig | undefined;
+  /** The hub's cluster ID, which names that tunnel; empty without `hubPeer`. */
+  hubClusterID: string;
   /** Members peered directly, because one side of each pair has a reachable endpoint. */
   direct: DirectPeer[];
   /** Why there is no tunnel yet, for the log. */
@@ -39,7 +41,7 @@ const withPort = (address: string, port: number) => (address.includes(':') ? `[$
  * hub has accepted are trusted, for the CIDRs it checked. Pure.
  */
 export function gatewayView(objects: readonly unknown[], self: { namespace: string; clusterID: string; publicKey: string }, keepaliveSeconds: number, resolve: Resolve): GatewayView {
-  const none = (waiting: string): GatewayView => ({ hubPeer: undefined, direct: [], waiting, unresolved: [], dialled: new Map() });
+  const none = (waiting: string): GatewayView => ({ hubPeer: undefined, hubClusterID: '', direct: [], waiting, unresolved: [], dialled: new Map() });
   const peers = objects.map(checkPeer).filter((p): p is Peer => typeof p !== 'string');
   const own = peers.find((p) => p.metadata?.namespace === self.namespace && p.metadata.name === self.clusterID);
   if (!own) return none(`the hub has no Peer ${self.namespace}/${self.clusterID} yet`);
@@ -76,7 +78,7 @@ export function gatewayView(objects: readonly unknown[], self: { namespace: stri
   }
   direct.sort((a, b) => a.clusterID.localeCompare(b.clusterID));
   const hubPeer: PeerConfig = { publicKey: hub.spec.publicKey, endpoint: withPort(hubAddress, hub.spec.port), allowedIps: [...new Set(viaHub)].sort(), persistentKeepalive: keepaliveSeconds };
-  return { hubPeer, direct, unresolved, dialled };
+  return { hubPeer, hubClusterID: hub.spec.clusterID, direct, unresolved, dialled };
 }
 
 /**

@@ -17,6 +17,7 @@ import { ExportController } from '../mcs/exportController.js';
 import { ImportController } from '../mcs/importController.js';
 import type { LocalImports } from '../mcs/localImports.js';
 import { HubExports } from '../mcs/hubExports.js';
+import type { ConditionVerdict } from '../mcs/exportValidity.js';
 
 export interface LeaderDutiesOptions {
   namespace: string;
@@ -77,6 +78,16 @@ export class LeaderDuties {
     this.work = this.run(abort.signal).catch((err: unknown) => {
       if (!abort.signal.aborted) this.opts.log.error({ err: apiErrorDetail(err) }, 'leader duties failed');
     });
+  }
+
+  /** Each ServiceExport's conditions as this leader last judged them; none when not leading. */
+  exportConditions(): readonly (readonly ConditionVerdict[])[] {
+    return this.exports?.conditions() ?? [];
+  }
+
+  /** The ServiceImports FleetBoard made here; 0 when not leading or not joined. */
+  importedServices(): number {
+    return this.imports?.imported() ?? 0;
   }
 
   /** Stops allocating at once; the gateway keeps forwarding until the next leader took over, at most `handOverMs`. */

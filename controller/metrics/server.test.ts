@@ -8,7 +8,7 @@ test('metrics report the pool and leadership as they are at scrape time; readyz 
   const now: { pool?: PoolUsage; leading: boolean } = { leading: false };
   const server = new MetricsServer(
     { host: '127.0.0.1', port: 0 },
-    controllerMetrics({ pool: () => now.pool, leading: () => now.leading }),
+    controllerMetrics({ pool: () => now.pool, leading: () => now.leading, tunnels: () => Promise.resolve([]), tunnelReadFailed: () => undefined, exports: () => [], imports: () => 0 }).registry,
     () => (now.pool ? undefined : 'no node CIDR yet'),
     pino({ level: 'silent' }),
   );

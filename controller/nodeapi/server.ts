@@ -17,6 +17,12 @@ export interface PodNetworkHandlers {
   release(pod: PodRef, reason: string): Promise<boolean>;
 }
 
+/** Whether the plugin got its pod's address. */
+export type AllocationResult = 'ok' | 'error';
+
+/** Told of every address request: seconds from the request to the answer, which the pod's start waits for. */
+export type AllocationObserver = (seconds: number, result: AllocationResult) => void;
+
 /** The controller's gRPC server on a unix socket shared with the plugin. */
 export class NodeApiServer {
   private readonly server = new Server();
@@ -24,12 +30,28 @@ export class NodeApiServer {
   constructor(
     private readonly socketPath: string,
     handlers: PodNetworkHandlers,
+    observeAllocation: AllocationObserver,
     private readonly log: Logger,
   ) {
     this.server.addService(podNetworkService, {
       Allocate: (call: ServerUnaryCall<AllocateRequest, PodNetworkConfig>, done: sendUnaryData<PodNetworkConfig>) => {
+        const started = performance.now();
+        const answered = (result: AllocationResult) => observeAllocation((performance.now() - started) / 1000, result);
         const pod = checkPod(call.request.pod, done);
-        if (pod) handlers.allocate(pod).then((cfg) => done(null, cfg), (err: unknown) => done(toServiceError(err)));
+        if (!pod) {
+          answered('error');
+          return;
+        }
+        handlers.allocate(pod).then(
+          (cfg) => {
+            done(null, cfg);
+            answered('ok');
+          },
+          (err: unknown) => {
+            done(toServiceError(err));
+            answered('error');
+          },
+        );
       },
       Release: (call: ServerUnaryCall<ReleaseRequest, ReleaseResponse>, done: sendUnaryData<ReleaseResponse>) => {
         const pod = checkPod(call.request.pod, done);

@@ -4,9 +4,10 @@ import type { Logger } from 'pino';
 import { ResilientWatch } from '../kube/resilientWatch.js';
 import type { WireGuardDevice } from '../wireguard/device.js';
 import { publicKeyOf } from '../wireguard/keys.js';
-import { meshPeers, tunnelAnnotations } from './meshPeers.js';
+import { meshPeers, peerNodes, tunnelAnnotations } from './meshPeers.js';
 import { ensureTunnelLink } from './tunnelLink.js';
 import { Debouncer } from './debouncer.js';
+import { tunnelHealth, type TunnelHealth, type TunnelName } from './tunnelHealth.js';
 import type { PeerConfig } from '../wireguard/device.js';
 
 export interface TunnelMeshOptions {
@@ -26,6 +27,11 @@ export interface TunnelMeshOptions {
   log: Logger;
 }
 
+/** A peer towards the hub or another cluster, under the name its tunnel has in metrics. */
+export interface ClustersetPeer extends TunnelName {
+  kind: 'hub' | 'cluster';
+  peer: PeerConfig;
+}
 
 /**
  * The tunnels between the cnf pods of one cluster: this node publishes its
@@ -38,7 +44,7 @@ export class TunnelMesh {
   private nodeCidrs: ReadonlyMap<string, string> = new Map();
   private resync: NodeJS.Timeout | undefined;
   private readonly debouncer: Debouncer;
-  private clustersetPeers: PeerConfig[] = [];
+  private clustersetPeers: readonly ClustersetPeer[] = [];
   private readonly restart = new Set<string>();
   private lastSkipped = '';
 
@@ -84,7 +90,7 @@ export class TunnelMesh {
   }
 
   /** The gateway's tunnels to the hub and to directly peered clusters; none on every other node. */
-  setClustersetPeers(peers: PeerConfig[]): void {
+  setClustersetPeers(peers: readonly ClustersetPeer[]): void {
     if (JSON.stringify(peers) === JSON.stringify(this.clustersetPeers)) return;
     this.clustersetPeers = peers;
     this.debouncer.schedule();
@@ -107,6 +113,13 @@ export class TunnelMesh {
     return this.device.status();
   }
 
+  /** Every tunnel of this node as the device reports it now, named by node or cluster ID. */
+  async tunnels(): Promise<TunnelHealth[]> {
+    const names = peerNodes(this.watch?.cached() ?? []);
+    for (const { name, kind, peer } of this.clustersetPeers) names.set(peer.publicKey, { name, kind });
+    return tunnelHealth(await this.device.status(), names);
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.resync);
     await this.debouncer.stop();
@@ -121,7 +134,7 @@ export class TunnelMesh {
       this.lastSkipped = skippedKey;
       for (const s of skipped) this.opts.log.info({ pod: s.pod, reason: s.reason }, 'cnf pod is not a tunnel peer yet');
     }
-    const config = { privateKey: this.opts.privateKey, listenPort: this.opts.listenPort, peers: [...peers, ...this.clustersetPeers] };
+    const config = { privateKey: this.opts.privateKey, listenPort: this.opts.listenPort, peers: [...peers, ...this.clustersetPeers.map((c) => c.peer)] };
     if (this.restart.size > 0) {
       const restart = new Set(this.restart);
       this.opts.log.info({ peers: [...restart] }, 're-creating peers so they handshake at once');

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Pod } from '@kubernetes/client-node';
 import { generatePrivateKey, publicKeyOf } from '../wireguard/keys.js';
-import { meshPeers, tunnelAnnotations } from './meshPeers.js';
+import { meshPeers, peerNodes, tunnelAnnotations } from './meshPeers.js';
 import { LEADER_LABEL } from '../leader/leaderLabel.js';
 
 const keys = ['n1', 'n2', 'n3', 'n4'].map(() => publicKeyOf(generatePrivateKey()));
@@ -62,4 +62,9 @@ test('the leader cnf, the gateway to other clusters, is also allowed the global 
   );
   const onGateway = meshPeers('n2', [cnf('n2', keys[1], '10.244.1.5', '51820', true), cnf('n3', keys[2], '10.244.2.5')], cidrs, GLOBAL, 25);
   assert.deepEqual(onGateway.peers.map((p) => p.allowedIps), [['10.113.2.0/24']], 'the gateway itself routes other clusters through the hub, not a mesh peer');
+});
+
+test('each cnf pod\'s key names its node, for the tunnel metrics', () => {
+  const names = peerNodes([cnf('n2', keys[1], '10.244.1.5'), cnf('n3', undefined, '10.244.2.5')]);
+  assert.deepEqual([...names], [[keys[1], { name: 'n2', kind: 'node' }]]);
 });

@@ -2,6 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { isValidKey } from '../wireguard/keys.js';
 import type { PeerConfig } from '../wireguard/device.js';
 import { LEADER_LABEL } from '../leader/leaderLabel.js';
+import type { TunnelName } from './tunnelHealth.js';
 
 /** What each cnf pod publishes about its tunnel endpoint on its own pod object. */
 export const tunnelAnnotations = {
@@ -70,4 +71,15 @@ export function meshPeers(
   }
   peers.sort((a, b) => (a.allowedIps[0] ?? '').localeCompare(b.allowedIps[0] ?? ''));
   return { peers, skipped };
+}
+
+/** The tunnel names of the other cnf pods' keys: their node. Pure. */
+export function peerNodes(cnfPods: readonly V1Pod[]): Map<string, TunnelName> {
+  const names = new Map<string, TunnelName>();
+  for (const pod of cnfPods) {
+    const key = pod.metadata?.annotations?.[tunnelAnnotations.publicKey];
+    const node = pod.spec?.nodeName;
+    if (key && node) names.set(key, { name: node, kind: 'node' });
+  }
+  return names;
 }

@@ -319,7 +319,7 @@ async function main(): Promise<void> {
 
     const crossdnsLog = join(base, 'crossdns.log');
     const profile = opts.profileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.profileDir] : [];
-    const crossdns = new PinnedServer('crossdns', process.execPath, [...profile, join(repoRoot, 'dist/controller/crossdns/main.js'), '--listen', '127.0.0.1:0', '--zones', ZONE], crossdnsLog, { KUBECONFIG: plane.kubeconfigPath, NODE_NAME: 'bench' });
+    const crossdns = new PinnedServer('crossdns', process.execPath, [...profile, join(repoRoot, 'dist/controller/crossdns/main.js'), '--listen', '127.0.0.1:0', '--zones', ZONE, '--metrics-address', '127.0.0.1:0'], crossdnsLog, { KUBECONFIG: plane.kubeconfigPath, NODE_NAME: 'bench' });
     processes.push(crossdns);
     const crossdnsPort = await waitFor(
       async () => {

@@ -63,6 +63,15 @@ test('only the cnf containers are privileged; crossdns may bind port 53 and noth
   for (const w of workloads) for (const c of w.spec?.template.spec?.containers ?? []) assert.ok(c.resources?.requests && c.resources.limits, `${c.name} has requests and limits`);
 });
 
+test('crossdns serves its metrics port and is probed there: alive from the start, ready once it serves DNS', async () => {
+  const crossdns = ((await all()).find((o) => o.kind === 'Deployment' && o.metadata?.name === 'fleetboard-crossdns') as V1Deployment | undefined)?.spec?.template.spec?.containers[0];
+  assert.ok(crossdns, 'crossdns is rendered');
+  assert.ok(crossdns.command?.includes('--metrics-address=:9464'));
+  assert.ok(crossdns.ports?.some((p) => p.name === 'metrics' && p.containerPort === 9464));
+  assert.deepEqual([crossdns.livenessProbe?.httpGet?.path, crossdns.livenessProbe?.httpGet?.port], ['/healthz', 'metrics']);
+  assert.deepEqual([crossdns.readinessProbe?.httpGet?.path, crossdns.readinessProbe?.httpGet?.port], ['/readyz', 'metrics']);
+});
+
 test('the hub makes a join token that expires when none is given, and guards its router with a PodDisruptionBudget', async () => {
   const hub = await renderChart('fleetboard', 'fleetboard-system', HUB_VALUES);
   const token = hub.find((o) => o.kind === 'Secret' && o.metadata?.namespace === 'kube-system') as KubernetesObject & { stringData: Record<string, string> };

@@ -41,7 +41,7 @@ before(async () => {
   crossdns = new ManagedProcess({
     name: 'crossdns',
     command: process.execPath,
-    args: [join(repoRoot, 'dist/controller/crossdns/main.js'), '--listen', '127.0.0.1:0', '--zones', `${ZONE},hyperos.local`, '--custom-zones', 'shared.example', '--log-level', 'debug', '--max-tcp-connections', String(MAX_TCP), '--nameserver-addresses', NAMESERVER],
+    args: [join(repoRoot, 'dist/controller/crossdns/main.js'), '--listen', '127.0.0.1:0', '--zones', `${ZONE},hyperos.local`, '--custom-zones', 'shared.example', '--log-level', 'debug', '--max-tcp-connections', String(MAX_TCP), '--nameserver-addresses', NAMESERVER, '--metrics-address', '127.0.0.1:0'],
     env: { KUBECONFIG: started.plane.kubeconfigPath, NODE_NAME: 'test-node' },
     logFile,
   });
