@@ -7,7 +7,7 @@ import { EventRecorder } from './kube/events.js';
 import { ResilientWatch } from './kube/resilientWatch.js';
 import { NodeApiServer } from './nodeapi/server.js';
 import { PodAddressService } from './podnet/podAddresses.js';
-import { podMtu, underlayMtu } from './podnet/mtu.js';
+import { linkMtus } from './podnet/mtu.js';
 import { enableForwarding } from './podnet/forwarding.js';
 import { NodeCidrStore, DEFAULT_NODE_CIDR_CONFIGMAP } from './ipam/nodeCidrStore.js';
 import { NodeCidrWatch } from './nodecidr/nodeCidrWatch.js';
@@ -38,7 +38,8 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
   const events = new EventRecorder(core, 'fleetboard-controller', opts.nodeName, log);
 
   await enableForwarding();
-  const mtu = opts.mtu || podMtu(await underlayMtu());
+  const mtus = await linkMtus(opts.mtu);
+  const mtu = mtus.mtu;
   const addresses = new PodAddressService(core, events, { nodeName: opts.nodeName, globalCidr: opts.globalCidr, mtu, log });
   // Made first, as the node API records into it from the first request; the sources are read only at scrape time, once the metrics server below listens.
   const metrics = controllerMetrics({
@@ -73,6 +74,7 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
     privateKey,
     globalCidr: opts.globalCidr,
     mtu,
+    underlayMtu: mtus.underlayMtu,
     keepaliveSeconds: opts.keepaliveSeconds,
     resyncMs: TUNNEL_RESYNC_MS,
     log,

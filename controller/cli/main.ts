@@ -9,6 +9,8 @@ import { readHubState } from './hubState.js';
 import { AGENT_CHART, AGENT_NAMESPACE, checkClusterIdFree, helmJoinArgs, hubMaterial, shellCommand } from './join.js';
 import { loadKubeConfig, memberAccesses, type ClusterAccess } from './kubeconfig.js';
 import { readMemberInfo } from './memberInfo.js';
+import { readClockOffset, readMemberFacts } from './diagnoseFacts.js';
+import { clockChecks, dnsForwardingChecks, handshakeChecks, mtuChecks, nriChecks, overlapChecks } from './diagnoseRules.js';
 import { table } from './table.js';
 import { createToken, listTokens, revokeToken } from './tokens.js';
 import { verify } from './verify.js';
@@ -138,6 +140,28 @@ function program(): Command {
         progress: (line) => process.stderr.write(`… ${line}\n`),
       });
       checksExit(output, results);
+    });
+  root
+    .command('diagnose')
+    .description('look for what is known to break FleetBoard: NRI not enabled, MTU mismatch, stale handshakes, cluster DNS not forwarding the zones, an overlapping global CIDR, clock skew; exits 1 if any check fails')
+    .option('--member <kubeconfig>', 'kubeconfig of a member cluster (repeat for each)', collect, [])
+    .option('--member-context <name>', 'context of a member cluster in the hub\'s kubeconfig file (repeat for each)', collect, [])
+    .action(async (o: { member: string[]; memberContext: string[] }, cmd: Command) => {
+      const { access, output } = hubAccess(cmd);
+      const hub = loadKubeConfig(access, 'hub');
+      const members = await Promise.all(memberAccesses(o.member, o.memberContext, access.kubeconfig).map((a) => readMemberInfo(loadKubeConfig(a, 'member'))));
+      const [state, facts, clocks] = await Promise.all([
+        readHubState(hub),
+        Promise.all(members.map((m) => readMemberFacts(m))),
+        Promise.all([readClockOffset('hub', hub), ...members.map((m) => readClockOffset(m.clusterID, m.kc))]),
+      ]);
+      const now = new Date();
+      checksExit(output, [
+        ...facts.flatMap((f) => [...nriChecks(f), ...overlapChecks(f), ...dnsForwardingChecks(f)]),
+        ...handshakeChecks(state.peers, now),
+        ...mtuChecks(state.peers),
+        ...clockChecks(clocks),
+      ]);
     });
   return root;
 }

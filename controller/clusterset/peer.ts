@@ -53,7 +53,13 @@ export interface PeerTunnelStatus {
   lastHandshake?: string;
   rxBytes?: number;
   txBytes?: number;
+  /** The gateway's tunnel MTU and its underlay's: `fleetctl diagnose` compares them across clusters. */
+  mtu?: number;
+  underlayMtu?: number;
 }
+
+/** The MTU fields of a gateway's tunnel status. */
+export const linkMtuStatus = (m: { mtu: number; underlayMtu: number | undefined }): Pick<PeerTunnelStatus, 'mtu' | 'underlayMtu'> => ({ mtu: m.mtu, ...(m.underlayMtu ? { underlayMtu: m.underlayMtu } : {}) });
 
 /** A direct tunnel to another member, as the gateway's device reports it. */
 export interface DirectTunnelStatus {

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { apiErrorDetail } from '../kube/apiErrors.js';
 import { ResilientWatch } from '../kube/resilientWatch.js';
 import { PeerClient, condition, setCondition } from '../clusterset/peerClient.js';
-import { CLUSTER_CIDR_ANNOTATION, HUB_PEER_NAME, type Peer, type PeerStatus } from '../clusterset/peer.js';
+import { CLUSTER_CIDR_ANNOTATION, HUB_PEER_NAME, linkMtuStatus, type Peer, type PeerStatus } from '../clusterset/peer.js';
 import type { WireGuardDevice } from '../wireguard/device.js';
 import { publicKeyOf } from '../wireguard/keys.js';
 import { ensureTunnelLink } from '../tunnel/tunnelLink.js';
@@ -24,6 +24,7 @@ export interface HubRouterOptions {
   privateKey: string;
   globalCidr: string;
   mtu: number;
+  underlayMtu: number | undefined;
   /** How often tunnel health is written into the members' Peer status. */
   statusIntervalMs: number;
   log: Logger;
@@ -118,7 +119,7 @@ export class HubRouter {
       // `since` matters when the key is the node's old one: it tells members to handshake again.
       const { namespace, clusterID, endpoint, port, privateKey, nodeName } = this.opts;
       await this.peers.apply(namespace, HUB_PEER_NAME, { clusterID, clusterCIDR: [], endpoint, port, publicKey: publicKeyOf(privateKey), isHub: true, isPublic: true });
-      await this.peers.patchStatus(namespace, HUB_PEER_NAME, { tunnel: { gatewayNode: nodeName, since: new Date().toISOString() } });
+      await this.peers.patchStatus(namespace, HUB_PEER_NAME, { tunnel: { gatewayNode: nodeName, since: new Date().toISOString(), ...linkMtuStatus(this.opts) } });
       this.publishedGeneration = this.device.generation;
     }
     // Tell each member which of its gateways the hub now expects, so a new gateway dials only once it is accepted,

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { runComponent } from '../componentMain.js';
 import { EventRecorder } from '../kube/events.js';
 import { enableForwarding } from '../podnet/forwarding.js';
-import { podMtu, underlayMtu } from '../podnet/mtu.js';
+import { linkMtus } from '../podnet/mtu.js';
 import { loadOrCreatePrivateKey } from '../tunnel/privateKeyFile.js';
 import { openWireGuardDevice } from '../wireguard/backend.js';
 import { LeaderElector } from '../leader/elector.js';
@@ -30,7 +30,7 @@ async function run(opts: HubOptions, log: Logger): Promise<() => Promise<void>> 
   const core = kc.makeApiClient(CoreV1Api);
   const events = new EventRecorder(core, 'fleetboard-hub', opts.nodeName, log);
   await enableForwarding();
-  const mtu = opts.mtu || podMtu(await underlayMtu());
+  const { mtu, underlayMtu } = await linkMtus(opts.mtu);
   const privateKey = await loadOrCreatePrivateKey(opts.keyFile, log);
 
   let approver: JoinApprover | undefined;
@@ -55,6 +55,7 @@ async function run(opts: HubOptions, log: Logger): Promise<() => Promise<void>> 
       privateKey,
       globalCidr: opts.globalCidr,
       mtu,
+      underlayMtu,
       statusIntervalMs: STATUS_INTERVAL_MS,
       log,
     });

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { apiErrorDetail } from '../kube/apiErrors.js';
 import type { ResilientWatch } from '../kube/resilientWatch.js';
 import { PeerClient } from '../clusterset/peerClient.js';
-import { checkPeer, type Peer } from '../clusterset/peer.js';
+import { checkPeer, linkMtuStatus, type Peer } from '../clusterset/peer.js';
 import type { TunnelMesh } from '../tunnel/mesh.js';
 import { Debouncer } from '../tunnel/debouncer.js';
 import type { HubMembership } from './credentialStore.js';
@@ -165,6 +165,7 @@ export class ClusterGateway {
         tunnel: {
           gatewayNode: this.opts.nodeName,
           ...(this.since ? { since: this.since.at } : {}),
+          ...linkMtuStatus(this.mesh.linkMtus),
           ...health(hubKey),
           // A merge patch replaces the list whole, so a tunnel that went away drops out.
           direct: this.direct.map((d) => ({ clusterID: d.clusterID, ...health(d.peer.publicKey) })),

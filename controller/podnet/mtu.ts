@@ -8,6 +8,22 @@ export function podMtu(underlayMtu: number): number {
   return underlayMtu - TUNNEL_OVERHEAD;
 }
 
+/** The tunnel MTU in use and the underlay's, which `fleetctl diagnose` compares (published in the Peer status). */
+export interface LinkMtus {
+  mtu: number;
+  /** Undefined when it cannot be read and --mtu was given. */
+  underlayMtu: number | undefined;
+}
+
+/** The configured MTU (0: automatic, underlay − 80) and the underlay's. */
+export async function linkMtus(configured: number): Promise<LinkMtus> {
+  if (!configured) {
+    const underlay = await underlayMtu();
+    return { mtu: podMtu(underlay), underlayMtu: underlay };
+  }
+  return { mtu: configured, underlayMtu: await underlayMtu().catch(() => undefined) };
+}
+
 /** MTU of the interface our default route leaves through (the underlay, in the cnf netns). */
 export async function underlayMtu(): Promise<number> {
   const dev = (await ipJson<{ dev?: string }>({}, ['route', 'show', 'default']))[0]?.dev;

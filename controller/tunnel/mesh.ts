@@ -20,6 +20,7 @@ export interface TunnelMeshOptions {
   privateKey: string;
   globalCidr: string;
   mtu: number;
+  underlayMtu: number | undefined;
   /** Keepalive towards the other nodes, which also makes a restarted device handshake at once. */
   keepaliveSeconds: number;
   /** Reapply everything this often, which also restarts a WireGuard device that died. */
@@ -59,6 +60,11 @@ export class TunnelMesh {
 
   get publicKey(): string {
     return publicKeyOf(this.opts.privateKey);
+  }
+
+  /** The tunnel MTU and the underlay's, for the gateway's Peer status. */
+  get linkMtus(): { mtu: number; underlayMtu: number | undefined } {
+    return { mtu: this.opts.mtu, underlayMtu: this.opts.underlayMtu };
   }
 
   async start(): Promise<void> {

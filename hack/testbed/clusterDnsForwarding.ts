@@ -1,12 +1,5 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
-
-/**
- * The Corefile server blocks that send the clusterset zones to crossdns, as
- * the README tells users to add them to their cluster DNS. Pure.
- */
-export function forwardingStanzas(zones: readonly string[], crossdnsIp: string): string {
-  return zones.map((z) => `${z}:53 {\n    errors\n    forward . ${crossdnsIp}\n}\n`).join('');
-}
+import { forwardedZones, forwardingStanzas } from '../../controller/cli/corefile.js';
 
 /**
  * What a user does once per cluster: add the stanzas to CoreDNS's Corefile
@@ -18,7 +11,8 @@ export async function forwardClusterDns(kc: KubeConfig, zones: readonly string[]
   const core = kc.makeApiClient(CoreV1Api);
   const cm = await core.readNamespacedConfigMap({ name: 'coredns', namespace: 'kube-system' });
   const corefile = cm.data?.Corefile ?? '';
-  const missing = zones.filter((z) => !new RegExp(`^${z.replaceAll('.', '\\.')}(:53)?\\s*\\{`, 'm').test(corefile));
+  const served = forwardedZones(corefile);
+  const missing = zones.filter((z) => !served.has(z));
   if (missing.length === 0) return false;
   cm.data = { ...cm.data, Corefile: `${corefile.trimEnd()}\n${forwardingStanzas(missing, crossdnsIp)}` };
   await core.replaceNamespacedConfigMap({ name: 'coredns', namespace: 'kube-system', body: cm });

@@ -588,6 +588,41 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     }
   });
 
+  test('fleetctl diagnose: every check passes on the healthy clusterset; without cluster2\'s forwarding for hyperos.local, diagnose prints the stanza to add and verify fails exactly the probes by that name', async () => {
+    const healthy = await fleetctl(['--kubeconfig', hubFile(), '-o', 'json', 'diagnose', ...memberFlags()]);
+    const report = JSON.parse(healthy.stdout) as { failed: number; checks: { name: string; ok: boolean; detail: string }[] };
+    assert.equal(healthy.code, 0, report.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`).join('\n') + healthy.stderr);
+    const names = report.checks.map((c) => c.name);
+    for (const expected of ['cluster1/cluster1-node1: NRI plugin registered with the runtime', 'cluster2: cluster DNS forwards hyperos.local to crossdns', 'cluster1 → hub: recent WireGuard handshake', 'tunnel MTU the same in every cluster', 'clocks agree across hub, cluster1, cluster2']) {
+      assert.ok(names.includes(expected), `diagnose checks "${expected}"; it checked:\n${names.join('\n')}`);
+    }
+    const core = (kc.cluster2 as KubeConfig).makeApiClient(CoreV1Api);
+    const restartDns = async () => {
+      for (const p of (await core.listNamespacedPod({ namespace: 'kube-system', labelSelector: 'k8s-app=kube-dns' })).items) await core.deleteNamespacedPod({ name: p.metadata?.name ?? '', namespace: 'kube-system' });
+      await waitForReadyPods(kc.cluster2 as KubeConfig, 'kube-system', 'k8s-app=kube-dns', 2);
+    };
+    const original = await core.readNamespacedConfigMap({ name: 'coredns', namespace: 'kube-system' });
+    const corefile = original.data?.Corefile ?? '';
+    const without = corefile.replace(/^hyperos\.local:53 \{[^}]*\}\n/m, '');
+    assert.notEqual(without, corefile, 'the testbed forwards hyperos.local as the README says');
+    await core.patchNamespacedConfigMap({ name: 'coredns', namespace: 'kube-system', body: { data: { Corefile: without } } }, mergePatch);
+    try {
+      const broken = await fleetctl(['--kubeconfig', hubFile(), 'diagnose', ...memberFlags()]);
+      assert.equal(broken.code, 1);
+      assert.match(broken.stdout, /^FAIL {2}cluster2: cluster DNS forwards hyperos\.local to crossdns: kube-system\/coredns has no server block for hyperos\.local; add:\nhyperos\.local:53 \{/m);
+      assert.match(broken.stdout, /^1 of \d+ checks failed$/m);
+      await restartDns();
+      const verified = await fleetctl(['--kubeconfig', hubFile(), '-o', 'json', 'verify', ...memberFlags()]);
+      assert.equal(verified.code, 1);
+      const failedChecks = (JSON.parse(verified.stdout) as { checks: { name: string; ok: boolean }[] }).checks.filter((c) => !c.ok).map((c) => c.name);
+      assert.equal(failedChecks.length, 1, failedChecks.join('\n'));
+      assert.match(failedChecks[0] ?? '', /^cluster2 → cluster1: http:\/\/verify-cluster1\.fleetboard-verify-[0-9a-f]+\.svc\.hyperos\.local\/$/);
+    } finally {
+      await core.patchNamespacedConfigMap({ name: 'coredns', namespace: 'kube-system', body: { data: { Corefile: corefile } } }, mergePatch);
+      await restartDns();
+    }
+  });
+
   test('fleetctl hub token: a created token authenticates into the join group, list shows it without its secret, revoke makes it useless', async () => {
     const created = await fleetctl(['--kubeconfig', hubFile(), '-o', 'json', 'hub', 'token', 'create', '--ttl', '10m', '--description', 'e2e']);
     assert.equal(created.code, 0, created.stderr);
