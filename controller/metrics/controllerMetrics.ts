@@ -2,7 +2,7 @@ import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { AllocationObserver } from '../nodeapi/server.js';
 import { EXPORT_CONFLICT, EXPORT_READY, EXPORT_VALID } from '../mcs/api.js';
 import type { ConditionVerdict } from '../mcs/exportValidity.js';
-import { componentRegistry, registerLeaderGauge } from './registry.js';
+import { componentRegistry, registerLeaderGauge, registerReadGauge } from './registry.js';
 import { registerTunnelMetrics, type TunnelSource } from './tunnelMetrics.js';
 
 /** How much of the node CIDR is handed out. */
@@ -71,14 +71,7 @@ export function controllerMetrics(sources: ControllerMetricSources, now: () => n
       for (const conditions of sources.exports()) for (const c of conditions) this.inc({ condition: c.type, status: c.status });
     },
   });
-  new Gauge({
-    name: 'fleetboard_imports',
-    help: 'ServiceImports FleetBoard made in this cluster; 0 on nodes that do not lead',
-    registers: [registry],
-    collect() {
-      this.set(sources.imports());
-    },
-  });
+  registerReadGauge(registry, 'fleetboard_imports', 'ServiceImports FleetBoard made in this cluster; 0 on nodes that do not lead', () => sources.imports());
   const podSetup = new Histogram({
     name: 'fleetboard_pod_setup_seconds',
     help: 'Seconds from the plugin\'s address request for a starting pod to the node API\'s answer',

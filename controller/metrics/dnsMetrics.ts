@@ -1,7 +1,7 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import { RCODE, rcodeName, type Rcode } from '../crossdns/answer.js';
 import type { Transport } from '../crossdns/responder.js';
-import { componentRegistry } from './registry.js';
+import { componentRegistry, registerReadGauge } from './registry.js';
 
 export interface DnsMetricSources {
   /** Names the current index answers for. */
@@ -21,14 +21,7 @@ const QUERY_BUCKETS = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.00
 /** crossdns's Prometheus metrics. Counting a query is on the hot path: one map lookup, one increment, one observation. */
 export function dnsMetrics(sources: DnsMetricSources): DnsMetrics {
   const registry = componentRegistry('crossdns');
-  new Gauge({
-    name: 'fleetboard_dns_records',
-    help: 'Names crossdns answers for (services, headless pods, SRV and zone names)',
-    registers: [registry],
-    collect() {
-      this.set(sources.records());
-    },
-  });
+  registerReadGauge(registry, 'fleetboard_dns_records', 'Names crossdns answers for (services, headless pods, SRV and zone names)', () => sources.records());
   const queries = new Counter({
     name: 'fleetboard_dns_queries_total',
     help: 'DNS queries crossdns received, by response code (dropped: not answered) and protocol',

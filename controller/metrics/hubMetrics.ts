@@ -1,6 +1,6 @@
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, type Registry } from 'prom-client';
 import { JOIN_RESULTS, type JoinResult } from '../hub/joinApprover.js';
-import { componentRegistry, registerLeaderGauge } from './registry.js';
+import { componentRegistry, registerLeaderGauge, registerReadGauge } from './registry.js';
 import { registerTunnelMetrics, type TunnelSource } from './tunnelMetrics.js';
 
 export interface HubMetricSources extends TunnelSource {
@@ -20,14 +20,7 @@ export function hubMetrics(sources: HubMetricSources, now: () => number = Date.n
   const registry = componentRegistry('hub');
   registerLeaderGauge(registry, () => sources.leading());
   registerTunnelMetrics(registry, sources, now);
-  new Gauge({
-    name: 'fleetboard_hub_members',
-    help: 'Member clusters that joined the hub (their namespaces); 0 on hub pods that do not lead',
-    registers: [registry],
-    collect() {
-      this.set(sources.members());
-    },
-  });
+  registerReadGauge(registry, 'fleetboard_hub_members', 'Member clusters that joined the hub (their namespaces); 0 on hub pods that do not lead', () => sources.members());
   const joins = new Counter({
     name: 'fleetboard_hub_joins_total',
     help: 'JoinRequests this hub pod handled, by result: approved, refused, or failed (the hub\'s own trouble; retried)',

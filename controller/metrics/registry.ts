@@ -7,14 +7,19 @@ export function componentRegistry(component: string): Registry {
   return registry;
 }
 
-/** `fleetboard_leader`: whether this pod holds its leader Lease, read at scrape time. */
-export function registerLeaderGauge(registry: Registry, leading: () => boolean): void {
+/** A label-less gauge whose value is read from its source at scrape time, so it never drifts from the state it reports. */
+export function registerReadGauge(registry: Registry, name: string, help: string, read: () => number): void {
   new Gauge({
-    name: 'fleetboard_leader',
-    help: '1 while this pod holds the leader Lease',
+    name,
+    help,
     registers: [registry],
     collect() {
-      this.set(leading() ? 1 : 0);
+      this.set(read());
     },
   });
+}
+
+/** `fleetboard_leader`: whether this pod holds its leader Lease. */
+export function registerLeaderGauge(registry: Registry, leading: () => boolean): void {
+  registerReadGauge(registry, 'fleetboard_leader', '1 while this pod holds the leader Lease', () => (leading() ? 1 : 0));
 }
