@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # The one FleetBoard image, ghcr.io/fleetboard-io/fleetboard: both charts run it
 # (fleetboard-plugin, fleetboard-controller, fleetboard-hub, fleetboard-crossdns)
-# and it carries fleetctl. Build from the repository root:
+# and it carries fleetctl and fleetboard-bench (the pods of `fleetctl benchmark`). Build from the repository root:
 #   docker build -t ghcr.io/fleetboard-io/fleetboard:0.1.0 .
 # test/image/dockerfile.test.ts checks this file against the charts and the sources.
 
@@ -57,6 +57,7 @@ RUN set -eu; \
       fleetboard-controller=controller/main.js \
       fleetboard-hub=controller/hub/main.js \
       fleetboard-crossdns=controller/crossdns/main.js \
+      fleetboard-bench=controller/benchagent/main.js \
       fleetctl=controller/cli/main.js; \
     do \
       name=${pair%%=*}; entry=${pair#*=}; \

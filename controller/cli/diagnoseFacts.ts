@@ -26,7 +26,7 @@ function nodeFacts(node: { metadata?: { name?: string }; spec?: { podCIDRs?: str
       !p.spec.hostNetwork &&
       p.status?.phase === 'Running' &&
       now - new Date(p.status.startTime ?? now).getTime() > SETTLE_MS &&
-      p !== cnf &&
+      p.metadata?.uid !== cnf?.metadata?.uid && // the cnf pod is the plugin's own: it has no second interface
       !decodePodNetwork(p.metadata?.annotations)?.ipAddress,
   );
   return {

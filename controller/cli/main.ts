@@ -9,6 +9,8 @@ import { readHubState } from './hubState.js';
 import { AGENT_CHART, AGENT_NAMESPACE, checkClusterIdFree, helmJoinArgs, hubMaterial, shellCommand } from './join.js';
 import { loadKubeConfig, memberAccesses, type ClusterAccess } from './kubeconfig.js';
 import { readMemberInfo } from './memberInfo.js';
+import { benchmark } from './benchmark.js';
+import { renderBenchmark } from './benchmarkPlan.js';
 import { readClockOffset, readMemberFacts } from './diagnoseFacts.js';
 import { clockChecks, dnsForwardingChecks, handshakeChecks, mtuChecks, nriChecks, overlapChecks } from './diagnoseRules.js';
 import { table } from './table.js';
@@ -162,6 +164,22 @@ function program(): Command {
         ...mtuChecks(state.peers),
         ...clockChecks(clocks),
       ]);
+    });
+  root
+    .command('benchmark')
+    .description('TCP throughput and round-trip time between pods of every pair of member clusters (and within each, as a reference); exits 1 if a pair fails')
+    .option('--member <kubeconfig>', 'kubeconfig of a member cluster (repeat for each)', collect, [])
+    .option('--member-context <name>', 'context of a member cluster in the hub\'s kubeconfig file (repeat for each)', collect, [])
+    .option('--duration <duration>', 'how long each transfer lasts', '5s')
+    .option('--no-reference', 'skip the same-cluster reference measurements')
+    .option('--timeout <duration>', 'how long a pod may take to start and finish', '2m')
+    .action(async (o: { member: string[]; memberContext: string[]; duration: string; reference: boolean; timeout: string }, cmd: Command) => {
+      const { access, output } = hubAccess(cmd);
+      const members = await Promise.all(memberAccesses(o.member, o.memberContext, access.kubeconfig).map((a) => readMemberInfo(loadKubeConfig(a, 'member'))));
+      if (members.length < 2) throw new CommanderError(2, 'fleetctl.usage', `benchmark needs at least two members (got ${members.length}): pass --member for each`);
+      const results = await benchmark(members, { seconds: parseDuration('duration', o.duration) / 1000, reference: o.reference, timeoutMs: parseDuration('timeout', o.timeout), progress: (line) => process.stderr.write(`… ${line}\n`) });
+      print(output, results, () => renderBenchmark(results));
+      if (results.some((r) => !r.result)) process.exitCode = 1;
     });
   return root;
 }

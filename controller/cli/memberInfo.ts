@@ -16,6 +16,8 @@ export interface MemberInfo {
   zones: string[];
   cnfDesired: number;
   cnfReady: number;
+  /** The FleetBoard image the cluster runs (for the benchmark's pods). */
+  image: string;
   kc: KubeConfig;
 }
 
@@ -38,5 +40,5 @@ export async function readMemberInfo(kc: KubeConfig, namespace = AGENT_NAMESPACE
   const clusterID = flagValue(controller, 'cluster-id');
   if (!clusterID) throw new MemberError(`${where}: the agent is installed without a hub (no cluster.clusterID); join it with fleetctl join first`);
   const zones = (flagValue(dns.spec?.template.spec?.containers[0], 'zones') ?? '').split(',').filter(Boolean);
-  return { clusterID, zones, cnfDesired: cnf.status?.desiredNumberScheduled ?? 0, cnfReady: cnf.status?.numberReady ?? 0, kc };
+  return { clusterID, zones, cnfDesired: cnf.status?.desiredNumberScheduled ?? 0, cnfReady: cnf.status?.numberReady ?? 0, image: controller?.image ?? '', kc };
 }

@@ -87,12 +87,12 @@ async function demo(): Promise<number> {
   console.log(`\n${page}`);
   const hubFile = testbedPaths().kubeconfig('hub');
   await step(
-    'the hub reports both members connected (each gateway writes its tunnel status every 10 s)',
+    'the hub reports both members connected and their gateways a recent handshake (each writes its status every 10 s)',
     () =>
       waitFor(
         async () => {
           const view = JSON.parse((await fleetctl(['--kubeconfig', hubFile, '-o', 'json', 'show'])).stdout) as ClustersetView;
-          return view.clusters.every((c) => c.connected) ? true : undefined;
+          return view.clusters.every((c) => c.connected) && view.tunnels.every((t) => t.up) ? true : undefined;
         },
         { what: 'every cluster connected in fleetctl show', timeoutMs: 60_000, intervalMs: 1000 },
       ),

@@ -9,7 +9,7 @@
  * | coredns                     | CoreDNS built from its Go module, with the pod's args    |
  * | kube-proxy                  | kube-proxy built from k8s.io/kubernetes, pod's command   |
  * | pause                       | idles                                                    |
- * | fleetboard                  | the pod's command (fleetboard-plugin, fleetboard-controller, fleetboard-hub, fleetboard-crossdns) run from dist/ with node |
+ * | fleetboard                  | the pod's command (fleetboard-plugin, fleetboard-controller, fleetboard-hub, fleetboard-crossdns, fleetboard-bench) run from dist/ with node |
  */
 
 export interface ToolPaths {

@@ -159,6 +159,7 @@ export class NodeAgent {
           'fleetboard-controller': join(repoRoot, 'dist/controller/main.js'),
           'fleetboard-hub': join(repoRoot, 'dist/controller/hub/main.js'),
           'fleetboard-crossdns': join(repoRoot, 'dist/controller/crossdns/main.js'),
+          'fleetboard-bench': join(repoRoot, 'dist/controller/benchagent/main.js'),
         },
       },
       nri: this.nri,

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { addNetns, deleteNetnsIfPresent } from './net.js';
@@ -38,6 +38,8 @@ export interface NodeContext extends EnvSources {
   log: (message: string) => void;
 }
 
+/** Kubernetes keeps at most this much of a termination message. */
+const TERMINATION_MESSAGE_LIMIT = 4096;
 const BASE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** One pod on a testbed node: sandbox (netns, CNI, NRI), volumes and container processes. */
@@ -179,6 +181,11 @@ export class PodRuntime {
       if (!source) throw new Error(`container ${c.name} mounts unknown volume ${m.name}`);
       return { source: m.subPath ? join(source, m.subPath) : source, target: m.mountPath, readOnly: m.readOnly === true };
     });
+    // As kubelet does: a file at terminationMessagePath whose content becomes the terminated state's message.
+    const terminationLog = this.terminationLog(c, attempt);
+    await mkdir(dirname(terminationLog), { recursive: true });
+    await writeFile(terminationLog, '');
+    mounts.push({ source: terminationLog, target: c.terminationMessagePath ?? '/dev/termination-log', readOnly: false });
     const proc = await startContainerProcess({
       netns: this.netns,
       hostname: this.pod.metadata?.name ?? '',
@@ -191,6 +198,16 @@ export class PodRuntime {
     });
     if (proc.pid) await appendFile(this.ctx.pidFile, `${proc.pid}\n`);
     return proc;
+  }
+
+  private terminationLog(c: V1Container, attempt: number): string {
+    return join(this.dir, 'containers', c.name, String(attempt), 'termination-log');
+  }
+
+  /** What the container wrote to its termination message file, cut at 4 KiB as kubelet cuts it. */
+  private async terminationMessage(c: V1Container, attempt: number): Promise<string | undefined> {
+    const text = await readFile(this.terminationLog(c, attempt), 'utf8').catch(() => '');
+    return text ? text.slice(0, TERMINATION_MESSAGE_LIMIT) : undefined;
   }
 
   private runToCompletion(c: V1Container, volumes: Map<string, string>): Promise<number> {
@@ -218,13 +235,13 @@ export class PodRuntime {
     this.procs.set(c.name, proc);
     this.ctx.statusChanged(this);
     if (c.readinessProbe) void this.probeLoop(c, rec, proc);
-    proc.once('exit', (code, signal) => {
+    proc.once('exit', (code, signal) => void this.terminationMessage(c, attempt).then((message) => {
       this.procs.delete(c.name);
       // The container's PID namespace ends with its main process: nothing it started outlives it.
       killGroup(proc, 'SIGKILL');
       const finishedAt = new Date();
       const exitCode = code ?? 128 + 9;
-      const term = { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt, finishedAt };
+      const term = { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt, finishedAt, ...(message ? { message } : {}) };
       rec.ready = false;
       rec.state = { kind: 'terminated', ...term };
       if (this.stopping) return;
@@ -244,7 +261,7 @@ export class PodRuntime {
       this.ctx.statusChanged(this);
       const backoffMs = Math.min(30_000, 1000 * 2 ** Math.min(rec.restartCount - 1, 5));
       void delay(backoffMs).then(() => this.restartContainer(c, volumes, attempt + 1));
-    });
+    }));
   }
 
   /** Like a kubelet, keeps trying a container that fails to start, backing off up to 30 s. */

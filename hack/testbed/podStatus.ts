@@ -10,8 +10,8 @@ export interface ContainerRecord {
   state:
     | { kind: 'waiting'; reason: string; message?: string }
     | { kind: 'running'; startedAt: Date }
-    | { kind: 'terminated'; exitCode: number; reason: string; startedAt: Date; finishedAt: Date };
-  lastTermination?: { exitCode: number; reason: string; startedAt: Date; finishedAt: Date } | undefined;
+    | { kind: 'terminated'; exitCode: number; reason: string; startedAt: Date; finishedAt: Date; message?: string };
+  lastTermination?: { exitCode: number; reason: string; startedAt: Date; finishedAt: Date; message?: string } | undefined;
 }
 
 export interface PodRecord {
@@ -47,7 +47,7 @@ function containerStatus(c: ContainerRecord): V1ContainerStatus {
       ? { running: { startedAt: s.startedAt } }
       : s.kind === 'waiting'
         ? { waiting: { reason: s.reason, ...(s.message ? { message: s.message } : {}) } }
-        : { terminated: { exitCode: s.exitCode, reason: s.reason, startedAt: s.startedAt, finishedAt: s.finishedAt } };
+        : { terminated: { exitCode: s.exitCode, reason: s.reason, startedAt: s.startedAt, finishedAt: s.finishedAt, ...(s.message ? { message: s.message } : {}) } };
   return {
     name: c.name,
     image: c.image,

@@ -29,6 +29,7 @@ import { waitFor } from '../harness/wait.js';
 import { fleetctl } from '../harness/fleetctl.js';
 import { testbedPaths } from '../../hack/testbed/paths.js';
 import type { ClustersetView } from '../../controller/cli/clustersetView.js';
+import type { PairResult } from '../../controller/cli/benchmarkPlan.js';
 import { mergePatch } from '../../controller/kube/mergePatch.js';
 import { iperf3Throughput } from '../bench/measure.js';
 
@@ -620,6 +621,21 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     } finally {
       await core.patchNamespacedConfigMap({ name: 'coredns', namespace: 'kube-system', body: { data: { Corefile: corefile } } }, mergePatch);
       await restartDns();
+    }
+  });
+
+  test('fleetctl benchmark: throughput and round trips between pods of both members and within each, read from the client pods\' termination messages', async () => {
+    const r = await fleetctl(['--kubeconfig', hubFile(), '-o', 'json', 'benchmark', ...memberFlags(), '--duration', '2s']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const results = JSON.parse(r.stdout) as PairResult[];
+    assert.deepEqual(results.map((x) => `${x.from}>${x.to}`), ['cluster1>cluster1', 'cluster1>cluster2', 'cluster2>cluster1', 'cluster2>cluster2']);
+    for (const x of results) {
+      assert.ok(x.result && x.result.bitsPerSecond > 1e6 && x.result.pings === 200 && x.result.rttMs.p50 > 0, JSON.stringify(x));
+    }
+    const namespace = /fleetboard-benchmark-[0-9a-f]+/.exec(r.stderr)?.[0] ?? assert.fail('benchmark names its namespace');
+    for (const c of MEMBERS) {
+      const core = (kc[c] as KubeConfig).makeApiClient(CoreV1Api);
+      await waitFor(() => core.readNamespace({ name: namespace }).then(() => undefined, () => true), { what: `namespace ${namespace} gone from ${c}`, timeoutMs: 60_000, intervalMs: 500 });
     }
   });
 

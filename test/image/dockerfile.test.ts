@@ -169,6 +169,7 @@ test('every command the charts run has a wrapper, and every container runs this 
   }
   assert.deepEqual([...run].sort(), ['fleetboard-controller', 'fleetboard-crossdns', 'fleetboard-hub', 'fleetboard-plugin']);
   assert.ok(commands.has('fleetctl'), 'the image carries fleetctl');
+  assert.ok(commands.has('fleetboard-bench'), 'the image carries the pods of fleetctl benchmark');
 });
 
 test('every wrapper names a compiled source and the final stage copies it', async () => {
