@@ -63,13 +63,15 @@ test('only the cnf containers are privileged; crossdns may bind port 53 and noth
   for (const w of workloads) for (const c of w.spec?.template.spec?.containers ?? []) assert.ok(c.resources?.requests && c.resources.limits, `${c.name} has requests and limits`);
 });
 
-test('crossdns serves its metrics port and is probed there: alive from the start, ready once it serves DNS', async () => {
-  const crossdns = ((await all()).find((o) => o.kind === 'Deployment' && o.metadata?.name === 'fleetboard-crossdns') as V1Deployment | undefined)?.spec?.template.spec?.containers[0];
-  assert.ok(crossdns, 'crossdns is rendered');
-  assert.ok(crossdns.command?.includes('--metrics-address=:9464'));
-  assert.ok(crossdns.ports?.some((p) => p.name === 'metrics' && p.containerPort === 9464));
-  assert.deepEqual([crossdns.livenessProbe?.httpGet?.path, crossdns.livenessProbe?.httpGet?.port], ['/healthz', 'metrics']);
-  assert.deepEqual([crossdns.readinessProbe?.httpGet?.path, crossdns.readinessProbe?.httpGet?.port], ['/readyz', 'metrics']);
+test('the cnf controller, the hub and crossdns serve their metrics port and are probed there: alive while they answer, ready once they can do their job', async () => {
+  const workloads = (await all()).filter((o) => o.kind === 'DaemonSet' || o.kind === 'Deployment') as (V1DaemonSet | V1Deployment)[];
+  const container = (workload: string, name: string) => workloads.find((w) => w.metadata?.name === workload)?.spec?.template.spec?.containers.find((c) => c.name === name) ?? assert.fail(`${workload}/${name} is rendered`);
+  for (const c of [container('fleetboard-cnf', 'controller'), container('fleetboard-hub-cnf', 'hub'), container('fleetboard-crossdns', 'crossdns')]) {
+    assert.ok(c.command?.includes('--metrics-address=:9464'), `${c.name} serves metrics on 9464`);
+    assert.ok(c.ports?.some((p) => p.name === 'metrics' && p.containerPort === 9464), `${c.name} declares its metrics port`);
+    assert.deepEqual([c.livenessProbe?.httpGet?.path, c.livenessProbe?.httpGet?.port], ['/healthz', 'metrics'], `${c.name} liveness`);
+    assert.deepEqual([c.readinessProbe?.httpGet?.path, c.readinessProbe?.httpGet?.port], ['/readyz', 'metrics'], `${c.name} readiness`);
+  }
 });
 
 test('the hub makes a join token that expires when none is given, and guards its router with a PodDisruptionBudget', async () => {
