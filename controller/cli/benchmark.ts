@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { decodePodNetwork } from '../ipam/annotations.js';
-import { apiErrorDetail, isNotFound } from '../kube/apiErrors.js';
 import { benchClientPod, benchServerPod, clientOutcome, type PairResult } from './benchmarkPlan.js';
 import { pollUntil } from './checks.js';
 import type { MemberInfo } from './memberInfo.js';
+import { createRunNamespace, readyPodAddress, removeRunNamespace, runNamespaceName } from './runNamespace.js';
 
 export interface BenchmarkOptions {
   seconds: number;
@@ -20,20 +18,15 @@ export interface BenchmarkOptions {
  * not share the tunnels.
  */
 export async function benchmark(members: MemberInfo[], opts: BenchmarkOptions): Promise<PairResult[]> {
-  const namespace = `fleetboard-benchmark-${randomBytes(3).toString('hex')}`;
+  const namespace = runNamespaceName('benchmark');
   opts.progress(`creating namespace ${namespace} with a fleetboard-bench server in ${members.map((m) => m.clusterID).join(', ')}`);
   try {
     const servers = new Map<string, string>();
     await Promise.all(
       members.map(async (m) => {
-        const core = m.kc.makeApiClient(CoreV1Api);
-        await core.createNamespace({ body: { metadata: { name: namespace, labels: { 'app.kubernetes.io/managed-by': 'fleetctl' } } } });
-        await core.createNamespacedPod({ namespace, body: benchServerPod(namespace, m.image) });
-        const address = await pollUntil(async () => {
-          const pod = await core.readNamespacedPod({ name: 'server', namespace });
-          const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-          return ready ? decodePodNetwork(pod.metadata?.annotations)?.ipAddress : undefined;
-        }, Date.now() + opts.timeoutMs);
+        await createRunNamespace(m, namespace);
+        await m.kc.makeApiClient(CoreV1Api).createNamespacedPod({ namespace, body: benchServerPod(namespace, m.image) });
+        const address = await readyPodAddress(m, namespace, 'server', Date.now() + opts.timeoutMs);
         if (address) servers.set(m.clusterID, address);
       }),
     );
@@ -52,17 +45,7 @@ export async function benchmark(members: MemberInfo[], opts: BenchmarkOptions): 
     }
     return results;
   } finally {
-    opts.progress(`removing namespace ${namespace}`);
-    await Promise.all(
-      members.map((m) =>
-        m.kc
-          .makeApiClient(CoreV1Api)
-          .deleteNamespace({ name: namespace })
-          .catch((err: unknown) => {
-            if (!isNotFound(err)) opts.progress(`could not remove namespace ${namespace} in ${m.clusterID}: ${apiErrorDetail(err)}`);
-          }),
-      ),
-    );
+    await removeRunNamespace(members, namespace, opts.progress);
   }
 }
 

@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, memberNamespace, PEER_PLURAL, type Peer } from '../clusterset/peer.js';
-import { decodePodNetwork } from '../ipam/annotations.js';
-import { apiErrorDetail, isNotFound } from '../kube/apiErrors.js';
+import { isNotFound } from '../kube/apiErrors.js';
 import { MCS_GROUP, MCS_VERSION, SERVICE_EXPORT_PLURAL, SERVICE_IMPORT_PLURAL, type ServiceImport } from '../mcs/api.js';
 import { fail, pass, pollUntil, type CheckResult } from './checks.js';
 import type { MemberInfo } from './memberInfo.js';
+import { createRunNamespace, readyPodAddress, removeRunNamespace, runNamespaceName } from './runNamespace.js';
 import { probeOutcome, probes, serverObjects, serviceName, type MemberTarget, type VerifyImages } from './verifyPlan.js';
 
 export interface VerifyOptions {
@@ -34,7 +33,7 @@ export async function verify(hub: KubeConfig, members: MemberInfo[], opts: Verif
     results.push(fail('clusters to verify between', `need at least two members (got ${members.length}): pass --member for each`));
     return results;
   }
-  const namespace = `fleetboard-verify-${randomBytes(3).toString('hex')}`;
+  const namespace = runNamespaceName('verify');
   opts.progress(`creating namespace ${namespace} with an exported nginx server in ${members.map((m) => m.clusterID).join(', ')}`);
   try {
     const targets = await startServers(members, namespace, opts, results);
@@ -43,7 +42,7 @@ export async function verify(hub: KubeConfig, members: MemberInfo[], opts: Verif
       await runProbes(members, targets, namespace, opts, results);
     }
   } finally {
-    if (!opts.keep) await removeNamespace(members, namespace, opts);
+    if (!opts.keep) await removeRunNamespace(members, namespace, opts.progress);
   }
   return results;
 }
@@ -74,7 +73,7 @@ async function startServers(members: MemberInfo[], namespace: string, opts: Veri
     members.map(async (m) => {
       const o = serverObjects(namespace, m.clusterID, opts.images.server);
       const core = m.kc.makeApiClient(CoreV1Api);
-      await core.createNamespace({ body: o.namespace });
+      await createRunNamespace(m, namespace);
       await core.createNamespacedPod({ namespace, body: o.pod });
       await core.createNamespacedService({ namespace, body: o.service });
       await m.kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_EXPORT_PLURAL, namespace, body: o.serviceExport });
@@ -84,12 +83,7 @@ async function startServers(members: MemberInfo[], namespace: string, opts: Veri
   const targets: MemberTarget[] = [];
   for (const m of members) {
     const name = `${m.clusterID}: a new pod gets a global address`;
-    const core = m.kc.makeApiClient(CoreV1Api);
-    const address = await pollUntil(async () => {
-      const pod = await core.readNamespacedPod({ name: 'server', namespace });
-      const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-      return ready ? decodePodNetwork(pod.metadata?.annotations)?.ipAddress : undefined;
-    }, deadline);
+    const address = await readyPodAddress(m, namespace, 'server', deadline);
     if (address) {
       results.push(pass(name, address));
       targets.push({ clusterID: m.clusterID, zones: m.zones, serverAddress: address });
@@ -129,16 +123,4 @@ async function runProbes(members: MemberInfo[], targets: MemberTarget[], namespa
     const outcome = core ? await pollUntil(async () => probeOutcome(await core.readNamespacedPod({ name: p.pod.metadata.name, namespace })), deadline) : undefined;
     results.push(outcome ? (outcome.ok ? pass(name) : fail(name, outcome.detail)) : fail(name, `the probe pod did not finish within ${opts.timeoutMs / 1000} s`));
   }
-}
-
-async function removeNamespace(members: MemberInfo[], namespace: string, opts: VerifyOptions): Promise<void> {
-  opts.progress(`removing namespace ${namespace}`);
-  await Promise.all(
-    members.map(async (m) => {
-      const core = m.kc.makeApiClient(CoreV1Api);
-      await core.deleteNamespace({ name: namespace }).catch((err: unknown) => {
-        if (!isNotFound(err)) opts.progress(`could not remove namespace ${namespace} in ${m.clusterID}: ${apiErrorDetail(err)}`);
-      });
-    }),
-  );
 }

@@ -1,4 +1,4 @@
-import type { V1Namespace, V1ObjectMeta, V1Pod, V1PodSpec, V1Service } from '@kubernetes/client-node';
+import type { V1ObjectMeta, V1Pod, V1PodSpec, V1Service } from '@kubernetes/client-node';
 
 /** A pod whose name and spec are set, as everything fleetctl creates is. */
 type PlannedPod = V1Pod & { metadata: V1ObjectMeta & { name: string }; spec: V1PodSpec };
@@ -18,10 +18,9 @@ export const SERVER_LABELS = { 'app.kubernetes.io/name': 'fleetboard-verify', 'a
 const PROBE_LABELS = { 'app.kubernetes.io/name': 'fleetboard-verify', 'app.kubernetes.io/component': 'probe' };
 export const serviceName = (clusterID: string): string => `verify-${clusterID}`;
 
-export function serverObjects(namespace: string, clusterID: string, image: string): { namespace: V1Namespace; pod: V1Pod; service: V1Service; serviceExport: ServiceExport } {
+export function serverObjects(namespace: string, clusterID: string, image: string): { pod: V1Pod; service: V1Service; serviceExport: ServiceExport } {
   const name = serviceName(clusterID);
   return {
-    namespace: { metadata: { name: namespace, labels: { 'app.kubernetes.io/managed-by': 'fleetctl' } } },
     pod: {
       metadata: { name: 'server', namespace, labels: SERVER_LABELS },
       spec: { containers: [{ name: 'nginx', image, ports: [{ containerPort: 80 }] }], terminationGracePeriodSeconds: 1 },

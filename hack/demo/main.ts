@@ -101,7 +101,7 @@ async function demo(): Promise<number> {
   console.log(`==> fleetctl show\n`);
   const show = await fleetctl(['--kubeconfig', hubFile, 'show']);
   process.stdout.write(show.stdout + show.stderr);
-  console.log(`The testbed stays up. Explore it:
+  console.log(`\nThe testbed stays up. Explore it:
   npm run testbed -- exec cluster2 default/client -- curl -s ${SEED_NAME}
   npm run testbed -- exec cluster2 default/client -- dig +short ${SEED_NAME}
   npm run -s fleetctl -- --kubeconfig .testbed/hub.kubeconfig show
