@@ -1,6 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiException, AppsV1Api, AuthenticationV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pino } from 'pino';
 import { down, kubeConfigFor, up } from '../../hack/testbed/testbed.js';
 import { AGENT_NAMESPACE, agentManifests } from '../../hack/testbed/fleetboardAgent.js';
@@ -13,11 +15,11 @@ import { containsCidr, parseCidr } from '../../controller/ipam/cidr.js';
 import { clusterSetIpRange } from '../../controller/ipam/clusterSetIps.js';
 import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, HUB_PEER_NAME, memberNamespace, type Peer } from '../../controller/clusterset/peer.js';
 import { JOIN_REQUEST_PLURAL, type JoinRequest } from '../../controller/clusterset/joinRequest.js';
-import { CredentialStore } from '../../controller/member/credentialStore.js';
+import { CredentialStore, HUB_CREDENTIALS_SECRET } from '../../controller/member/credentialStore.js';
 import { hubKubeConfig } from '../../controller/member/hubKubeConfig.js';
 import { HubJoiner, JoinError } from '../../controller/member/join.js';
 import { newSessionKeyPair } from '../../controller/clusterset/sealedBox.js';
-import { generatePrivateKey, publicKeyOf } from '../../controller/wireguard/keys.js';
+import { generatePrivateKey, keyToHex, publicKeyOf } from '../../controller/wireguard/keys.js';
 import { MCS_GROUP, MCS_VERSION, type ServiceExport, type ServiceImport } from '../../controller/mcs/api.js';
 import { createNginxApp, createPauseDeployment, scaleDeployment, waitForReadyPods } from '../harness/cluster.js';
 import { cnfPods, vipBackends } from '../harness/fleetboard.js';
@@ -160,7 +162,7 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     }
   });
 
-  test('with cluster2\'s credentials, nothing of cluster1 in the hub can be written (403), nor cluster2\'s own CIDR', async () => {
+  test('with cluster2\'s credentials, nothing of cluster1 in the hub can be written (403), no secret of the hub read, nothing outside its namespace written, nor cluster2\'s own CIDR changed', async () => {
     const asCluster2 = await memberHubClient(kc.cluster2 as KubeConfig, hub);
     const custom = asCluster2.makeApiClient(CustomObjectsApi);
     const peerApi = { group: FLEETBOARD_GROUP, version: FLEETBOARD_VERSION, plural: 'peers' };
@@ -169,6 +171,11 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     await refused(() => custom.deleteNamespacedCustomObject({ ...peerApi, namespace: cluster1Ns, name: 'cluster1' }), 403);
     await refused(() => asCluster2.makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace: cluster1Ns, body: { metadata: { name: 'intruder' } } }), 403);
     await refused(() => asCluster2.makeApiClient(CoreV1Api).readNamespacedSecret({ namespace: cluster1Ns, name: 'anything' }), 403);
+    // Nor any secret of the hub, nor anything outside its own namespace.
+    await refused(() => asCluster2.makeApiClient(CoreV1Api).listSecretForAllNamespaces(), 403);
+    await refused(() => asCluster2.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: 'kube-system' }), 403);
+    await refused(() => asCluster2.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: HUB_NAMESPACE }), 403);
+    await refused(() => asCluster2.makeApiClient(CoreV1Api).createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'intruder' } } }), 403);
     const cluster1Cidr = (await hubPeer(hub, cluster1Ns, 'cluster1'))?.spec.clusterCIDR ?? [];
     const policy = await refused(
       () => custom.patchNamespacedCustomObject({ ...peerApi, namespace: memberNamespace('cluster2'), name: 'cluster2', body: [{ op: 'replace', path: '/spec/clusterCIDR', value: cluster1Cidr }] }),
@@ -813,6 +820,27 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     } finally {
       await unexportFrom1('before-outage');
       await unexportFrom1('during-outage');
+    }
+  });
+
+  test('no log of any FleetBoard container holds a private key, a join token or a member\'s hub credentials', async () => {
+    const run = testbedPaths().runDir;
+    const files = (await readdir(run, { recursive: true })).map((f) => join(run, f));
+    const secrets: { what: string; text: string }[] = [{ what: 'the join token', text: bootstrapToken }, { what: 'the join token\'s secret half', text: bootstrapToken.split('.')[1] ?? bootstrapToken }];
+    for (const f of files.filter((x) => x.endsWith('/wireguard.key'))) {
+      const key = (await readFile(f, 'utf8')).trim();
+      secrets.push({ what: `private key ${f}`, text: key }, { what: `private key ${f} (hex)`, text: keyToHex(key) });
+    }
+    for (const c of MEMBERS) {
+      const s = await (kc[c] as KubeConfig).makeApiClient(CoreV1Api).readNamespacedSecret({ name: HUB_CREDENTIALS_SECRET, namespace: AGENT_NAMESPACE });
+      secrets.push({ what: `${c}'s hub token`, text: Buffer.from(s.data?.token ?? '', 'base64').toString('utf8') });
+    }
+    assert.ok(secrets.filter((x) => x.what.startsWith('private key')).length >= 2 * 6, `found the nodes' private keys: ${secrets.map((x) => x.what).join(', ')}`);
+    const logs = files.filter((f) => /\/containers\/(plugin|controller|hub|crossdns)\/\d+\/log$/.test(f));
+    assert.ok(logs.length >= 12, `found the FleetBoard containers' logs: ${logs.length}`);
+    for (const f of logs) {
+      const text = await readFile(f, 'utf8');
+      for (const s of secrets) assert.ok(s.text.length >= 16 && !text.includes(s.text), `${f} holds ${s.what}`);
     }
   });
 });
