@@ -188,32 +188,38 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     assert.deepEqual((await hubPeer(hub, cluster1Ns, 'cluster1'))?.spec.clusterCIDR, cluster1Cidr, 'cluster1\'s Peer is unchanged');
   });
 
-  test('a Peer the hub cannot trust (written by hand, claiming a CIDR the hub did not allocate) is not routed, and says why', async () => {
-    const rogue = memberNamespace('rogue');
+  test('Peers the hub cannot trust (written by hand: claiming a CIDR the hub did not allocate, or with a malformed key) are not routed, and say why', async () => {
     const core = hub.makeApiClient(CoreV1Api);
     const custom = hub.makeApiClient(CustomObjectsApi);
-    await core.createNamespace({ body: { metadata: { name: rogue } } });
-    try {
-      const cluster1Cidr = (await hubPeer(hub, memberNamespace('cluster1'), 'cluster1'))?.spec.clusterCIDR ?? [];
-      await custom.createNamespacedCustomObject({
-        group: FLEETBOARD_GROUP,
-        version: FLEETBOARD_VERSION,
-        plural: 'peers',
-        namespace: rogue,
-        body: { apiVersion: `${FLEETBOARD_GROUP}/${FLEETBOARD_VERSION}`, kind: 'Peer', metadata: { name: 'rogue' }, spec: { clusterID: 'rogue', clusterCIDR: cluster1Cidr, publicKey: publicKeyOf(generatePrivateKey()), isHub: false, isPublic: false } },
-      });
-      const refusedPeer = await waitFor(
-        async () => {
-          const routed = (await hubPeer(hub, rogue, 'rogue'))?.status?.conditions?.find((x) => x.type === 'Routed');
-          return routed?.status === 'False' ? routed : undefined;
-        },
-        { what: 'the hub to flag the rogue Peer', timeoutMs: 30_000, intervalMs: 500 },
-      );
-      assert.equal(refusedPeer.reason, 'Refused');
-      assert.match(refusedPeer.message, /the hub has no cluster CIDR recorded for rogue/);
-      assert.equal((await hubPeer(hub, memberNamespace('cluster1'), 'cluster1'))?.status?.conditions?.find((x) => x.type === 'Routed')?.status, 'True', 'cluster1 is still routed');
-    } finally {
-      await core.deleteNamespace({ name: rogue });
+    const cluster1Cidr = (await hubPeer(hub, memberNamespace('cluster1'), 'cluster1'))?.spec.clusterCIDR ?? [];
+    const cases = [
+      { id: 'rogue', publicKey: publicKeyOf(generatePrivateKey()), reason: /the hub has no cluster CIDR recorded for rogue/ },
+      { id: 'badkey', publicKey: 'not-a-key', reason: /spec\.publicKey is not a WireGuard public key/ },
+    ];
+    for (const c of cases) {
+      const namespace = memberNamespace(c.id);
+      await core.createNamespace({ body: { metadata: { name: namespace } } });
+      try {
+        await custom.createNamespacedCustomObject({
+          group: FLEETBOARD_GROUP,
+          version: FLEETBOARD_VERSION,
+          plural: 'peers',
+          namespace,
+          body: { apiVersion: `${FLEETBOARD_GROUP}/${FLEETBOARD_VERSION}`, kind: 'Peer', metadata: { name: c.id }, spec: { clusterID: c.id, clusterCIDR: cluster1Cidr, publicKey: c.publicKey, isHub: false, isPublic: false } },
+        });
+        const refusedPeer = await waitFor(
+          async () => {
+            const routed = (await hubPeer(hub, namespace, c.id))?.status?.conditions?.find((x) => x.type === 'Routed');
+            return routed?.status === 'False' ? routed : undefined;
+          },
+          { what: `the hub to flag the ${c.id} Peer`, timeoutMs: 30_000, intervalMs: 500 },
+        );
+        assert.equal(refusedPeer.reason, 'Refused');
+        assert.match(refusedPeer.message, c.reason);
+        assert.equal((await hubPeer(hub, memberNamespace('cluster1'), 'cluster1'))?.status?.conditions?.find((x) => x.type === 'Routed')?.status, 'True', 'cluster1 is still routed');
+      } finally {
+        await core.deleteNamespace({ name: namespace });
+      }
     }
   });
 
