@@ -1,10 +1,8 @@
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import type { Peer } from '../clusterset/peer.js';
 import { LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, type ServiceImport } from '../mcs/api.js';
+import { handshakeFresh } from '../tunnel/tunnelHealth.js';
 import { age, bytes, table } from './table.js';
-
-/** WireGuard drops a session after 180 s without a handshake (REJECT_AFTER_TIME): older means down. */
-export const STALE_HANDSHAKE_SECONDS = 180;
 
 export interface TunnelView {
   from: string;
@@ -48,7 +46,7 @@ const handshakeAge = (at: string | undefined, now: Date) => (at ? (now.getTime()
 
 function tunnel(from: string, to: string, t: { lastHandshake?: string | undefined; rxBytes?: number | undefined; txBytes?: number | undefined }, now: Date): TunnelView {
   const ageSeconds = handshakeAge(t.lastHandshake, now);
-  return { from, to, handshakeAgeSeconds: ageSeconds, up: ageSeconds !== undefined && ageSeconds < STALE_HANDSHAKE_SECONDS, rxBytes: t.rxBytes ?? 0, txBytes: t.txBytes ?? 0 };
+  return { from, to, handshakeAgeSeconds: ageSeconds, up: t.lastHandshake !== undefined && handshakeFresh(new Date(t.lastHandshake), now.getTime()), rxBytes: t.rxBytes ?? 0, txBytes: t.txBytes ?? 0 };
 }
 
 function clusterView(p: Peer): ClusterView {

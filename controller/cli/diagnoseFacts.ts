@@ -1,13 +1,12 @@
 import { request, type RequestOptions } from 'node:https';
 import { isIPv4 } from 'node:net';
-import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { decodePodNetwork } from '../ipam/annotations.js';
 import { isNotFound } from '../kube/apiErrors.js';
 import type { ClockFacts, MemberFacts, NodeFacts } from './diagnoseRules.js';
 import { AGENT_NAMESPACE } from './join.js';
-import { CROSSDNS_DEPLOYMENT, flagValue, type MemberInfo } from './memberInfo.js';
+import { CNF_SELECTOR, CROSSDNS_DEPLOYMENT, type MemberInfo } from './memberInfo.js';
 
-const CNF_SELECTOR = 'fleetboard.io/role=cnf';
 /** A pod younger than this may still be getting its address. */
 const SETTLE_MS = 60_000;
 
@@ -42,7 +41,7 @@ function nodeFacts(node: { metadata?: { name?: string }; spec?: { podCIDRs?: str
 /** What diagnose needs to know about one member, read from its apiserver. */
 export async function readMemberFacts(m: MemberInfo, now = Date.now()): Promise<MemberFacts> {
   const core = m.kc.makeApiClient(CoreV1Api);
-  const [nodes, pods, cnfPods, kubernetes, kubeDns, coredns, crossdns, cnfSet] = await Promise.all([
+  const [nodes, pods, cnfPods, kubernetes, kubeDns, coredns, crossdns] = await Promise.all([
     core.listNode(),
     core.listPodForAllNamespaces({ fieldSelector: 'status.phase=Running' }),
     core.listNamespacedPod({ namespace: AGENT_NAMESPACE, labelSelector: CNF_SELECTOR }),
@@ -50,12 +49,10 @@ export async function readMemberFacts(m: MemberInfo, now = Date.now()): Promise<
     orUndefined(core.readNamespacedService({ name: 'kube-dns', namespace: 'kube-system' })),
     orUndefined(core.readNamespacedConfigMap({ name: 'coredns', namespace: 'kube-system' })),
     orUndefined(core.readNamespacedService({ name: CROSSDNS_DEPLOYMENT, namespace: AGENT_NAMESPACE })),
-    m.kc.makeApiClient(AppsV1Api).readNamespacedDaemonSet({ name: 'fleetboard-cnf', namespace: AGENT_NAMESPACE }),
   ]);
-  const controller = cnfSet.spec?.template.spec?.containers.find((c) => c.name === 'controller');
   return {
     clusterID: m.clusterID,
-    globalCidr: flagValue(controller, 'global-cidr') ?? '10.112.0.0/12',
+    globalCidr: m.globalCidr,
     nodes: nodes.items.map((n) => nodeFacts(n, pods.items, cnfPods.items.find((p) => p.spec?.nodeName === n.metadata?.name && !p.metadata?.deletionTimestamp), now)),
     serviceIps: [kubernetes?.spec?.clusterIP, kubeDns?.spec?.clusterIP].filter((ip): ip is string => ip !== undefined && isIPv4(ip)),
     corefile: coredns?.data?.Corefile,

@@ -2,7 +2,7 @@ import type { Peer } from '../clusterset/peer.js';
 import { contains, addressToInt, overlaps, parseCidr } from '../ipam/cidr.js';
 import { TUNNEL_OVERHEAD } from '../podnet/mtu.js';
 import { fail, pass, type CheckResult } from './checks.js';
-import { STALE_HANDSHAKE_SECONDS } from './clustersetView.js';
+import { HANDSHAKE_FRESH_MS, handshakeFresh } from '../tunnel/tunnelHealth.js';
 import { forwardedZones, forwardingStanzas } from './corefile.js';
 import { age } from './table.js';
 
@@ -94,7 +94,7 @@ export function handshakeChecks(peers: Peer[], now: Date): CheckResult[] {
       }
       const ageSeconds = t.at ? (now.getTime() - new Date(t.at).getTime()) / 1000 : undefined;
       if (ageSeconds === undefined) out.push(fail(name, `never: ${t.fix}`));
-      else if (ageSeconds > STALE_HANDSHAKE_SECONDS) out.push(fail(name, `last ${age(ageSeconds)} ago, WireGuard gives up after ${STALE_HANDSHAKE_SECONDS} s: ${t.fix}`));
+      else if (!handshakeFresh(new Date(t.at ?? 0), now.getTime())) out.push(fail(name, `last ${age(ageSeconds)} ago, WireGuard gives up after ${HANDSHAKE_FRESH_MS / 1000} s: ${t.fix}`));
       else out.push(pass(name, `${age(ageSeconds)} ago`));
     }
   }

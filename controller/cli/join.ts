@@ -1,6 +1,6 @@
-import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { clusterIdProblem, FLEETBOARD_GROUP, FLEETBOARD_VERSION, memberNamespace, PEER_PLURAL } from '../clusterset/peer.js';
-import { isNotFound } from '../kube/apiErrors.js';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { clusterIdProblem } from '../clusterset/peer.js';
+import { readMemberPeer } from './hubState.js';
 
 export const AGENT_CHART = 'fleetboard/fleetboard-agent';
 export const AGENT_RELEASE = 'fleetboard-agent';
@@ -81,12 +81,5 @@ export async function hubMaterial(hub: KubeConfig, hubURL: string | undefined): 
 export async function checkClusterIdFree(hub: KubeConfig, clusterID: string): Promise<void> {
   const problem = clusterIdProblem(clusterID);
   if (problem) throw new JoinError(problem);
-  const peer: unknown = await hub
-    .makeApiClient(CustomObjectsApi)
-    .getNamespacedCustomObject({ group: FLEETBOARD_GROUP, version: FLEETBOARD_VERSION, plural: PEER_PLURAL, namespace: memberNamespace(clusterID), name: clusterID })
-    .catch((err: unknown) => {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    });
-  if (peer) throw new JoinError(`cluster ID ${clusterID} is taken in the hub; choose another, or remove that member first`);
+  if (await readMemberPeer(hub, clusterID)) throw new JoinError(`cluster ID ${clusterID} is taken in the hub; choose another, or remove that member first`);
 }

@@ -38,6 +38,15 @@ function checksExit(output: GlobalOptions['output'], results: CheckResult[]): vo
   if (results.some((r) => !r.ok)) process.exitCode = 1;
 }
 
+/** The member clusters a command works on: repeated `--member <kubeconfig>` and `--member-context <name>`. */
+const withMemberFlags = (cmd: Command): Command =>
+  cmd
+    .option('--member <kubeconfig>', 'kubeconfig of a member cluster (repeat for each)', collect, [])
+    .option('--member-context <name>', 'context of a member cluster in the hub\'s kubeconfig file (repeat for each)', collect, []);
+
+const readMembers = (o: { member: string[]; memberContext: string[] }, access: ClusterAccess) =>
+  Promise.all(memberAccesses(o.member, o.memberContext, access.kubeconfig).map((a) => readMemberInfo(loadKubeConfig(a, 'member'))));
+
 function program(): Command {
   const root = new Command('fleetctl')
     .description('Manage and check a FleetBoard clusterset. Commands that read the clusterset talk to the hub cluster.')
@@ -122,11 +131,8 @@ function program(): Command {
       print(output, view, () => renderClusterset(view));
     });
 
-  root
-    .command('verify')
+  withMemberFlags(root.command('verify'))
     .description('check connectivity and DNS between every pair of member clusters, with real pods; exits 1 if any check fails')
-    .option('--member <kubeconfig>', 'kubeconfig of a member cluster (repeat for each)', collect, [])
-    .option('--member-context <name>', 'context of a member cluster in the hub\'s kubeconfig file (repeat for each)', collect, [])
     .option('--server-image <image>', 'image of the test server (serves HTTP on port 80)', 'nginx:1.27')
     .option('--client-image <image>', 'image of the probe pods (curl as entrypoint)', 'curlimages/curl:8.11.1')
     .option('--timeout <duration>', 'how long each stage may take', '2m')
@@ -134,7 +140,7 @@ function program(): Command {
     .action(async (o: { member: string[]; memberContext: string[]; serverImage: string; clientImage: string; timeout: string; keep?: boolean }, cmd: Command) => {
       const { access, output } = hubAccess(cmd);
       const hub = loadKubeConfig(access, 'hub');
-      const members = await Promise.all(memberAccesses(o.member, o.memberContext, access.kubeconfig).map((a) => readMemberInfo(loadKubeConfig(a, 'member'))));
+      const members = await readMembers(o, access);
       const results = await verify(hub, members, {
         images: { server: o.serverImage, client: o.clientImage },
         timeoutMs: parseDuration('timeout', o.timeout),
@@ -143,15 +149,12 @@ function program(): Command {
       });
       checksExit(output, results);
     });
-  root
-    .command('diagnose')
+  withMemberFlags(root.command('diagnose'))
     .description('look for what is known to break FleetBoard: NRI not enabled, MTU mismatch, stale handshakes, cluster DNS not forwarding the zones, an overlapping global CIDR, clock skew; exits 1 if any check fails')
-    .option('--member <kubeconfig>', 'kubeconfig of a member cluster (repeat for each)', collect, [])
-    .option('--member-context <name>', 'context of a member cluster in the hub\'s kubeconfig file (repeat for each)', collect, [])
     .action(async (o: { member: string[]; memberContext: string[] }, cmd: Command) => {
       const { access, output } = hubAccess(cmd);
       const hub = loadKubeConfig(access, 'hub');
-      const members = await Promise.all(memberAccesses(o.member, o.memberContext, access.kubeconfig).map((a) => readMemberInfo(loadKubeConfig(a, 'member'))));
+      const members = await readMembers(o, access);
       const [state, facts, clocks] = await Promise.all([
         readHubState(hub),
         Promise.all(members.map((m) => readMemberFacts(m))),
@@ -165,17 +168,14 @@ function program(): Command {
         ...clockChecks(clocks),
       ]);
     });
-  root
-    .command('benchmark')
+  withMemberFlags(root.command('benchmark'))
     .description('TCP throughput and round-trip time between pods of every pair of member clusters (and within each, as a reference); exits 1 if a pair fails')
-    .option('--member <kubeconfig>', 'kubeconfig of a member cluster (repeat for each)', collect, [])
-    .option('--member-context <name>', 'context of a member cluster in the hub\'s kubeconfig file (repeat for each)', collect, [])
     .option('--duration <duration>', 'how long each transfer lasts', '5s')
     .option('--no-reference', 'skip the same-cluster reference measurements')
     .option('--timeout <duration>', 'how long a pod may take to start and finish', '2m')
     .action(async (o: { member: string[]; memberContext: string[]; duration: string; reference: boolean; timeout: string }, cmd: Command) => {
       const { access, output } = hubAccess(cmd);
-      const members = await Promise.all(memberAccesses(o.member, o.memberContext, access.kubeconfig).map((a) => readMemberInfo(loadKubeConfig(a, 'member'))));
+      const members = await readMembers(o, access);
       if (members.length < 2) throw new CommanderError(2, 'fleetctl.usage', `benchmark needs at least two members (got ${members.length}): pass --member for each`);
       const results = await benchmark(members, { seconds: parseDuration('duration', o.duration) / 1000, reference: o.reference, timeoutMs: parseDuration('timeout', o.timeout), progress: (line) => process.stderr.write(`… ${line}\n`) });
       print(output, results, () => renderBenchmark(results));

@@ -3,6 +3,8 @@ import { isNotFound } from '../kube/apiErrors.js';
 import { AGENT_NAMESPACE } from './join.js';
 
 export const CNF_DAEMONSET = 'fleetboard-cnf';
+/** Selects the cnf pods (the DaemonSet's). */
+export const CNF_SELECTOR = 'fleetboard.io/role=cnf';
 export const CROSSDNS_DEPLOYMENT = 'fleetboard-crossdns';
 
 export class MemberError extends Error {
@@ -18,6 +20,7 @@ export interface MemberInfo {
   cnfReady: number;
   /** The FleetBoard image the cluster runs (for the benchmark's pods). */
   image: string;
+  globalCidr: string;
   kc: KubeConfig;
 }
 
@@ -40,5 +43,5 @@ export async function readMemberInfo(kc: KubeConfig, namespace = AGENT_NAMESPACE
   const clusterID = flagValue(controller, 'cluster-id');
   if (!clusterID) throw new MemberError(`${where}: the agent is installed without a hub (no cluster.clusterID); join it with fleetctl join first`);
   const zones = (flagValue(dns.spec?.template.spec?.containers[0], 'zones') ?? '').split(',').filter(Boolean);
-  return { clusterID, zones, cnfDesired: cnf.status?.desiredNumberScheduled ?? 0, cnfReady: cnf.status?.numberReady ?? 0, image: controller?.image ?? '', kc };
+  return { clusterID, zones, cnfDesired: cnf.status?.desiredNumberScheduled ?? 0, cnfReady: cnf.status?.numberReady ?? 0, image: controller?.image ?? '', globalCidr: flagValue(controller, 'global-cidr') ?? '10.112.0.0/12', kc };
 }

@@ -1,8 +1,8 @@
 import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
-import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, memberNamespace, PEER_PLURAL, type Peer } from '../clusterset/peer.js';
-import { isNotFound } from '../kube/apiErrors.js';
+import type { Peer } from '../clusterset/peer.js';
 import { MCS_GROUP, MCS_VERSION, SERVICE_EXPORT_PLURAL, SERVICE_IMPORT_PLURAL, type ServiceImport } from '../mcs/api.js';
 import { fail, pass, pollUntil, type CheckResult } from './checks.js';
+import { readMemberPeer } from './hubState.js';
 import type { MemberInfo } from './memberInfo.js';
 import { createRunNamespace, readyPodAddress, removeRunNamespace, runNamespaceName } from './runNamespace.js';
 import { probeOutcome, probes, serverObjects, serviceName, type MemberTarget, type VerifyImages } from './verifyPlan.js';
@@ -50,15 +50,9 @@ export async function verify(hub: KubeConfig, members: MemberInfo[], opts: Verif
 /** Waits for the hub's Connected condition: right after a join the hub reports it within its status interval. */
 async function hubConnection(hub: KubeConfig, clusterID: string, deadline: number): Promise<CheckResult> {
   const name = `${clusterID}: connected to the hub`;
-  const custom = hub.makeApiClient(CustomObjectsApi);
-  const read = () =>
-    (custom.getNamespacedCustomObject({ group: FLEETBOARD_GROUP, version: FLEETBOARD_VERSION, plural: PEER_PLURAL, namespace: memberNamespace(clusterID), name: clusterID }) as Promise<Peer>).catch((err: unknown) => {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    });
   let peer: Peer | undefined;
   const connected = await pollUntil(async () => {
-    peer = await read();
+    peer = await readMemberPeer(hub, clusterID);
     const c = peer?.status?.conditions?.find((x) => x.type === 'Connected');
     return c?.status === 'True' ? c : undefined;
   }, deadline);

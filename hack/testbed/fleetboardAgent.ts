@@ -1,5 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { renderChart, secondsValue } from './charts.js';
+import { AGENT_NAMESPACE } from '../../controller/cli/join.js';
 
 /**
  * FleetBoard's member-cluster agent as the testbed installs it: the
@@ -27,7 +28,7 @@ export interface AgentOptions {
   dns?: { clusterIP?: string; zone?: string; customZones?: string[] };
 }
 
-export const AGENT_NAMESPACE = 'fleetboard-system';
+export { AGENT_NAMESPACE } from '../../controller/cli/join.js';
 /** kube-dns's usual ClusterIP (10.96.0.10) + 1. */
 export const DEFAULT_CROSSDNS_IP = '10.96.0.11';
 export const CLUSTERSET_ZONE = 'clusterset.local';

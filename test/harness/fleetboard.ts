@@ -6,6 +6,7 @@ import { AGENT_NAMESPACE, agentManifests, CLUSTERSET_ZONE, CROSSDNS_SELECTOR, DE
 import { forwardClusterDns } from '../../hack/testbed/clusterDnsForwarding.js';
 import { createAll } from '../../hack/testbed/apply.js';
 import { podNetnsName } from '../../hack/testbed/plan.js';
+import { CNF_SELECTOR } from '../../controller/cli/memberInfo.js';
 import { waitForReadyPods } from './cluster.js';
 import { runIn } from './run.js';
 import { waitFor } from './wait.js';
@@ -34,7 +35,6 @@ export async function fleetInterface(cluster: string, pod: V1Pod, ifName = 'eth-
   return { ip: inet[0].local, prefix: inet[0].prefixlen, mtu: link.mtu, mac: link.address };
 }
 
-const CNF_SELECTOR = 'fleetboard.io/role=cnf';
 
 /** Installs the agent from its chart and waits for a ready cnf pod on each of `nodes` nodes. */
 export async function installAgent(kc: KubeConfig, options: AgentOptions, nodes: number): Promise<void> {
