@@ -115,6 +115,11 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
     log,
   });
   let handingOver: Promise<void> = Promise.resolve();
+  const handOver = async () => {
+    await duties.handOverGateway(opts.leaseDurationMs);
+    // The label marks the cnf other nodes send clusterset traffic to: it moves only with the gateway.
+    if (!elector.isLeader) labeler.setLeading(false);
+  };
   const labeler = new LeaderPodLabeler(core, { namespace: opts.namespace, podName: opts.podName, selector: CNF_SELECTOR }, log);
   const elector = new LeaderElector(
     kc.makeApiClient(CoordinationV1Api),
@@ -133,10 +138,13 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
         void handingOver.then(() => duties.begin());
       },
       onStoppedLeading: () => {
-        log.info('no longer leading');
-        labeler.setLeading(false);
+        log.info(join ? 'no longer leading: the gateway keeps forwarding until another leader is seen' : 'no longer leading');
+        handingOver = handingOver.then(() => duties.end());
+      },
+      onNewLeader: (identity) => {
+        if (identity === opts.podName || elector.isLeader) return;
         // The next leader normally takes over within one retry period; forwarding goes on until it has.
-        handingOver = duties.end(opts.leaseDurationMs);
+        handingOver = handingOver.then(handOver);
       },
     },
     log,
@@ -160,6 +168,7 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
     await releases.stop();
     await elector.stop();
     await handingOver;
+    await handOver();
     await labeler.stop();
     await api.stop();
     await nodeCidrs.stop();

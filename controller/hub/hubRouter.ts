@@ -69,8 +69,9 @@ export class HubRouter {
     this.peerWatch = this.peers.watchAll(() => this.debouncer.schedule(), this.opts.log);
     await this.namespaceWatch.start();
     await this.peerWatch.start();
+    this.device.onDied(() => this.debouncer.schedule());
     this.statusTimer = setInterval(() => {
-      // Reapplying also restarts a wireguard-go that died.
+      // Reapplying also restarts a wireguard-go that died unnoticed.
       this.debouncer.schedule();
       void this.writeHealth();
     }, this.opts.statusIntervalMs);

@@ -43,8 +43,12 @@ async function run(opts: HubOptions, log: Logger): Promise<() => Promise<void>> 
     tunnels: () => router?.tunnels() ?? Promise.resolve([]),
     tunnelReadFailed: (err) => log.warn({ err: (err as Error).message }, 'cannot read the tunnel device for metrics'),
   });
+  // Joins are approved only while holding the Lease; routing goes on after losing it until another
+  // leader is seen, so members' traffic keeps flowing through an outage of the hub's apiserver.
   const lead = async () => {
     approver = new JoinApprover(kc, events, { globalCidr: opts.globalCidr, clusterCidrPrefix: opts.clusterCidrPrefix, memberTokenSeconds: opts.memberTokenSeconds, onHandled: metrics.joinHandled, log });
+    await approver.start();
+    if (router) return;
     router = new HubRouter(kc, await openWireGuardDevice(opts.tunnelInterface, { backend: opts.wireguardBackend, log }), {
       namespace: opts.namespace,
       clusterID: opts.clusterID,
@@ -59,14 +63,17 @@ async function run(opts: HubOptions, log: Logger): Promise<() => Promise<void>> 
       statusIntervalMs: STATUS_INTERVAL_MS,
       log,
     });
-    await approver.start();
     await router.start();
   };
-  const follow = async () => {
+  const stopApproving = async () => {
     await approver?.stop();
-    await router?.stop();
     approver = undefined;
+  };
+  const stopRouting = async () => {
+    await router?.stop();
     router = undefined;
+    // Only now: the NodePort Service selects the labelled pod, and members should keep reaching a router.
+    if (!elector.isLeader) labeler.setLeading(false);
   };
   const labeler = new LeaderPodLabeler(core, { namespace: opts.namespace, podName: opts.podName, selector: HUB_CNF_SELECTOR }, log);
   const elector = new LeaderElector(
@@ -86,9 +93,13 @@ async function run(opts: HubOptions, log: Logger): Promise<() => Promise<void>> 
         duties = duties.then(lead).catch((err: unknown) => log.error({ err: (err as Error).message }, 'hub duties failed to start'));
       },
       onStoppedLeading: () => {
-        log.info('no longer leading');
-        labeler.setLeading(false);
-        duties = duties.then(follow);
+        log.info(router ? 'no longer leading: still routing until another leader is seen' : 'no longer leading');
+        duties = duties.then(stopApproving);
+      },
+      onNewLeader: (identity) => {
+        if (identity === opts.podName || !router) return;
+        log.info({ leader: identity }, 'another hub cnf leads: handing routing over');
+        duties = duties.then(stopRouting);
       },
     },
     log,
@@ -103,6 +114,7 @@ async function run(opts: HubOptions, log: Logger): Promise<() => Promise<void>> 
     await releases.stop();
     await elector.stop();
     await duties;
+    await stopRouting();
     await labeler.stop();
     await metricsServer.stop();
   };

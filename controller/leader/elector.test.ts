@@ -230,3 +230,26 @@ test('a callback that throws is logged and does not break the loop', async (t) =
   await waitFor(() => Promise.resolve(api.writes.length >= writes + 2 ? true : undefined), { what: 'renewals to continue', timeoutMs: 2000 });
   assert.equal(elector.isLeader, true);
 });
+
+test('an apiserver outage longer than the Lease: the leader that was cut off keeps the Lease afterwards, the follower does not depose it', async (t) => {
+  const api = new FakeLeases();
+  const shared: string[] = [];
+  const a = startElector(t, api, 'a', recorder(shared).callbacks);
+  await waitFor(leads(a), { what: 'a to lead', timeoutMs: 2000, intervalMs: 10 });
+  const b = startElector(t, api, 'b', recorder(shared).callbacks);
+  await waitFor(() => Promise.resolve(b.leader === 'a' ? true : undefined), { what: 'b to follow a', timeoutMs: 2000, intervalMs: 10 });
+  api.mode = 'fail';
+  await waitFor(() => Promise.resolve(a.isLeader ? undefined : true), { what: 'a to step down', timeoutMs: 2000, intervalMs: 10 });
+  // Longer than the whole Lease: by b's clock alone, a's term ran out during the outage.
+  const outageEnds = performance.now() + timings.leaseDurationMs * 2;
+  await waitFor(() => Promise.resolve(performance.now() >= outageEnds ? true : undefined), { what: 'the outage to last', timeoutMs: 5000, intervalMs: 20 });
+  api.mode = 'ok';
+  await waitFor(leads(a), { what: 'a to lead again', timeoutMs: 2000, intervalMs: 10 });
+  // b keeps following for at least another whole Lease while a renews it.
+  const watchUntil = performance.now() + timings.leaseDurationMs * 2;
+  await waitFor(() => Promise.resolve(b.isLeader || performance.now() >= watchUntil ? true : undefined), { what: 'a stretch of renewals', timeoutMs: 5000, intervalMs: 10 });
+  assert.equal(b.isLeader, false, 'b never took the Lease');
+  assert.equal(api.holder(), 'a');
+  assert.equal(leaseRecordOf(api.stored?.spec).leaseTransitions, 0);
+  assert.deepEqual(shared.filter((e) => e === 'started').length, 2, 'a started leading twice: before and after the outage');
+});

@@ -49,6 +49,10 @@ export class LeaderElector {
   private round: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private nudged = false;
+  /** When our view of the Lease last came from a successful read (monotonic ms). */
+  private lastReadMs: number | undefined;
+  /** Set when a round fails: the start of a stretch in which we could not read the Lease. */
+  private blindSinceMs: number | undefined;
 
   constructor(
     api: LeaseApi,
@@ -119,6 +123,7 @@ export class LeaderElector {
       this.roundTimer = undefined;
       this.round = this.withDeadline(this.stopSignal.signal, (signal) => this.tryAcquireOrRenew(signal))
         .catch((err: unknown) => {
+          this.blindSinceMs ??= this.lastReadMs ?? performance.now();
           if (this.state === 'running') this.log.warn({ err }, 'leader election round failed; retrying');
         })
         .finally(() => {
@@ -142,6 +147,7 @@ export class LeaderElector {
     // so counting the renew deadline from here keeps us on the safe side.
     const sentAtMs = performance.now();
     const current = await this.lease.read(signal);
+    this.afterRead();
     const decision = decideLease({
       lease: current ? leaseRecordOf(current.spec) : undefined,
       previous: this.observed,
@@ -153,8 +159,9 @@ export class LeaderElector {
     });
     if (decision.action !== 'create') this.observed = decision.observed;
     if (decision.action === 'follow') {
-      this.noteLeader(decision.holder);
+      // Stop first: whoever reacts to the new leader can rely on us no longer leading.
       this.stepDown(`lease is held by ${decision.holder}`);
+      this.noteLeader(decision.holder);
       this.log.debug({ holder: decision.holder, expiresInMs: decision.expiresInMs }, 'following');
       return;
     }
@@ -169,6 +176,24 @@ export class LeaderElector {
     }
     this.noteLeader(this.config.identity);
     this.renewed(sentAtMs);
+  }
+
+  /**
+   * After we could not read the Lease for longer than renewDeadline, the holder
+   * most likely could not renew it either: the apiserver was gone for everyone.
+   * Forgetting what we observed restarts our clock, so a leader that was only cut
+   * off gets a whole term to renew once the apiserver is back, instead of being
+   * deposed by followers whose clocks ran through the outage. This only ever
+   * delays a takeover, so it cannot make two leaders.
+   */
+  private afterRead(): void {
+    const now = performance.now();
+    if (this.blindSinceMs !== undefined && now - this.blindSinceMs > this.config.renewDeadlineMs && !this.leading) {
+      this.log.info({ blindForMs: Math.round(now - this.blindSinceMs) }, 'the Lease was unreadable for longer than renewDeadline; giving its holder a fresh term');
+      this.observed = undefined;
+    }
+    this.blindSinceMs = undefined;
+    this.lastReadMs = now;
   }
 
   private renewed(sentAtMs: number): void {

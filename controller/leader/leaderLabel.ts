@@ -81,7 +81,7 @@ export class LeaderPodLabeler {
     private readonly retryMs = 2000,
   ) {}
 
-  /** Call with true from onStartedLeading and with false from onStoppedLeading. */
+  /** True on taking the lead; false once this pod no longer acts as leader (which may be later than losing the Lease). */
   setLeading(leading: boolean): void {
     this.desired = leading;
     this.kick();

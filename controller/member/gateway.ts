@@ -56,6 +56,11 @@ export class ClusterGateway {
     this.debouncer = new Debouncer(() => this.reconcile(), opts.log, 'configuring the tunnel to the hub');
   }
 
+  /** The membership (and hub token) this gateway talks to the hub with. */
+  get membership(): HubMembership {
+    return this.opts.membership;
+  }
+
   async start(): Promise<void> {
     const { namespace, clusterID } = this.opts.membership;
     this.watch = this.peers.watchAll(() => this.debouncer.schedule(), this.opts.log);

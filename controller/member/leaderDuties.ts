@@ -90,8 +90,12 @@ export class LeaderDuties {
     return this.imports?.imported() ?? 0;
   }
 
-  /** Stops allocating at once; the gateway keeps forwarding until the next leader took over, at most `handOverMs`. */
-  async end(handOverMs: number): Promise<void> {
+  /**
+   * Stops the leader-only control work at once. The gateway keeps forwarding:
+   * losing the Lease may only mean the apiserver is out of reach, and then no
+   * other cnf can lead either. handOverGateway ends it once another leader is seen.
+   */
+  async end(): Promise<void> {
     this.abort?.abort();
     clearTimeout(this.renewTimer);
     await this.work;
@@ -103,8 +107,13 @@ export class LeaderDuties {
     this.imports = undefined;
     await this.hubExports?.stop();
     this.hubExports = undefined;
-    await this.gateway?.handOver(handOverMs);
+  }
+
+  /** Stops the gateway kept by end() once the hub routes to another cnf of this cluster, or after `timeoutMs`. */
+  async handOverGateway(timeoutMs: number): Promise<void> {
+    const gateway = this.gateway;
     this.gateway = undefined;
+    await gateway?.handOver(timeoutMs);
   }
 
   private async run(signal: AbortSignal): Promise<void> {
@@ -138,6 +147,13 @@ export class LeaderDuties {
 
   private async startGateway(material: JoinMaterial, membership: HubMembership, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
+    // Leading again after a lapse: the gateway end() kept is still forwarding; replacing it would only break sessions.
+    if (this.gateway?.membership.token === membership.token) {
+      this.scheduleRenewal(material, membership, signal);
+      await this.publishExports(material, membership);
+      return;
+    }
+    await this.gateway?.stop();
     const gateway = new ClusterGateway(hubKubeConfig(material.hubUrl, material.caPem, membership.token), this.mesh, {
       membership,
       nodeName: this.opts.nodeName,
@@ -187,7 +203,6 @@ export class LeaderDuties {
           const answer = await hub.createNamespacedServiceAccountToken({ name: MEMBER_SERVICE_ACCOUNT, namespace: membership.namespace, body: { spec: { audiences: [], expirationSeconds: lifetime } } });
           const renewed = { ...membership, token: answer.status?.token ?? '' };
           await this.credentials.saveMembership(renewed);
-          await this.gateway?.stop();
           await this.startGateway(material, renewed, signal);
           this.opts.log.info('renewed the hub token');
         } catch (err) {

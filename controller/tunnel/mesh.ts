@@ -87,6 +87,7 @@ export class TunnelMesh {
     );
     await this.watch.start();
     this.resync = setInterval(() => this.debouncer.schedule(), this.opts.resyncMs);
+    this.device.onDied(() => this.debouncer.schedule());
     this.debouncer.schedule();
   }
 

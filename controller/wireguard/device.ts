@@ -45,5 +45,7 @@ export interface WireGuardDevice {
   /** Converges the device on `config`, touching only peers that differ so live sessions survive. */
   apply(config: DeviceConfig): Promise<void>;
   status(): Promise<DeviceStatus>;
+  /** Calls `listener` when the device dies by itself (wireguard-go exited), so its owner applies again at once. */
+  onDied(listener: () => void): void;
   close(): Promise<void>;
 }

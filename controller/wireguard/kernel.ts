@@ -83,6 +83,10 @@ export class KernelWireGuardDevice implements WireGuardDevice {
   }
 
   /** Deletes the link, and the tunnels with it. */
+  onDied(): void {
+    // The kernel's interface has no process of its own that could die.
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await ipDeleteIfPresent(this.target, ['link', 'del', this.name]);

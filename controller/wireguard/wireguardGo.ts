@@ -24,13 +24,15 @@ export interface WireGuardGoOptions {
  * A WireGuard interface run by wireguard-go and configured over its UAPI
  * socket. A device left running by an earlier controller is adopted, so a
  * controller restart keeps tunnels and sessions up; if wireguard-go dies,
- * the next apply starts it again and reapplies the whole configuration.
+ * the owner hears of it (onDied) and its next apply starts it again with the
+ * whole configuration.
  */
 export class WireGuardGoDevice implements WireGuardDevice {
   private child: ChildProcess | undefined;
   private readonly uapi: UapiClient;
   private closed = false;
   private created = 0;
+  private readonly diedListeners: (() => void)[] = [];
 
   get generation(): number {
     return this.created;
@@ -51,6 +53,10 @@ export class WireGuardGoDevice implements WireGuardDevice {
 
   async status(): Promise<DeviceStatus> {
     return this.uapi.get();
+  }
+
+  onDied(listener: () => void): void {
+    this.diedListeners.push(listener);
   }
 
   /** Removes the interface; wireguard-go exits with it and removes its socket. */
@@ -97,7 +103,9 @@ export class WireGuardGoDevice implements WireGuardDevice {
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     child.once('exit', (code, signal) => {
-      if (!this.closed) this.opts.log.error({ iface: this.name, code, signal, output: output.join('').slice(-2000) }, 'wireguard-go exited; it is restarted on the next reconcile');
+      if (this.closed) return;
+      this.opts.log.error({ iface: this.name, code, signal, output: output.join('').slice(-2000) }, 'wireguard-go exited; starting it again');
+      for (const listener of this.diedListeners) listener();
     });
     const deadline = Date.now() + (this.opts.startTimeoutMs ?? 10_000);
     for (;;) {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { testbedControl } from './control.js';
 import { testbedPaths } from './paths.js';
 import { down, podNetns, testbedStatus, up } from './testbed.js';
 
@@ -7,6 +8,8 @@ const USAGE = `usage: npm run testbed -- <command>
 
   up [--clusters N] [--nodes M]   hub + N member clusters (default 2) of M nodes (default 2)
   exec <cluster> <ns>/<pod> -- <cmd…>   run a command in a pod's network namespace
+  apiserver stop|start <cluster>  stop or start a cluster's kube-apiserver (to try faults)
+  nri-restart <cluster> <node>    kill a node's NRI runtime and start it again
   status                          show whether a testbed is up
   down                            remove every namespace, process and file the testbed made
 `;
@@ -61,6 +64,20 @@ async function main(argv: string[]): Promise<number> {
       return cmdExec(rest);
     case 'down':
       return cmdDown();
+    case 'apiserver': {
+      const [verb, cluster] = rest;
+      if ((verb !== 'stop' && verb !== 'start') || !cluster) break;
+      await testbedControl(testbedPaths().controlSocket, { kind: 'apiserver', cluster, verb });
+      console.log(`${cluster} kube-apiserver ${verb === 'stop' ? 'stopped' : 'started and ready'}`);
+      return 0;
+    }
+    case 'nri-restart': {
+      const [cluster, node] = rest;
+      if (!cluster || !node) break;
+      await testbedControl(testbedPaths().controlSocket, { kind: 'nri-restart', cluster, node });
+      console.log(`${cluster}/${node}: NRI runtime restarted`);
+      return 0;
+    }
     case 'status': {
       const s = testbedStatus();
       console.log(s ? `testbed ${s.phase} (daemon pid ${s.pid}, clusters: ${s.plan.clusters.map((c) => c.name).join(', ')})` : 'no testbed is up');
@@ -70,6 +87,8 @@ async function main(argv: string[]): Promise<number> {
       console.error(USAGE);
       return command === undefined || command === 'help' || command === '--help' ? 0 : 2;
   }
+  console.error(USAGE);
+  return 2;
 }
 
 main(process.argv.slice(2)).then(

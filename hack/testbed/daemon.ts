@@ -1,4 +1,5 @@
 import { appendFileSync, writeFileSync, copyFileSync, mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppsV1Api, CoreV1Api } from '@kubernetes/client-node';
@@ -9,6 +10,7 @@ import { waitFor } from '../../test/harness/wait.js';
 import { runIn } from '../../test/harness/run.js';
 import { clusterAddons } from './addons.js';
 import { createAll } from './apply.js';
+import { serveControl, type ControlAction } from './control.js';
 import { buildNetwork } from './network.js';
 import { NodeAgent } from './nodeAgent.js';
 import { testbedPaths } from './paths.js';
@@ -36,6 +38,7 @@ class TestbedDaemon {
   private readonly agents: NodeAgent[] = [];
   private readonly status: TestbedStatus;
   private readonly started = Date.now();
+  private control: Server | undefined;
 
   constructor(private readonly plan: TestbedPlan) {
     this.status = { phase: 'starting', pid: process.pid, plan, startedAt: new Date().toISOString() };
@@ -66,6 +69,7 @@ class TestbedDaemon {
     await Promise.all(this.plan.clusters.map((c) => this.startNodes(c)));
     this.progress('add-ons: kube-proxy and CoreDNS');
     await Promise.all(this.plan.clusters.map((c) => this.installAddons(c)));
+    this.control = await serveControl(this.paths.controlSocket, (action) => this.act(action));
     this.write({ phase: 'ready', readyAt: new Date().toISOString() });
     this.progress(`ready: kubeconfigs in ${this.paths.stateDir}/<cluster>.kubeconfig`);
   }
@@ -150,8 +154,24 @@ class TestbedDaemon {
     this.progress(`  ${c.name}: kube-proxy and CoreDNS ready`);
   }
 
+  /** One request on the control socket: a fault a test injects, or its repair. */
+  private async act(action: ControlAction): Promise<void> {
+    const cp = this.planes.find((p) => p.name === action.cluster);
+    if (!cp) throw new Error(`no cluster ${action.cluster}`);
+    if (action.kind === 'apiserver') {
+      this.progress(`control: ${action.verb} the ${action.cluster} kube-apiserver`);
+      await (action.verb === 'stop' ? cp.stopApiServer() : cp.startApiServer());
+      return;
+    }
+    const agent = this.agents.find((a) => a.cluster === action.cluster && a.name === action.node);
+    if (!agent) throw new Error(`no node ${action.node} in ${action.cluster}`);
+    this.progress(`control: restart the NRI runtime of ${action.cluster}/${action.node}`);
+    await agent.restartNriRuntime();
+  }
+
   async down(): Promise<void> {
     this.write({ phase: 'stopping' });
+    this.control?.close();
     await Promise.allSettled(this.agents.map((a) => a.stop()));
     await Promise.allSettled(this.planes.map((p) => p.stop({ keepDir: true })));
     await sweep(this.paths, { keepState: true });

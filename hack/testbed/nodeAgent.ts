@@ -74,6 +74,16 @@ export class NodeAgent {
     return this.opts.node.name;
   }
 
+  get cluster(): string {
+    return this.opts.cluster.name;
+  }
+
+  /** Kills this node's NRI runtime and starts it again knowing the sandboxes that still run, as containerd reloads them. */
+  async restartNriRuntime(): Promise<void> {
+    const running = [...this.pods.values()].map((p) => p.nriSandbox).filter((s) => s !== undefined);
+    await this.nri.restart(running);
+  }
+
   /** Stands in for this node's root filesystem (hostPath volumes, the NRI socket). */
   get nodeRoot(): string {
     return join(this.opts.runDir, 'nodes', this.opts.node.name, 'root');

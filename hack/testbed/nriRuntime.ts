@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { openSync, closeSync } from 'node:fs';
+import { openSync, closeSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { toolPath, type ToolName } from '../../test/harness/tools.js';
 import { HarnessError } from '../../test/harness/errors.js';
@@ -43,10 +43,17 @@ export class NriRuntime {
     readonly release: NriRelease = 'current',
   ) {}
 
-  start(): Promise<void> {
+  /**
+   * Starts the runtime. `restore` lists the sandboxes that outlived a restart: the
+   * driver knows them before plugins can connect, so their Synchronize lists them.
+   */
+  start(restore: readonly SandboxInfo[] = []): Promise<void> {
+    const restoreFile = `${this.socket}.restore.json`;
+    writeFileSync(restoreFile, JSON.stringify(restore));
     const log = openSync(this.logFile, 'a');
-    const child = spawn(toolPath(DRIVER[this.release]), ['--socket', this.socket], { stdio: ['pipe', 'pipe', log] }) as ChildProcessByStdio<Writable, Readable, null>;
+    const child = spawn(toolPath(DRIVER[this.release]), ['--socket', this.socket, '--restore', restoreFile], { stdio: ['pipe', 'pipe', log] }) as ChildProcessByStdio<Writable, Readable, null>;
     closeSync(log);
+    child.stdin.on('error', () => undefined); // a crashed runtime: its exit fails what was pending
     this.child = child;
     this.ready = new Promise((resolve, reject) => {
       child.once('exit', (code, signal) => {
@@ -78,12 +85,24 @@ export class NriRuntime {
     await this.ready;
     const child = this.child;
     if (!child) throw new Error('nri-runtime is not started');
+    if (child.exitCode !== null || child.signalCode !== null) throw new HarnessError('PROCESS_EXITED', `NRI ${op} for ${pod.namespace}/${pod.name}: the NRI runtime is not running`);
     const id = this.nextId++;
     const reply = await new Promise<Reply>((resolve) => {
       this.pending.set(id, resolve);
       child.stdin.write(`${JSON.stringify({ id, op, pod })}\n`);
     });
     if (reply.error) throw new HarnessError('COMMAND_FAILED', `NRI ${op} for ${pod.namespace}/${pod.name}: ${reply.error}`);
+  }
+
+  /** A crash and a restart, as when containerd is killed and systemd starts it again. */
+  async restart(restore: readonly SandboxInfo[]): Promise<void> {
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    }
+    await this.start(restore);
   }
 
   async stop(): Promise<void> {

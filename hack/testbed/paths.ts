@@ -13,6 +13,8 @@ export function testbedPaths(stateDir = join(repoRoot, '.testbed')) {
     pidFile: join(stateDir, 'run', 'pids'),
     /** Mount points created on the host for containers. */
     createdPathsFile: join(stateDir, 'run', 'created-paths'),
+    /** The daemon's control socket: faults tests stop and start parts of the running testbed through it. */
+    controlSocket: join(stateDir, 'control.sock'),
     kubeconfig: (cluster: string) => join(stateDir, `${cluster}.kubeconfig`),
   };
 }

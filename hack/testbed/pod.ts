@@ -98,6 +98,11 @@ export class PodRuntime {
     return join(this.ctx.runDir, 'pods', this.uid);
   }
 
+  /** The sandbox as the NRI runtime knows it; undefined until it was started there. */
+  get nriSandbox(): SandboxInfo | undefined {
+    return this.record.sandboxReady && this.nriRan ? this.sandboxInfo() : undefined;
+  }
+
   private sandboxInfo(): SandboxInfo {
     const m = this.pod.metadata ?? {};
     return {

@@ -5,6 +5,7 @@ import { KubeConfig, CoordinationV1Api } from '@kubernetes/client-node';
 import { KeepAliveKubeConfig } from '../../controller/kube/keepAliveKubeConfig.js';
 import { CertificateAuthority, serviceAccountKeyPair, type KeyPairPem } from './pki.js';
 import { renderKubeconfig } from './kubeconfig.js';
+import { HarnessError } from './errors.js';
 import { ManagedProcess } from './process.js';
 import { freePort } from './ports.js';
 import { toolPath } from './tools.js';
@@ -47,6 +48,8 @@ export class ControlPlane {
   private readonly processes: ManagedProcess[] = [];
   private ca: CertificateAuthority | undefined;
   private admin: KeyPairPem | undefined;
+  private apiServer: ManagedProcess | undefined;
+  private etcd: ManagedProcess | undefined;
 
   constructor(options: ControlPlaneOptions) {
     const bind = options.bindAddress ?? '127.0.0.1';
@@ -164,6 +167,8 @@ export class ControlPlane {
       '--profiling=false',
       '--v=1',
     ]);
+    this.apiServer = apiserver;
+    this.etcd = etcd;
     await this.waitReady(apiserver, etcd);
     const controllerManager = this.spawn('kube-controller-manager', [
       `--kubeconfig=${join(o.dir, 'controller-manager.kubeconfig')}`,
@@ -202,6 +207,24 @@ export class ControlPlane {
     for (const p of this.processes.reverse()) await p.stop();
     this.processes.length = 0;
     if (!options.keepDir) await rm(this.opts.dir, { recursive: true, force: true });
+  }
+
+  /** Stops the kube-apiserver (SIGTERM, as an upgrade or a crash loop would), leaving etcd and the rest running. */
+  async stopApiServer(): Promise<void> {
+    if (!this.apiServer) throw new HarnessError('NOT_STARTED', `${this.name}: the control plane was never started`);
+    await this.apiServer.stop();
+  }
+
+  /** Starts the kube-apiserver again with the same flags and data; resolves once it is ready. */
+  async startApiServer(): Promise<void> {
+    const old = this.apiServer;
+    if (!old || !this.etcd) throw new HarnessError('NOT_STARTED', `${this.name}: the control plane was never started`);
+    await old.stop();
+    const fresh = new ManagedProcess(old.spec);
+    fresh.start();
+    this.processes.splice(this.processes.indexOf(old), 1, fresh);
+    this.apiServer = fresh;
+    await this.waitReady(fresh, this.etcd);
   }
 
   /** Fails if any control-plane process has died. */

@@ -4,7 +4,8 @@ export type HarnessErrorCode =
   | 'PROCESS_EXITED'
   | 'TIMEOUT'
   | 'NOT_ROOT'
-  | 'COMMAND_FAILED';
+  | 'COMMAND_FAILED'
+  | 'NOT_STARTED';
 
 export class HarnessError extends Error {
   constructor(

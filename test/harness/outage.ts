@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { HarnessError } from './errors.js';
+import { iperf3Throughput } from '../bench/measure.js';
+import { waitFor } from './wait.js';
 
 /** The longest silence between consecutive replies (seconds), over replies at or after `from`. Pure. */
 export function longestGap(replyTimes: readonly number[], from = 0): number {
@@ -49,4 +51,33 @@ export function probeReachability(netns: string, target: string, intervalS = 0.1
       return times;
     },
   };
+}
+
+export interface OutageTarget {
+  /** Where the pings and the transfer start: a pod's netns. */
+  sourceNetns: string;
+  targetNetns: string;
+  /** The target pod's global address. */
+  targetIp: string;
+}
+
+/**
+ * Pings `targetIp` every 0.1 s while a TCP transfer runs and `disrupt` happens;
+ * returns the longest silence (the outage, in seconds) and the transfer's rate.
+ * The transfer must finish: a connection that breaks fails the measurement.
+ */
+export async function outageDuring(target: OutageTarget, disrupt: () => Promise<void>, transferSeconds = 12): Promise<{ outage: number; bitsPerSecond: number }> {
+  const probe = probeReachability(target.sourceNetns, target.targetIp);
+  try {
+    await waitFor(() => Promise.resolve(probe.replies().length >= 10 ? true : undefined), { what: 'steady replies before the disruption', timeoutMs: 20_000 });
+    const transfer = iperf3Throughput({ serverNetns: target.targetNetns, clientNetns: target.sourceNetns, serverIp: target.targetIp, seconds: transferSeconds });
+    await waitFor(() => Promise.resolve(probe.replies().length >= 20 ? true : undefined), { what: 'the transfer under way', timeoutMs: 20_000 });
+    const at = Date.now() / 1000;
+    await disrupt();
+    await waitFor(() => Promise.resolve(probe.replies().filter((t) => t > at + 1).length >= 20 ? true : undefined), { what: 'replies flowing again', timeoutMs: 60_000, intervalMs: 200 });
+    const { bitsPerSecond } = await transfer;
+    return { outage: longestGap(await probe.stop(), at - 1), bitsPerSecond };
+  } finally {
+    await probe.stop().catch(() => undefined);
+  }
 }

@@ -182,6 +182,7 @@ type Starter func(socket, pluginDir string, pods func() []*Pod) (rt Runtime, sto
 func Main(name, defaultSocket string, start Starter) {
 	socket := flag.String("socket", defaultSocket, "NRI socket plugins connect to")
 	timeout := flag.Duration("timeout", 10*time.Second, "deadline for one event delivered to all plugins")
+	restore := flag.String("restore", "", "JSON file of the sandboxes that outlived a restart, listed before plugins may connect (as containerd reloads its own)")
 	flag.Parse()
 	fatal := func(err error) {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
@@ -193,6 +194,19 @@ func Main(name, defaultSocket string, start Starter) {
 	}
 	defer os.RemoveAll(noPlugins)
 	state := NewSandboxes()
+	if *restore != "" {
+		data, err := os.ReadFile(*restore)
+		if err != nil {
+			fatal(err)
+		}
+		var pods []*Pod
+		if err := json.Unmarshal(data, &pods); err != nil {
+			fatal(fmt.Errorf("%s: %w", *restore, err))
+		}
+		for _, p := range pods {
+			state.put(p)
+		}
+	}
 	rt, stop, err := start(*socket, noPlugins, state.List)
 	if err != nil {
 		fatal(err)
