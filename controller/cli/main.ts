@@ -9,6 +9,7 @@ import { readHubState } from './hubState.js';
 import { AGENT_CHART, AGENT_NAMESPACE, checkClusterIdFree, helmJoinArgs, hubMaterial, shellCommand } from './join.js';
 import { loadKubeConfig, memberAccesses, type ClusterAccess } from './kubeconfig.js';
 import { readMemberInfo } from './memberInfo.js';
+import { removeMember, renderRemoved } from './removeMember.js';
 import { benchmark } from './benchmark.js';
 import { renderBenchmark } from './benchmarkPlan.js';
 import { readClockOffset, readMemberFacts } from './diagnoseFacts.js';
@@ -119,6 +120,18 @@ function program(): Command {
       const code = await new Promise<number>((resolve) => spawn('helm', [...args, ...target], { stdio: ['ignore', output === 'json' ? 'ignore' : 'inherit', 'inherit'] }).on('close', (c) => resolve(c ?? 1)).on('error', () => resolve(127)));
       print(output, { clusterID, helmExitCode: code }, () => (code === 0 ? `${clusterID} is joining; watch it with: fleetctl show\n` : `helm failed (exit ${code})\n`));
       if (code !== 0) process.exitCode = 1;
+    });
+
+  root
+    .command('remove')
+    .description('remove a member from the clusterset: the hub stops routing it, every member drops its exports, its hub credentials stop working and its CIDR is freed')
+    .argument('<cluster-id>', 'the member to remove')
+    .option('--no-wait', 'return once the removal has started, without waiting for it to finish')
+    .option('--timeout <duration>', 'how long to wait for the removal', '2m')
+    .action(async (clusterID: string, o: { wait: boolean; timeout: string }, cmd: Command) => {
+      const { access, output } = hubAccess(cmd);
+      const removed = await removeMember(loadKubeConfig(access, 'hub'), clusterID, { wait: o.wait, timeoutMs: parseDuration('timeout', o.timeout) });
+      print(output, removed, () => renderRemoved(removed));
     });
 
   root

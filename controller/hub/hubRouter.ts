@@ -103,6 +103,8 @@ export class HubRouter {
   private async reconcile(): Promise<void> {
     const recorded = new Map<string, string>();
     for (const ns of this.namespaceWatch?.cached() ?? []) {
+      // A member being removed is no longer routed, though its CIDR stays taken until its namespace is gone.
+      if (ns.metadata?.deletionTimestamp) continue;
       const cidr = ns.metadata?.annotations?.[CLUSTER_CIDR_ANNOTATION];
       if (cidr) recorded.set(ns.metadata?.name ?? '', cidr);
     }

@@ -140,8 +140,11 @@ export class JoinApprover {
     if (existing && owner !== uid) {
       throw new Refusal(`cluster ID "${spec.clusterID}" is already taken: namespace ${namespace} belongs to an earlier join; remove that cluster from the hub first or choose another cluster ID`);
     }
-    const clusterCidr = existing?.metadata?.annotations?.[CLUSTER_CIDR_ANNOTATION] ?? (await this.allocateCidr(spec.clusterID, namespace, uid));
-    for (const obj of memberAccessObjects(spec.clusterID, namespace)) {
+    const recorded = existing?.metadata?.annotations?.[CLUSTER_CIDR_ANNOTATION];
+    // A retried approval finds the namespace it made the first time.
+    const member = existing && recorded ? { cidr: recorded, namespaceUid: existing.metadata?.uid ?? '' } : await this.allocateCidr(spec.clusterID, namespace, uid);
+    const clusterCidr = member.cidr;
+    for (const obj of memberAccessObjects(spec.clusterID, namespace, member.namespaceUid)) {
       await this.objects.create(obj).catch((err: unknown) => {
         if (!isConflict(err)) throw err;
       });
@@ -169,17 +172,21 @@ export class JoinApprover {
     };
   }
 
-  /** Creates the member's namespace holding its newly allocated cluster CIDR; returns the CIDR. */
-  private async allocateCidr(clusterID: string, namespace: string, uid: string): Promise<string> {
+  /**
+   * Creates the member's namespace holding its newly allocated cluster CIDR. A
+   * removed member's namespace still counts while it terminates, so its CIDR
+   * is given out again only once its Peer and everything else in it are gone.
+   */
+  private async allocateCidr(clusterID: string, namespace: string, uid: string): Promise<{ cidr: string; namespaceUid: string }> {
     const namespaces = await this.core.listNamespace({ labelSelector: MEMBER_LABEL });
     const global = parseCidr(this.opts.globalCidr);
     const free = firstFreeSubnet(global, this.opts.clusterCidrPrefix, [...recordedClusterCidrs(namespaces.items).values()]);
     if (!free) throw new Refusal(`the global CIDR ${this.opts.globalCidr} has no free /${this.opts.clusterCidrPrefix} left for cluster ${clusterID}; remove a cluster or widen tunnel.cidr`);
     const cidr = formatCidr(free);
-    await this.core.createNamespace({
+    const created = await this.core.createNamespace({
       body: { metadata: { name: namespace, labels: { [MEMBER_LABEL]: clusterID }, annotations: { [CLUSTER_CIDR_ANNOTATION]: cidr, [JOIN_UID_ANNOTATION]: uid } } },
     });
-    return cidr;
+    return { cidr, namespaceUid: created.metadata?.uid ?? '' };
   }
 
   private async setStatus(name: string, status: JoinRequestStatus): Promise<void> {

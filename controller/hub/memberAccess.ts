@@ -6,6 +6,8 @@ import type { KubernetesObject } from '@kubernetes/client-node';
  * RoleBinding, so its write rights hold only in the member's namespace;
  * `fleetboard-member-reader` cluster-wide, for reading other clusters' Peers.
  * The hub controller needs only `bind` on these two roles, not the rights themselves.
+ * The ClusterRoleBinding is owned by the namespace, so removing the member
+ * (deleting its namespace) leaves nothing of it behind.
  */
 export const MEMBER_SERVICE_ACCOUNT = 'fleetboard-member';
 export const MEMBER_ROLE = 'fleetboard-member';
@@ -14,7 +16,7 @@ export const MEMBER_LABEL = 'fleetboard.io/member-cluster';
 /** On the member's namespace: the JoinRequest it was made for, so a second request for the ID cannot claim it. */
 export const JOIN_UID_ANNOTATION = 'fleetboard.io/join-request-uid';
 
-export function memberAccessObjects(clusterID: string, namespace: string): KubernetesObject[] {
+export function memberAccessObjects(clusterID: string, namespace: string, namespaceUid: string): KubernetesObject[] {
   const subjects = [{ kind: 'ServiceAccount', name: MEMBER_SERVICE_ACCOUNT, namespace }];
   const labels = { [MEMBER_LABEL]: clusterID };
   return [
@@ -29,7 +31,7 @@ export function memberAccessObjects(clusterID: string, namespace: string): Kuber
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',
-      metadata: { name: `${namespace}-reader`, labels },
+      metadata: { name: `${namespace}-reader`, labels, ownerReferences: [{ apiVersion: 'v1', kind: 'Namespace', name: namespace, uid: namespaceUid }] },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: MEMBER_READER_ROLE },
       subjects,
     } as KubernetesObject,

@@ -80,8 +80,7 @@ export class NodeAgent {
 
   /** Kills this node's NRI runtime and starts it again knowing the sandboxes that still run, as containerd reloads them. */
   async restartNriRuntime(): Promise<void> {
-    const running = [...this.pods.values()].map((p) => p.nriSandbox).filter((s) => s !== undefined);
-    await this.nri.restart(running);
+    await this.nri.restart(() => [...this.pods.values()].map((p) => p.nriSandbox).filter((s) => s !== undefined));
   }
 
   /** Stands in for this node's root filesystem (hostPath volumes, the NRI socket). */

@@ -94,15 +94,19 @@ export class NriRuntime {
     if (reply.error) throw new HarnessError('COMMAND_FAILED', `NRI ${op} for ${pod.namespace}/${pod.name}: ${reply.error}`);
   }
 
-  /** A crash and a restart, as when containerd is killed and systemd starts it again. */
-  async restart(restore: readonly SandboxInfo[]): Promise<void> {
+  /**
+   * A crash and a restart, as when containerd is killed and systemd starts it
+   * again. `restore` is read once the old runtime is gone, so a sandbox that
+   * finished starting meanwhile is not forgotten.
+   */
+  async restart(restore: () => readonly SandboxInfo[]): Promise<void> {
     const child = this.child;
     if (child && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGKILL');
       await exited;
     }
-    await this.start(restore);
+    await this.start(restore());
   }
 
   async stop(): Promise<void> {

@@ -2,21 +2,27 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ApiException, AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, RbacAuthorizationV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { pino } from 'pino';
 import { down, kubeConfigFor, podNetns, up } from '../../hack/testbed/testbed.js';
 import { testbedControl, type ControlAction } from '../../hack/testbed/control.js';
 import { testbedPaths } from '../../hack/testbed/paths.js';
 import { HUB_CNF_SELECTOR, HUB_NAMESPACE } from '../../hack/testbed/fleetboardHub.js';
 import { podNetnsName } from '../../hack/testbed/plan.js';
 import { decodePodNetwork } from '../../controller/ipam/annotations.js';
-import { memberNamespace } from '../../controller/clusterset/peer.js';
+import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, PEER_PLURAL, memberNamespace } from '../../controller/clusterset/peer.js';
+import { CredentialStore } from '../../controller/member/credentialStore.js';
+import { HubJoiner } from '../../controller/member/join.js';
+import { generatePrivateKey, publicKeyOf } from '../../controller/wireguard/keys.js';
 import { MCS_GROUP, MCS_VERSION, type ServiceImport } from '../../controller/mcs/api.js';
 import { createNginxApp, createPauseDeployment, scaleDeployment, waitForReadyPods } from '../harness/cluster.js';
 import { cnfPods, settleWiring, waitForNodeCidrs, wiredPods } from '../harness/fleetboard.js';
-import { hubPeer, installHub, joinMember, killIn } from '../harness/clusterset.js';
+import { caOf, hubPeer, installHub, joinMember, killIn, memberHubClient } from '../harness/clusterset.js';
+import { fleetctl } from '../harness/fleetctl.js';
 import { longestGap, outageDuring, probeReachability } from '../harness/outage.js';
 import { run, runIn } from '../harness/run.js';
 import { waitFor } from '../harness/wait.js';
+import { startChurn } from './churn.js';
 
 const MEMBERS = ['cluster1', 'cluster2'] as const;
 type Member = (typeof MEMBERS)[number];
@@ -26,6 +32,14 @@ const AGENT = { leaseDuration: 4, renewDeadline: 3, retryPeriod: 1, keepalive: 5
 const HUB_OUTAGE_MS = Number(process.env.HUB_OUTAGE_SECONDS ?? 60) * 1000;
 /** Targets of the tunnels issue: a crashed leader's traffic resumes within 10 s. */
 const CRASH_OUTAGE_TARGET_S = 10;
+const silent = pino({ level: 'silent' });
+/** The soak: SOAK_SECONDS of churn (60 in CI; 1800 for the long run), SOAK_RATE pods created per second across both members. */
+const SOAK_SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
+const SOAK_RATE = Number(process.env.SOAK_RATE ?? 10);
+/** Churn pods alive at once per member: each one created beyond this deletes the oldest. */
+const SOAK_POPULATION = 40;
+/** Allowed RSS growth of one process over the soak: generous for GC noise, far below a leak of one object per pod. */
+const SOAK_RSS_GROWTH_KB = 64 * 1024;
 
 const globalIp = (p: V1Pod) => decodePodNetwork(p.metadata?.annotations)?.ipAddress ?? '';
 const netnsOf = (cluster: string, p: V1Pod) => podNetnsName(cluster, p.metadata?.uid ?? '');
@@ -97,23 +111,30 @@ async function rssIn(netns: string, entry: string): Promise<number[]> {
 
 describe('faults: the clusterset keeps working while its parts fail (hub + 2 members)', () => {
   let hub: KubeConfig;
+  let bootstrapToken: string;
   const kc = {} as Record<Member, KubeConfig>;
   const nginx = {} as Record<Member, V1Pod[]>;
 
   before(async () => {
     await up({ clusters: 2, nodes: 2 });
     hub = kubeConfigFor('hub');
-    const token = await installHub(hub, { nodes: 2, leaseDuration: 4, renewDeadline: 3, retryPeriod: 1 });
+    bootstrapToken = await installHub(hub, { nodes: 2, leaseDuration: 4, renewDeadline: 3, retryPeriod: 1 });
     for (const c of MEMBERS) kc[c] = kubeConfigFor(c);
-    await Promise.all(MEMBERS.map((c) => joinMember(kc[c], hub, c, token, 2, AGENT)));
+    await Promise.all(MEMBERS.map((c) => joinMember(kc[c], hub, c, bootstrapToken, 2, AGENT)));
     for (const c of MEMBERS) await createNginxApp(kc[c], 'default', 2);
     for (const c of MEMBERS) nginx[c] = await waitForReadyPods(kc[c], 'default', 'app=nginx-app', 2);
     await exportService(kc.cluster1, 'steady-svc');
     await waitFor(() => imported(kc.cluster2, 'steady-svc'), { what: 'cluster2 importing steady-svc', timeoutMs: 60_000, intervalMs: 500 });
+    const client = nginx.cluster2[1] ?? assert.fail('a second cluster2 nginx pod');
+    await waitFor(async () => ((await curlByName(netnsOf('cluster2', client), 'steady-svc.default.svc.clusterset.local').catch(() => '')) === 'Welcome to nginx!' ? true : undefined), {
+      what: 'cluster2 fetching steady-svc by name',
+      timeoutMs: 60_000,
+      intervalMs: 500,
+    });
   });
 
   after(async () => {
-    await down();
+    if (!process.env.FAULTS_KEEP_TESTBED) await down();
   });
 
   /** Pings from a pod of `from` off its gateway node to a pod of the other member while `disrupt` runs. */
@@ -274,6 +295,145 @@ describe('faults: the clusterset keeps working while its parts fail (hub + 2 mem
       assert.deepEqual(await restarts(), restartsBefore, 'no cnf container restarted: the plugin reconnects to the new runtime by itself');
     } finally {
       await kc.cluster2.makeApiClient(AppsV1Api).deleteNamespacedDeployment({ name: 'nri-churn', namespace: 'default' }).catch(() => undefined);
+    }
+  });
+
+  test('a hand-written EndpointSlice of 1000 endpoints (the API\'s maximum) for an exported Service: the endpoints that are pods are published, the rest are counted in the export\'s Ready condition, and cluster2 imports exactly the pods', async () => {
+    const core = kc.cluster1.makeApiClient(CoreV1Api);
+    await core.createNamespacedService({ namespace: 'default', body: { metadata: { name: 'huge-svc' }, spec: { ports: [{ name: 'http', port: 80 }] } } });
+    const pods = nginx.cluster1.map((p) => ({ addresses: [p.status?.podIP ?? ''], conditions: { ready: true }, targetRef: { kind: 'Pod', namespace: 'default', name: p.metadata?.name ?? '' } }));
+    const ghosts = Array.from({ length: 1000 - pods.length }, (_, i) => ({ addresses: [`10.244.${100 + Math.floor(i / 250)}.${1 + (i % 250)}`], conditions: { ready: true }, targetRef: { kind: 'Pod', namespace: 'default', name: `ghost-${i}` } }));
+    await kc.cluster1.makeApiClient(DiscoveryV1Api).createNamespacedEndpointSlice({
+      namespace: 'default',
+      body: { metadata: { name: 'huge-svc-manual', labels: { 'kubernetes.io/service-name': 'huge-svc' } }, addressType: 'IPv4', ports: [{ name: 'http', port: 80, protocol: 'TCP' }], endpoints: [...pods, ...ghosts] },
+    });
+    try {
+      await kc.cluster1.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ ...exportApi, body: { apiVersion: `${MCS_GROUP}/${MCS_VERSION}`, kind: 'ServiceExport', metadata: { name: 'huge-svc' } } });
+      const ready = await waitFor(
+        async () => {
+          const exp = (await kc.cluster1.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ ...exportApi, name: 'huge-svc' })) as { status?: { conditions?: { type: string; status: string; reason: string; message: string }[] } };
+          return exp.status?.conditions?.find((c) => c.type === 'Ready' && c.reason === 'Pending');
+        },
+        { what: 'huge-svc\'s Ready condition', timeoutMs: 60_000, intervalMs: 1000 },
+      );
+      assert.equal(ready.message, `${ghosts.length} endpoint(s) have no global address yet; ${pods.length} published`);
+      const got = await waitFor(() => imported(kc.cluster2, 'huge-svc'), { what: 'cluster2 importing huge-svc', timeoutMs: 60_000, intervalMs: 1000 });
+      assert.deepEqual(got.endpoints, nginx.cluster1.map(globalIp).sort(), 'exactly the pods\' global addresses');
+    } finally {
+      await unexportService(kc.cluster1, 'huge-svc');
+      await kc.cluster1.makeApiClient(DiscoveryV1Api).deleteNamespacedEndpointSlice({ name: 'huge-svc-manual', namespace: 'default' }).catch(() => undefined);
+    }
+  });
+
+  test(`soak: ${SOAK_SECONDS} s of pod churn at ${SOAK_RATE} pods/s across both members with an export scaling up and down: no duplicate address, no leak, no restart, memory reported`, async (t) => {
+    const nodeCidrs = Object.fromEntries(await Promise.all(MEMBERS.map(async (c) => [c, await waitForNodeCidrs(kc[c], 2)] as const))) as Record<Member, Map<string, string>>;
+    const restarts = async () => (await Promise.all(MEMBERS.map(async (c) => (await cnfPods(kc[c])).flatMap((p) => (p.status?.containerStatuses ?? []).map((x) => `${c}/${p.spec?.nodeName ?? ''}/${x.name}:${x.restartCount}`))))).flat().sort();
+    const memory = async () => {
+      const sizes: Record<string, number> = {};
+      for (const c of MEMBERS) {
+        for (const p of await cnfPods(kc[c])) {
+          for (const [entry, name] of [['dist/controller/main.js', 'controller'], ['dist/plugin/main.js', 'plugin']] as const) {
+            sizes[`${c}/${p.spec?.nodeName ?? ''}/${name}`] = (await rssIn(netnsOf(c, p), entry)).reduce((a, b) => a + b, 0);
+          }
+        }
+      }
+      return sizes;
+    };
+    const restartsBefore = await restarts();
+    const rssBefore = await memory();
+    for (const c of MEMBERS) {
+      await createPauseDeployment(kc[c], 'soak-web', 2);
+      await kc[c].makeApiClient(CoreV1Api).createNamespacedService({ namespace: 'default', body: { metadata: { name: 'soak-web' }, spec: { selector: { app: 'soak-web' }, ports: [{ name: 'http', port: 80 }] } } });
+      await kc[c].makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ ...exportApi, body: { apiVersion: `${MCS_GROUP}/${MCS_VERSION}`, kind: 'ServiceExport', metadata: { name: 'soak-web' } } });
+    }
+    const churns = MEMBERS.map((c) => startChurn(kc[c], 'soak', SOAK_RATE / MEMBERS.length, SOAK_POPULATION));
+    let samples = 0;
+    let duplicates = 0;
+    let scaled = 0;
+    try {
+      const ends = Date.now() + SOAK_SECONDS * 1000;
+      while (Date.now() < ends) {
+        // Every few seconds: no two live pods of a cluster share an address, and the export changes size.
+        for (const c of MEMBERS) {
+          const ips = (await wiredPods(kc[c])).map(globalIp).filter((ip) => ip !== '');
+          duplicates += ips.length - new Set(ips).size;
+          await scaleDeployment(kc[c], 'soak-web', 1 + ((scaled + (c === 'cluster1' ? 0 : 2)) % 5));
+        }
+        samples += 1;
+        scaled += 1;
+        await delay(Math.min(5000, Math.max(0, ends - Date.now())));
+      }
+    } finally {
+      const counts = await Promise.all(churns.map((c) => c.stop()));
+      t.diagnostic(`churn: ${counts.map((x, i) => `${MEMBERS[i] ?? ''} created ${x.created} (${x.createdPerSecond.toFixed(1)}/s), deleted ${x.deleted}, failed calls ${x.failed}`).join('; ')}`);
+      for (const c of MEMBERS) await kc[c].makeApiClient(CoreV1Api).deleteCollectionNamespacedPod({ namespace: 'default', labelSelector: 'app=soak', gracePeriodSeconds: 0 });
+    }
+    // Settled: each cluster's import holds exactly the soak-web pods of both clusters.
+    for (const c of MEMBERS) await scaleDeployment(kc[c], 'soak-web', 3);
+    const web = (await Promise.all(MEMBERS.map((c) => waitForReadyPods(kc[c], 'default', 'app=soak-web', 3, 180_000)))).flat().map(globalIp).sort();
+    for (const c of MEMBERS) {
+      await waitFor(async () => (JSON.stringify((await imported(kc[c], 'soak-web'))?.endpoints) === JSON.stringify(web) ? true : undefined), { what: `${c} importing exactly the 6 soak-web endpoints`, timeoutMs: 120_000, intervalMs: 1000 });
+    }
+    for (const c of MEMBERS) {
+      await waitFor(async () => ((await kc[c].makeApiClient(CoreV1Api).listNamespacedPod({ namespace: 'default', labelSelector: 'app=soak' })).items.length === 0 ? true : undefined), { what: `${c}'s churn pods gone`, timeoutMs: 180_000, intervalMs: 1000 });
+      await settleWiring(c, kc[c], nodeCidrs[c], `${c}: every pod wired once, no address or veth left over`);
+    }
+    const rssAfter = await memory();
+    t.diagnostic(`duplicate addresses seen in ${samples} samples: ${duplicates}; RSS kB start → end: ${Object.keys(rssBefore).map((k) => `${k} ${rssBefore[k] ?? 0} → ${rssAfter[k] ?? 0}`).join(', ')}`);
+    assert.equal(duplicates, 0, 'no two live pods ever shared an address');
+    assert.deepEqual(await restarts(), restartsBefore, 'no FleetBoard container restarted');
+    for (const [k, before] of Object.entries(rssBefore)) {
+      const grew = (rssAfter[k] ?? 0) - before;
+      assert.ok(grew < SOAK_RSS_GROWTH_KB, `${k} RSS grew ${grew} kB (limit ${SOAK_RSS_GROWTH_KB} kB)`);
+    }
+    for (const c of MEMBERS) {
+      await unexportService(kc[c], 'soak-web');
+      await kc[c].makeApiClient(AppsV1Api).deleteNamespacedDeployment({ name: 'soak-web', namespace: 'default' });
+    }
+  });
+
+  // Last: it takes cluster1 out of the clusterset for good.
+  test('fleetctl remove cluster1: the hub stops routing it, cluster2 drops its exports, its hub token stops working, nothing of it stays in the hub, and its CIDR goes to the next cluster that joins', async () => {
+    const hubFile = testbedPaths().kubeconfig('hub');
+    const unknown = await fleetctl(['--kubeconfig', hubFile, 'remove', 'cluster7']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no member cluster cluster7 in this hub/);
+    const cidr = (await hubPeer(hub, memberNamespace('cluster1'), 'cluster1'))?.spec.clusterCIDR[0] ?? assert.fail('cluster1\'s CIDR');
+    const asCluster1 = (await memberHubClient(kc.cluster1, hub)).makeApiClient(CustomObjectsApi);
+    const peersOf1 = { group: FLEETBOARD_GROUP, version: FLEETBOARD_VERSION, plural: PEER_PLURAL, namespace: memberNamespace('cluster1') };
+    await asCluster1.listNamespacedCustomObject(peersOf1);
+    assert.ok(await imported(kc.cluster2, 'steady-svc'), 'cluster2 imports what cluster1 exports');
+    const source = nginx.cluster2[0] ?? assert.fail('a cluster2 nginx pod');
+    const target = nginx.cluster1[0] ?? assert.fail('a cluster1 nginx pod');
+    const reaches = () => runIn(netnsOf('cluster2', source), 'ping', ['-c', '1', '-W', '1', globalIp(target)]).then(() => true, () => false);
+    assert.ok(await reaches(), 'cluster2 reaches cluster1 before the removal');
+
+    const removed = await fleetctl(['--kubeconfig', hubFile, '-o', 'json', 'remove', 'cluster1']);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.deepEqual(JSON.parse(removed.stdout), { clusterID: 'cluster1', namespace: memberNamespace('cluster1'), clusterCIDR: cidr, gone: true });
+
+    await waitFor(async () => ((await imported(kc.cluster2, 'steady-svc')) === undefined ? true : undefined), { what: 'cluster2 dropping steady-svc', timeoutMs: 60_000, intervalMs: 1000 });
+    await waitFor(async () => ((await reaches()) ? undefined : true), { what: 'the hub to stop routing cluster1', timeoutMs: 60_000, intervalMs: 1000 });
+    // At once nothing is allowed any more (403); once the apiserver's token cache forgets it, the token is refused outright.
+    await waitFor(async () => ((await asCluster1.listNamespacedCustomObject(peersOf1).then(() => 200, (err: unknown) => (err instanceof ApiException ? err.code : 0))) === 401 ? true : undefined), {
+      what: 'cluster1\'s hub token to be refused (401)',
+      timeoutMs: 60_000,
+      intervalMs: 1000,
+    });
+    await waitFor(
+      async () => (await hub.makeApiClient(RbacAuthorizationV1Api).readClusterRoleBinding({ name: `${memberNamespace('cluster1')}-reader` }).then(() => undefined, (err: unknown) => (err instanceof ApiException && err.code === 404 ? true : undefined))),
+      { what: 'cluster1\'s ClusterRoleBinding collected with its namespace', timeoutMs: 60_000, intervalMs: 1000 },
+    );
+    // The CIDR is free again: the next cluster to join gets it.
+    const core = hub.makeApiClient(CoreV1Api);
+    const scratch = 'fleetboard-rejoin-test';
+    await core.createNamespace({ body: { metadata: { name: scratch } } });
+    try {
+      const server = hub.getCurrentCluster()?.server ?? '';
+      const membership = await new HubJoiner(new CredentialStore(core, scratch), { hubUrl: server, caPem: caOf(hub), bootstrapToken, clusterID: 'cluster3' }, silent).membership(publicKeyOf(generatePrivateKey()), AbortSignal.timeout(30_000));
+      assert.equal(membership.clusterCidr, cidr, 'cluster3 got the CIDR cluster1 left');
+    } finally {
+      await core.deleteNamespace({ name: scratch }).catch(() => undefined);
     }
   });
 });

@@ -49,6 +49,7 @@ export class ControlPlane {
   private ca: CertificateAuthority | undefined;
   private admin: KeyPairPem | undefined;
   private apiServer: ManagedProcess | undefined;
+  private stopping = false;
   private etcd: ManagedProcess | undefined;
 
   constructor(options: ControlPlaneOptions) {
@@ -198,12 +199,34 @@ export class ControlPlane {
       '--profiling=false',
       '--v=1',
     ]);
+    this.restartOnExit(controllerManager);
+    this.restartOnExit(kubeScheduler);
     await this.waitLeader('kube-controller-manager', controllerManager);
     await this.waitLeader('kube-scheduler', kubeScheduler);
   }
 
+  /**
+   * As the kubelet restarts a static pod: the controller manager and the
+   * scheduler exit when they lose their leader Lease (an apiserver outage
+   * longer than their renew deadline does that), and come back a second later.
+   */
+  private restartOnExit(p: ManagedProcess): void {
+    void p.exited().then(() => {
+      if (this.stopping) return;
+      setTimeout(() => {
+        const index = this.processes.indexOf(p);
+        if (this.stopping || index < 0) return;
+        const fresh = new ManagedProcess(p.spec);
+        fresh.start();
+        this.processes.splice(index, 1, fresh);
+        this.restartOnExit(fresh);
+      }, 1000);
+    });
+  }
+
   /** Stops every process (newest first) and removes the state directory. */
   async stop(options: { keepDir?: boolean } = {}): Promise<void> {
+    this.stopping = true;
     for (const p of this.processes.reverse()) await p.stop();
     this.processes.length = 0;
     if (!options.keepDir) await rm(this.opts.dir, { recursive: true, force: true });

@@ -22,11 +22,11 @@ export interface ProcessSpec {
 export class ManagedProcess {
   private child: ChildProcess | undefined;
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  private readonly exited: Promise<void>;
+  private readonly exitedPromise: Promise<void>;
   private markExited!: () => void;
 
   constructor(readonly spec: ProcessSpec) {
-    this.exited = new Promise((resolve) => (this.markExited = resolve));
+    this.exitedPromise = new Promise((resolve) => (this.markExited = resolve));
   }
 
   start(): void {
@@ -47,6 +47,11 @@ export class ManagedProcess {
       this.exitInfo = { code, signal };
       this.markExited();
     });
+  }
+
+  /** Resolves when the process has exited, for whatever reason. */
+  exited(): Promise<void> {
+    return this.exitedPromise;
   }
 
   /** Throws PROCESS_EXITED with the log's tail if the process has died. */
@@ -74,7 +79,7 @@ export class ManagedProcess {
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
     try {
-      await this.exited;
+      await this.exitedPromise;
     } finally {
       clearTimeout(timer);
     }
