@@ -105,3 +105,11 @@ test('LeaderPodLabeler applies quick flips one at a time, ends at the latest sta
   assert.equal(api.failPatches, 0);
   assert.equal(api.maxInFlight, 1);
 });
+
+test('LeaderPodLabeler: a pod that never led sends nothing when told it does not lead', async () => {
+  const api = new FakePods({ 'cnf-a': { app: 'cnf' }, 'cnf-b': { app: 'cnf' } });
+  const labeler = new LeaderPodLabeler(api, target, pino({ level: 'silent' }), 20);
+  labeler.setLeading(false);
+  await labeler.stop();
+  assert.equal(api.maxInFlight, 0, 'no patch was sent');
+});

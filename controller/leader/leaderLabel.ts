@@ -83,6 +83,8 @@ export class LeaderPodLabeler {
 
   /** True on taking the lead; false once this pod no longer acts as leader (which may be later than losing the Lease). */
   setLeading(leading: boolean): void {
+    // A pod that never led has no label of ours to take off (a stale one goes when the leader labels itself).
+    if (!leading && this.desired === undefined) return;
     this.desired = leading;
     this.kick();
   }
