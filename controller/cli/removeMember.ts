@@ -1,6 +1,6 @@
-import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { CLUSTER_CIDR_ANNOTATION, memberNamespace } from '../clusterset/peer.js';
-import { MEMBER_LABEL } from '../hub/memberAccess.js';
+import { MEMBER_LABEL, readerBindingName } from '../hub/memberAccess.js';
 import { pollUntil } from './checks.js';
 
 export class RemoveError extends Error {
@@ -34,6 +34,7 @@ export async function removeMember(hub: KubeConfig, clusterID: string, opts: { w
   }
   const clusterCIDR = ns.metadata.annotations?.[CLUSTER_CIDR_ANNOTATION];
   if (!ns.metadata.deletionTimestamp) await core.deleteNamespace({ name: namespace });
+  await deleteReaderBinding(hub, clusterID, namespace);
   if (!opts.wait) return { clusterID, namespace, clusterCIDR, gone: false };
   const gone = await pollUntil(
     () => core.readNamespace({ name: namespace }).then(
@@ -44,6 +45,24 @@ export async function removeMember(hub: KubeConfig, clusterID: string, opts: { w
   );
   if (!gone) throw new RemoveError(`namespace ${namespace} is still terminating after ${Math.round(opts.timeoutMs / 1000)} s; kubectl describe namespace ${namespace} says what it waits for`);
   return { clusterID, namespace, clusterCIDR, gone: true };
+}
+
+/**
+ * The member's cluster-wide reader binding. The namespace owns it (garbage
+ * collection removes it), but members that joined an older hub have one without
+ * an owner; deleting it here covers both.
+ */
+async function deleteReaderBinding(hub: KubeConfig, clusterID: string, namespace: string): Promise<void> {
+  const rbac = hub.makeApiClient(RbacAuthorizationV1Api);
+  const name = readerBindingName(namespace);
+  const binding = await rbac.readClusterRoleBinding({ name }).catch((err: unknown) => {
+    if (err instanceof ApiException && err.code === 404) return undefined;
+    throw err;
+  });
+  if (binding?.metadata?.labels?.[MEMBER_LABEL] !== clusterID) return;
+  await rbac.deleteClusterRoleBinding({ name }).catch((err: unknown) => {
+    if (!(err instanceof ApiException && err.code === 404)) throw err;
+  });
 }
 
 export function renderRemoved(r: RemovedMember): string {

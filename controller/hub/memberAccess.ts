@@ -16,6 +16,9 @@ export const MEMBER_LABEL = 'fleetboard.io/member-cluster';
 /** On the member's namespace: the JoinRequest it was made for, so a second request for the ID cannot claim it. */
 export const JOIN_UID_ANNOTATION = 'fleetboard.io/join-request-uid';
 
+/** The member's cluster-wide binding to the reader role. */
+export const readerBindingName = (namespace: string): string => `${namespace}-reader`;
+
 export function memberAccessObjects(clusterID: string, namespace: string, namespaceUid: string): KubernetesObject[] {
   const subjects = [{ kind: 'ServiceAccount', name: MEMBER_SERVICE_ACCOUNT, namespace }];
   const labels = { [MEMBER_LABEL]: clusterID };
@@ -31,7 +34,7 @@ export function memberAccessObjects(clusterID: string, namespace: string, namesp
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRoleBinding',
-      metadata: { name: `${namespace}-reader`, labels, ownerReferences: [{ apiVersion: 'v1', kind: 'Namespace', name: namespace, uid: namespaceUid }] },
+      metadata: { name: readerBindingName(namespace), labels, ownerReferences: [{ apiVersion: 'v1', kind: 'Namespace', name: namespace, uid: namespaceUid }] },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: MEMBER_READER_ROLE },
       subjects,
     } as KubernetesObject,

@@ -12,6 +12,7 @@ import { podNetnsName } from '../../hack/testbed/plan.js';
 import { decodePodNetwork } from '../../controller/ipam/annotations.js';
 import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, PEER_PLURAL, memberNamespace } from '../../controller/clusterset/peer.js';
 import { CredentialStore } from '../../controller/member/credentialStore.js';
+import { readerBindingName } from '../../controller/hub/memberAccess.js';
 import { HubJoiner } from '../../controller/member/join.js';
 import { generatePrivateKey, publicKeyOf } from '../../controller/wireguard/keys.js';
 import { MCS_GROUP, MCS_VERSION, type ServiceImport } from '../../controller/mcs/api.js';
@@ -435,8 +436,8 @@ describe('faults: the clusterset keeps working while its parts fail (hub + 2 mem
       intervalMs: 1000,
     });
     await waitFor(
-      async () => (await hub.makeApiClient(RbacAuthorizationV1Api).readClusterRoleBinding({ name: `${memberNamespace('cluster1')}-reader` }).then(() => undefined, (err: unknown) => (err instanceof ApiException && err.code === 404 ? true : undefined))),
-      { what: 'cluster1\'s ClusterRoleBinding collected with its namespace', timeoutMs: 60_000, intervalMs: 1000 },
+      async () => (await hub.makeApiClient(RbacAuthorizationV1Api).readClusterRoleBinding({ name: readerBindingName(memberNamespace('cluster1')) }).then(() => undefined, (err: unknown) => (err instanceof ApiException && err.code === 404 ? true : undefined))),
+      { what: 'cluster1\'s ClusterRoleBinding gone', timeoutMs: 60_000, intervalMs: 1000 },
     );
     // The CIDR is free again: the next cluster to join gets it.
     const core = hub.makeApiClient(CoreV1Api);
