@@ -1,4 +1,5 @@
-import { ApiException, CoreV1Api, RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { isNotFound } from '../kube/apiErrors.js';
 import { CLUSTER_CIDR_ANNOTATION, memberNamespace } from '../clusterset/peer.js';
 import { MEMBER_LABEL, readerBindingName } from '../hub/memberAccess.js';
 import { pollUntil } from './checks.js';
@@ -26,7 +27,7 @@ export async function removeMember(hub: KubeConfig, clusterID: string, opts: { w
   const core = hub.makeApiClient(CoreV1Api);
   const namespace = memberNamespace(clusterID);
   const ns = await core.readNamespace({ name: namespace }).catch((err: unknown) => {
-    if (err instanceof ApiException && err.code === 404) throw new RemoveError(`no member cluster ${clusterID} in this hub (no namespace ${namespace}); fleetctl show lists the members`);
+    if (isNotFound(err)) throw new RemoveError(`no member cluster ${clusterID} in this hub (no namespace ${namespace}); fleetctl show lists the members`);
     throw err;
   });
   if (ns.metadata?.labels?.[MEMBER_LABEL] !== clusterID) {
@@ -39,7 +40,7 @@ export async function removeMember(hub: KubeConfig, clusterID: string, opts: { w
   const gone = await pollUntil(
     () => core.readNamespace({ name: namespace }).then(
       () => undefined,
-      (err: unknown) => (err instanceof ApiException && err.code === 404 ? true : Promise.reject(err as Error)),
+      (err: unknown) => (isNotFound(err) ? true : Promise.reject(err as Error)),
     ),
     Date.now() + opts.timeoutMs,
   );
@@ -56,12 +57,12 @@ async function deleteReaderBinding(hub: KubeConfig, clusterID: string, namespace
   const rbac = hub.makeApiClient(RbacAuthorizationV1Api);
   const name = readerBindingName(namespace);
   const binding = await rbac.readClusterRoleBinding({ name }).catch((err: unknown) => {
-    if (err instanceof ApiException && err.code === 404) return undefined;
+    if (isNotFound(err)) return undefined;
     throw err;
   });
   if (binding?.metadata?.labels?.[MEMBER_LABEL] !== clusterID) return;
   await rbac.deleteClusterRoleBinding({ name }).catch((err: unknown) => {
-    if (!(err instanceof ApiException && err.code === 404)) throw err;
+    if (!isNotFound(err)) throw err;
   });
 }
 

@@ -147,23 +147,20 @@ export class LeaderDuties {
 
   private async startGateway(material: JoinMaterial, membership: HubMembership, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
-    // Leading again after a lapse: the gateway end() kept is still forwarding; replacing it would only break sessions.
-    if (this.gateway?.membership.token === membership.token) {
-      this.scheduleRenewal(material, membership, signal);
-      await this.publishExports(material, membership);
-      return;
+    // Leading again after a lapse, the gateway end() kept is still forwarding: replacing it would only break sessions.
+    if (this.gateway?.membership.token !== membership.token) {
+      await this.gateway?.stop();
+      const gateway = new ClusterGateway(hubKubeConfig(material.hubUrl, material.caPem, membership.token), this.mesh, {
+        membership,
+        nodeName: this.opts.nodeName,
+        keepaliveSeconds: this.opts.keepaliveSeconds,
+        publicEndpoint: this.opts.publicEndpoint,
+        statusIntervalMs: STATUS_INTERVAL_MS,
+        log: this.opts.log,
+      });
+      this.gateway = gateway;
+      await gateway.start();
     }
-    await this.gateway?.stop();
-    const gateway = new ClusterGateway(hubKubeConfig(material.hubUrl, material.caPem, membership.token), this.mesh, {
-      membership,
-      nodeName: this.opts.nodeName,
-      keepaliveSeconds: this.opts.keepaliveSeconds,
-      publicEndpoint: this.opts.publicEndpoint,
-      statusIntervalMs: STATUS_INTERVAL_MS,
-      log: this.opts.log,
-    });
-    this.gateway = gateway;
-    await gateway.start();
     this.scheduleRenewal(material, membership, signal);
     await this.publishExports(material, membership);
   }

@@ -6,11 +6,9 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { down, kubeConfigFor, up } from '../../hack/testbed/testbed.js';
 import { AGENT_NAMESPACE, agentManifests } from '../../hack/testbed/fleetboardAgent.js';
-import { HUB_CNF_SELECTOR, HUB_NAMESPACE } from '../../hack/testbed/fleetboardHub.js';
+import { HUB_NAMESPACE } from '../../hack/testbed/fleetboardHub.js';
 import { bootstrapTokenSecret, newBootstrapToken, tokenText } from '../../controller/cli/bootstrapToken.js';
 import { applyAll, createAll } from '../../hack/testbed/apply.js';
-import { podNetnsName } from '../../hack/testbed/plan.js';
-import { decodePodNetwork } from '../../controller/ipam/annotations.js';
 import { containsCidr, parseCidr } from '../../controller/ipam/cidr.js';
 import { clusterSetIpRange } from '../../controller/ipam/clusterSetIps.js';
 import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, HUB_PEER_NAME, memberNamespace, type Peer } from '../../controller/clusterset/peer.js';
@@ -22,8 +20,8 @@ import { newSessionKeyPair } from '../../controller/clusterset/sealedBox.js';
 import { generatePrivateKey, keyToHex, publicKeyOf } from '../../controller/wireguard/keys.js';
 import { MCS_GROUP, MCS_VERSION, type ServiceExport, type ServiceImport } from '../../controller/mcs/api.js';
 import { createNginxApp, createPauseDeployment, scaleDeployment, waitForReadyPods } from '../harness/cluster.js';
-import { cnfPods, vipBackends } from '../harness/fleetboard.js';
-import { caOf, exposeMember, hubEndpoint, hubPeer, installHub, joinMaterial, joinMember, memberHubClient } from '../harness/clusterset.js';
+import { cnfPods, curlTitle, globalIp, leaderCnf, netnsOf, vipBackends } from '../harness/fleetboard.js';
+import { caOf, exposeMember, hubEndpoint, hubLeader, hubPeer, installHub, joinMaterial, joinMember, memberHubClient } from '../harness/clusterset.js';
 import { outageDuring } from '../harness/outage.js';
 import { captureIn, run, runIn } from '../harness/run.js';
 import { toolPath } from '../harness/tools.js';
@@ -40,17 +38,8 @@ const MEMBERS = ['cluster1', 'cluster2'] as const;
 const AGENT = { leaseDuration: 4, renewDeadline: 3, retryPeriod: 1, keepalive: 5, dns: { customZones: ['shared.example'] } };
 const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 
-const globalIp = (p: V1Pod) => decodePodNetwork(p.metadata?.annotations)?.ipAddress ?? '';
-const netnsOf = (cluster: string, p: V1Pod) => podNetnsName(cluster, p.metadata?.uid ?? '');
 
-async function leaderCnf(kc: KubeConfig): Promise<V1Pod> {
-  return waitFor(async () => (await cnfPods(kc)).find((p) => p.metadata?.labels?.['fleetboard.io/leader'] === 'true'), { what: 'a leader cnf pod', timeoutMs: 30_000 });
-}
 
-async function curlTitle(netns: string, ip: string): Promise<string> {
-  const { stdout } = await runIn(netns, 'curl', ['-sS', '--max-time', '5', `http://${ip}/`]);
-  return /<title>(.*)<\/title>/.exec(stdout)?.[1] ?? stdout.slice(0, 80);
-}
 
 /** Waits until the API refuses `call` with `code`; returns the apiserver's message. */
 async function refused(call: () => Promise<unknown>, code: number): Promise<string> {
@@ -698,14 +687,12 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
   });
 
   test('the hub\'s leader cnf pod is deleted: members follow the next hub leader behind the same NodePort (outage reported)', async (t) => {
-    const hubPods = async () => (await hub.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: HUB_NAMESPACE, labelSelector: HUB_CNF_SELECTOR })).items;
-    const leading = async () => (await hubPods()).find((p) => p.metadata?.labels?.['fleetboard.io/leader'] === 'true' && !p.metadata.deletionTimestamp);
-    const before = await waitFor(leading, { what: 'the hub leader cnf', timeoutMs: 30_000 });
+    const before = await hubLeader(hub);
     const keyBefore = (await hubPeer(hub, HUB_NAMESPACE, HUB_PEER_NAME))?.spec.publicKey;
     const { outage } = await outageFrom1(async () => {
       await hub.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: before.metadata?.name ?? '', namespace: HUB_NAMESPACE });
     });
-    const after = await waitFor(leading, { what: 'a new hub leader cnf', timeoutMs: 30_000 });
+    const after = await waitFor(async () => { const l = await hubLeader(hub); return l.metadata?.uid !== before.metadata?.uid ? l : undefined; }, { what: 'a new hub leader cnf', timeoutMs: 30_000 });
     const moved = after.spec?.nodeName !== before.spec?.nodeName;
     t.diagnostic(`outage while the hub leader cnf was replaced (${moved ? 'moved to the other hub node' : 'its replacement on the same node took over'}): ${outage.toFixed(2)} s`);
     assert.notEqual(after.metadata?.uid, before.metadata?.uid, 'a new hub cnf leads');

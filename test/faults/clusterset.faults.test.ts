@@ -2,14 +2,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ApiException, AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, RbacAuthorizationV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, RbacAuthorizationV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { down, kubeConfigFor, podNetns, up } from '../../hack/testbed/testbed.js';
 import { testbedControl, type ControlAction } from '../../hack/testbed/control.js';
 import { testbedPaths } from '../../hack/testbed/paths.js';
-import { HUB_CNF_SELECTOR, HUB_NAMESPACE } from '../../hack/testbed/fleetboardHub.js';
-import { podNetnsName } from '../../hack/testbed/plan.js';
-import { decodePodNetwork } from '../../controller/ipam/annotations.js';
+import { HUB_NAMESPACE } from '../../hack/testbed/fleetboardHub.js';
+import { httpCode, isNotFound } from '../../controller/kube/apiErrors.js';
 import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, PEER_PLURAL, memberNamespace } from '../../controller/clusterset/peer.js';
 import { CredentialStore } from '../../controller/member/credentialStore.js';
 import { readerBindingName } from '../../controller/hub/memberAccess.js';
@@ -17,11 +16,11 @@ import { HubJoiner } from '../../controller/member/join.js';
 import { generatePrivateKey, publicKeyOf } from '../../controller/wireguard/keys.js';
 import { MCS_GROUP, MCS_VERSION, type ServiceImport } from '../../controller/mcs/api.js';
 import { createNginxApp, createPauseDeployment, scaleDeployment, waitForReadyPods } from '../harness/cluster.js';
-import { cnfPods, settleWiring, waitForNodeCidrs, wiredPods } from '../harness/fleetboard.js';
-import { caOf, hubPeer, installHub, joinMember, killIn, memberHubClient } from '../harness/clusterset.js';
+import { cnfPods, curlTitle, globalIp, leaderCnf, netnsOf, settleWiring, waitForNodeCidrs, wiredPods } from '../harness/fleetboard.js';
+import { caOf, hubLeader, hubPeer, installHub, joinMember, killIn, memberHubClient, pidsIn } from '../harness/clusterset.js';
 import { fleetctl } from '../harness/fleetctl.js';
 import { longestGap, outageDuring, probeReachability } from '../harness/outage.js';
-import { run, runIn } from '../harness/run.js';
+import { runIn } from '../harness/run.js';
 import { waitFor } from '../harness/wait.js';
 import { startChurn } from './churn.js';
 
@@ -42,20 +41,11 @@ const SOAK_POPULATION = 40;
 /** Allowed RSS growth of one process over the soak: generous for GC noise, far below a leak of one object per pod. */
 const SOAK_RSS_GROWTH_KB = 64 * 1024;
 
-const globalIp = (p: V1Pod) => decodePodNetwork(p.metadata?.annotations)?.ipAddress ?? '';
-const netnsOf = (cluster: string, p: V1Pod) => podNetnsName(cluster, p.metadata?.uid ?? '');
 const control = (action: ControlAction) => testbedControl(testbedPaths().controlSocket, action);
 const exportApi = { group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceexports', namespace: 'default' };
 const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: 'default' };
 
-async function leaderCnf(kc: KubeConfig): Promise<V1Pod> {
-  return waitFor(async () => (await cnfPods(kc)).find((p) => p.metadata?.labels?.['fleetboard.io/leader'] === 'true' && !p.metadata.deletionTimestamp), { what: 'a leader cnf pod', timeoutMs: 30_000 });
-}
 
-async function hubLeader(hub: KubeConfig): Promise<V1Pod> {
-  const pods = async () => (await hub.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: HUB_NAMESPACE, labelSelector: HUB_CNF_SELECTOR })).items;
-  return waitFor(async () => (await pods()).find((p) => p.metadata?.labels?.['fleetboard.io/leader'] === 'true' && !p.metadata.deletionTimestamp), { what: 'the hub leader cnf', timeoutMs: 30_000 });
-}
 
 async function exportService(kc: KubeConfig, name: string): Promise<void> {
   await kc.makeApiClient(CoreV1Api).createNamespacedService({ namespace: 'default', body: { metadata: { name }, spec: { selector: { app: 'nginx-app' }, ports: [{ name: 'http', port: 80 }] } } });
@@ -73,7 +63,7 @@ async function imported(kc: KubeConfig, name: string): Promise<{ ip: string; end
   try {
     imp = (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ ...importApi, name })) as ServiceImport;
   } catch (err) {
-    if (err instanceof ApiException && err.code === 404) return undefined;
+    if (isNotFound(err)) return undefined;
     throw err;
   }
   const slices = (await kc.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: 'default', labelSelector: `multicluster.kubernetes.io/service-name=${name}` })).items;
@@ -91,18 +81,16 @@ async function hubRecords(hub: KubeConfig, cluster: Member): Promise<Map<string,
   return records;
 }
 
-async function curlByName(netns: string, name: string): Promise<string> {
-  const { stdout } = await runIn(netns, 'curl', ['-sS', '--max-time', '3', `http://${name}/`]);
-  return /<title>(.*)<\/title>/.exec(stdout)?.[1] ?? stdout.slice(0, 80);
+
+/** Restart count of every cnf container of a member, by `<container> on <node>`. */
+async function cnfRestarts(kc: KubeConfig): Promise<Map<string, number>> {
+  return new Map((await cnfPods(kc)).flatMap((p) => (p.status?.containerStatuses ?? []).map((c) => [`${c.name} on ${p.spec?.nodeName ?? ''}`, c.restartCount] as const)));
 }
 
 /** Resident memory (kB) of every process whose command line holds `entry`, inside `netns`. */
 async function rssIn(netns: string, entry: string): Promise<number[]> {
-  const { stdout } = await run('ip', ['netns', 'pids', netns]);
   const sizes: number[] = [];
-  for (const pid of stdout.split('\n').filter(Boolean)) {
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (!cmdline.includes(entry)) continue;
+  for (const pid of await pidsIn(netns, entry)) {
     const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
     const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
     if (kb) sizes.push(Number(kb));
@@ -127,7 +115,7 @@ describe('faults: the clusterset keeps working while its parts fail (hub + 2 mem
     await exportService(kc.cluster1, 'steady-svc');
     await waitFor(() => imported(kc.cluster2, 'steady-svc'), { what: 'cluster2 importing steady-svc', timeoutMs: 60_000, intervalMs: 500 });
     const client = nginx.cluster2[1] ?? assert.fail('a second cluster2 nginx pod');
-    await waitFor(async () => ((await curlByName(netnsOf('cluster2', client), 'steady-svc.default.svc.clusterset.local').catch(() => '')) === 'Welcome to nginx!' ? true : undefined), {
+    await waitFor(async () => ((await curlTitle(netnsOf('cluster2', client), 'steady-svc.default.svc.clusterset.local').catch(() => '')) === 'Welcome to nginx!' ? true : undefined), {
       what: 'cluster2 fetching steady-svc by name',
       timeoutMs: 60_000,
       intervalMs: 500,
@@ -171,7 +159,7 @@ describe('faults: the clusterset keeps working while its parts fail (hub + 2 mem
         }
         // Imports are kept: cluster2 still resolves and reaches the service cluster1 exported.
         assert.ok(await imported(kc.cluster2, 'steady-svc'), 'cluster2 still imports steady-svc');
-        assert.equal(await curlByName(netnsOf('cluster2', client), 'steady-svc.default.svc.clusterset.local'), 'Welcome to nginx!');
+        assert.equal(await curlTitle(netnsOf('cluster2', client), 'steady-svc.default.svc.clusterset.local'), 'Welcome to nginx!');
         // An export made meanwhile has to wait for the hub.
         await exportService(kc.cluster1, 'late-svc');
         const remaining = stoppedAt + HUB_OUTAGE_MS - Date.now();
@@ -281,7 +269,7 @@ describe('faults: the clusterset keeps working while its parts fail (hub + 2 mem
   test('while pods come and go in cluster2, its NRI runtimes restart and every plugin and controller is SIGKILLed: every pod ends wired exactly once, no address or veth leaks', async () => {
     const nodeCidrs = await waitForNodeCidrs(kc.cluster2, 2);
     const [node1, node2] = [...nodeCidrs.keys()];
-    const restarts = async () => new Map((await cnfPods(kc.cluster2)).flatMap((p) => (p.status?.containerStatuses ?? []).map((c) => [`${c.name} on ${p.spec?.nodeName ?? ''}`, c.restartCount] as const)));
+    const restarts = () => cnfRestarts(kc.cluster2);
     const killEvery = async (entry: string) => {
       for (const p of await cnfPods(kc.cluster2)) assert.equal(await killIn(netnsOf('cluster2', p), entry), 1, `${entry} on ${p.spec?.nodeName ?? ''}`);
     };
@@ -342,7 +330,7 @@ describe('faults: the clusterset keeps working while its parts fail (hub + 2 mem
 
   test(`soak: ${SOAK_SECONDS} s of pod churn at ${SOAK_RATE} pods/s across both members with an export scaling up and down: no duplicate address, no leak, no restart, memory reported`, async (t) => {
     const nodeCidrs = Object.fromEntries(await Promise.all(MEMBERS.map(async (c) => [c, await waitForNodeCidrs(kc[c], 2)] as const))) as Record<Member, Map<string, string>>;
-    const restarts = async () => (await Promise.all(MEMBERS.map(async (c) => (await cnfPods(kc[c])).flatMap((p) => (p.status?.containerStatuses ?? []).map((x) => `${c}/${p.spec?.nodeName ?? ''}/${x.name}:${x.restartCount}`))))).flat().sort();
+    const restarts = async () => (await Promise.all(MEMBERS.map(async (c) => [...(await cnfRestarts(kc[c]))]))).flat().sort();
     const memory = async () => {
       const sizes: Record<string, number> = {};
       for (const c of MEMBERS) {
@@ -430,13 +418,13 @@ describe('faults: the clusterset keeps working while its parts fail (hub + 2 mem
     await waitFor(async () => ((await imported(kc.cluster2, 'steady-svc')) === undefined ? true : undefined), { what: 'cluster2 dropping steady-svc', timeoutMs: 60_000, intervalMs: 1000 });
     await waitFor(async () => ((await reaches()) ? undefined : true), { what: 'the hub to stop routing cluster1', timeoutMs: 60_000, intervalMs: 1000 });
     // At once nothing is allowed any more (403); once the apiserver's token cache forgets it, the token is refused outright.
-    await waitFor(async () => ((await asCluster1.listNamespacedCustomObject(peersOf1).then(() => 200, (err: unknown) => (err instanceof ApiException ? err.code : 0))) === 401 ? true : undefined), {
+    await waitFor(async () => ((await asCluster1.listNamespacedCustomObject(peersOf1).then(() => 200, (err: unknown) => httpCode(err))) === 401 ? true : undefined), {
       what: 'cluster1\'s hub token to be refused (401)',
       timeoutMs: 60_000,
       intervalMs: 1000,
     });
     await waitFor(
-      async () => (await hub.makeApiClient(RbacAuthorizationV1Api).readClusterRoleBinding({ name: readerBindingName(memberNamespace('cluster1')) }).then(() => undefined, (err: unknown) => (err instanceof ApiException && err.code === 404 ? true : undefined))),
+      async () => (await hub.makeApiClient(RbacAuthorizationV1Api).readClusterRoleBinding({ name: readerBindingName(memberNamespace('cluster1')) }).then(() => undefined, (err: unknown) => (isNotFound(err) ? true : undefined))),
       { what: 'cluster1\'s ClusterRoleBinding gone', timeoutMs: 60_000, intervalMs: 1000 },
     );
     // The CIDR is free again: the next cluster to join gets it.

@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { testbedStatus } from '../../hack/testbed/testbed.js';
 import { createAll } from '../../hack/testbed/apply.js';
 import { setPortForwards } from '../../hack/testbed/network.js';
 import { HUB_CNF_SELECTOR, HUB_NAMESPACE, hubManifests, type HubInstallOptions } from '../../hack/testbed/fleetboardHub.js';
 import { AGENT_NAMESPACE, type AgentOptions } from '../../hack/testbed/fleetboardAgent.js';
 import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, HUB_PEER_NAME, PEER_PLURAL, memberNamespace, type Peer } from '../../controller/clusterset/peer.js';
+import { LEADER_LABEL } from '../../controller/leader/leaderLabel.js';
 import { HUB_CREDENTIALS_SECRET } from '../../controller/member/credentialStore.js';
 import { hubKubeConfig } from '../../controller/member/hubKubeConfig.js';
 import { newBootstrapToken, tokenText } from '../../controller/cli/bootstrapToken.js';
@@ -83,15 +84,26 @@ export async function memberHubClient(memberKc: KubeConfig, hubKc: KubeConfig): 
   return hubKubeConfig(hubKc.getCurrentCluster()?.server ?? '', caOf(hubKc), token);
 }
 
-/** Sends SIGKILL to the processes running `entry` (e.g. dist/controller/main.js) in `netns`; returns how many. */
-export async function killIn(netns: string, entry: string): Promise<number> {
+/** Processes whose command line holds `entry` (e.g. dist/controller/main.js) in `netns`. */
+export async function pidsIn(netns: string, entry: string): Promise<number[]> {
   const { stdout } = await run('ip', ['netns', 'pids', netns]);
-  let killed = 0;
+  const pids: number[] = [];
   for (const pid of stdout.split('\n').filter(Boolean).map(Number)) {
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (!cmdline.includes(entry)) continue;
-    process.kill(pid, 'SIGKILL');
-    killed += 1;
+    if (cmdline.includes(entry)) pids.push(pid);
   }
-  return killed;
+  return pids;
+}
+
+/** Sends SIGKILL to the processes running `entry` (e.g. dist/controller/main.js) in `netns`; returns how many. */
+export async function killIn(netns: string, entry: string): Promise<number> {
+  const pids = await pidsIn(netns, entry);
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
+  return pids.length;
+}
+
+/** The hub cnf pod that carries the leader label (and is not being deleted). */
+export async function hubLeader(hub: KubeConfig): Promise<V1Pod> {
+  const pods = async () => (await hub.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: HUB_NAMESPACE, labelSelector: HUB_CNF_SELECTOR })).items;
+  return waitFor(async () => (await pods()).find((p) => p.metadata?.labels?.[LEADER_LABEL] === 'true' && !p.metadata.deletionTimestamp), { what: 'the hub leader cnf', timeoutMs: 30_000 });
 }

@@ -214,12 +214,8 @@ export class ControlPlane {
     void p.exited().then(() => {
       if (this.stopping) return;
       setTimeout(() => {
-        const index = this.processes.indexOf(p);
-        if (this.stopping || index < 0) return;
-        const fresh = new ManagedProcess(p.spec);
-        fresh.start();
-        this.processes.splice(index, 1, fresh);
-        this.restartOnExit(fresh);
+        if (this.stopping || !this.processes.includes(p)) return;
+        this.restartOnExit(this.respawn(p));
       }, 1000);
     });
   }
@@ -243,11 +239,16 @@ export class ControlPlane {
     const old = this.apiServer;
     if (!old || !this.etcd) throw new HarnessError('NOT_STARTED', `${this.name}: the control plane was never started`);
     await old.stop();
+    this.apiServer = this.respawn(old);
+    await this.waitReady(this.apiServer, this.etcd);
+  }
+
+  /** Starts `old`'s command again in its place among the control plane's processes. */
+  private respawn(old: ManagedProcess): ManagedProcess {
     const fresh = new ManagedProcess(old.spec);
     fresh.start();
     this.processes.splice(this.processes.indexOf(old), 1, fresh);
-    this.apiServer = fresh;
-    await this.waitReady(fresh, this.etcd);
+    return fresh;
   }
 
   /** Fails if any control-plane process has died. */

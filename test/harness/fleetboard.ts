@@ -7,6 +7,7 @@ import { forwardClusterDns } from '../../hack/testbed/clusterDnsForwarding.js';
 import { createAll } from '../../hack/testbed/apply.js';
 import { podNetnsName } from '../../hack/testbed/plan.js';
 import { CNF_SELECTOR } from '../../controller/cli/memberInfo.js';
+import { LEADER_LABEL } from '../../controller/leader/leaderLabel.js';
 import { waitForReadyPods } from './cluster.js';
 import { runIn } from './run.js';
 import { waitFor } from './wait.js';
@@ -45,6 +46,23 @@ export async function installAgent(kc: KubeConfig, options: AgentOptions, nodes:
   if (await forwardClusterDns(kc, [CLUSTERSET_ZONE, options.dns?.zone ?? DEFAULT_SEED_ZONE, ...(options.dns?.customZones ?? [])], options.dns?.clusterIP ?? DEFAULT_CROSSDNS_IP)) {
     await waitForReadyPods(kc, 'kube-system', 'k8s-app=kube-dns', 2);
   }
+}
+
+/** A pod's global address, from its fleetboard.io/ annotations; '' when it has none. */
+export const globalIp = (p: V1Pod): string => decodePodNetwork(p.metadata?.annotations)?.ipAddress ?? '';
+
+/** The network namespace a (non-host-network) pod of `cluster` runs in. */
+export const netnsOf = (cluster: string, p: V1Pod): string => podNetnsName(cluster, p.metadata?.uid ?? '');
+
+/** The cnf pod that carries the leader label (and is not being deleted). */
+export async function leaderCnf(kc: KubeConfig): Promise<V1Pod> {
+  return waitFor(async () => (await cnfPods(kc)).find((p) => p.metadata?.labels?.[LEADER_LABEL] === 'true'), { what: 'a leader cnf pod', timeoutMs: 30_000 });
+}
+
+/** The <title> of the page `curl http://<host>/` fetches from `netns` (or the start of the body). */
+export async function curlTitle(netns: string, host: string): Promise<string> {
+  const { stdout } = await runIn(netns, 'curl', ['-sS', '--max-time', '5', `http://${host}/`]);
+  return /<title>(.*)<\/title>/.exec(stdout)?.[1] ?? stdout.slice(0, 80);
 }
 
 export async function cnfPods(kc: KubeConfig): Promise<V1Pod[]> {
