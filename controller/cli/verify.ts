@@ -1,11 +1,11 @@
-import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import type { Peer } from '../clusterset/peer.js';
 import { MCS_GROUP, MCS_VERSION, SERVICE_EXPORT_PLURAL, SERVICE_IMPORT_PLURAL, type ServiceImport } from '../mcs/api.js';
 import { fail, pass, pollUntil, type CheckResult } from './checks.js';
 import { readMemberPeer } from './hubState.js';
 import type { MemberInfo } from './memberInfo.js';
 import { createRunNamespace, readyPodAddress, removeRunNamespace, runNamespaceName } from './runNamespace.js';
-import { probeOutcome, probes, serverObjects, serviceName, type MemberTarget, type VerifyImages } from './verifyPlan.js';
+import { probeOutcome, probeStalled, probes, serverObjects, serviceName, type MemberTarget, type VerifyImages } from './verifyPlan.js';
 
 export interface VerifyOptions {
   images: VerifyImages;
@@ -114,7 +114,13 @@ async function runProbes(members: MemberInfo[], targets: MemberTarget[], namespa
   for (const p of plan) {
     const core = byId.get(p.from)?.kc.makeApiClient(CoreV1Api);
     const name = `${p.from} → ${p.to}: http://${p.target}/`;
-    const outcome = core ? await pollUntil(async () => probeOutcome(await core.readNamespacedPod({ name: p.pod.metadata.name, namespace })), deadline) : undefined;
-    results.push(outcome ? (outcome.ok ? pass(name) : fail(name, outcome.detail)) : fail(name, `the probe pod did not finish within ${opts.timeoutMs / 1000} s`));
+    let last: V1Pod | undefined;
+    const outcome = core
+      ? await pollUntil(async () => {
+          last = await core.readNamespacedPod({ name: p.pod.metadata.name, namespace });
+          return probeOutcome(last);
+        }, deadline)
+      : undefined;
+    results.push(outcome ? (outcome.ok ? pass(name) : fail(name, outcome.detail)) : fail(name, probeStalled(last, opts.timeoutMs / 1000)));
   }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { curlFailure, probeOutcome, probes, serverObjects } from './verifyPlan.js';
+import { curlFailure, probeOutcome, probeStalled, probes, serverObjects } from './verifyPlan.js';
 
 const members = [
   { clusterID: 'cluster1', zones: ['clusterset.local', 'hyperos.local'], serverAddress: '10.112.0.5' },
@@ -41,4 +41,19 @@ test('a probe pod reads as pending, passed, or failed with what to do', () => {
   assert.match(failed.detail, /did not resolve.*forwards the zone to crossdns/);
   assert.match(curlFailure(28), /timed out/);
   assert.equal(curlFailure(3), 'curl exited with 3');
+});
+
+test('a probe that has not ended by the deadline says where it stands: unscheduled, waiting with the reason, or still running on its node', () => {
+  const meta = { namespace: 'fleetboard-verify-abc', name: 'probe-cluster2-0' };
+  assert.equal(
+    probeStalled({ metadata: meta, status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', message: '0/2 nodes are available' }] } }, 120),
+    'the probe pod did not finish within 120 s: not scheduled (0/2 nodes are available)',
+  );
+  const waiting = probeStalled(
+    { metadata: meta, spec: { nodeName: 'node1', containers: [] }, status: { phase: 'Pending', containerStatuses: [{ name: 'curl', image: 'c', imageID: '', ready: false, restartCount: 0, state: { waiting: { reason: 'ContainerCreating', message: 'no global address' } } }] } },
+    120,
+  );
+  assert.equal(waiting, 'the probe pod did not finish within 120 s: waiting on node1: ContainerCreating no global address (kubectl -n fleetboard-verify-abc describe pod probe-cluster2-0)');
+  assert.match(probeStalled({ metadata: meta, spec: { nodeName: 'node1', containers: [] }, status: { phase: 'Running' } }, 120), /: Running on node1 \(kubectl -n fleetboard-verify-abc describe pod probe-cluster2-0\)$/);
+  assert.match(probeStalled(undefined, 120), /could not be read/);
 });

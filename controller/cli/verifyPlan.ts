@@ -99,3 +99,18 @@ export function probeOutcome(pod: V1Pod): { ok: boolean; detail: string } | unde
   const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
   return { ok: false, detail: terminated ? curlFailure(terminated.exitCode) : (pod.status?.message ?? 'the probe pod failed') };
 }
+
+/** Why a probe pod has not ended by the deadline, with where to look next. */
+export function probeStalled(pod: V1Pod | undefined, timeoutSeconds: number): string {
+  const within = `the probe pod did not finish within ${timeoutSeconds} s`;
+  if (!pod) return `${within}, and could not be read`;
+  const describe = `kubectl -n ${pod.metadata?.namespace ?? ''} describe pod ${pod.metadata?.name ?? ''}`;
+  const node = pod.spec?.nodeName;
+  if (!node) {
+    const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    return `${within}: not scheduled${scheduled?.message ? ` (${scheduled.message})` : ''}`;
+  }
+  const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting;
+  if (waiting) return `${within}: waiting on ${node}: ${waiting.reason ?? ''}${waiting.message ? ` ${waiting.message}` : ''} (${describe})`;
+  return `${within}: ${pod.status?.phase ?? 'no phase'} on ${node} (${describe})`;
+}

@@ -75,8 +75,18 @@ function launchScript(spec: ContainerProcessSpec, mounts: Mount[]): string {
   return `${lines.join('\n')}\n`;
 }
 
+export interface ContainerProcess {
+  child: ChildProcess;
+  /**
+   * Settles when the process exits. Listened for at spawn: a container that
+   * ends within milliseconds (curl to a near address) may exit before the
+   * caller's next await returns, and 'exit' is not emitted twice.
+   */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
 /** Starts one container as a process; its output goes to `<dir>/log`. */
-export async function startContainerProcess(spec: ContainerProcessSpec): Promise<ChildProcess> {
+export async function startContainerProcess(spec: ContainerProcessSpec): Promise<ContainerProcess> {
   await mkdir(spec.dir, { recursive: true });
   const mounts: Mount[] = [];
   for (const m of spec.mounts) {
@@ -91,11 +101,13 @@ export async function startContainerProcess(spec: ContainerProcessSpec): Promise
   await writeFile(script, launchScript(spec, mounts));
   const log = openSync(join(spec.dir, 'log'), 'a');
   try {
-    return spawn('ip', ['netns', 'exec', spec.netns, 'unshare', '--uts', '--', 'sh', script], {
+    const child = spawn('ip', ['netns', 'exec', spec.netns, 'unshare', '--uts', '--', 'sh', script], {
       env: spec.env,
       stdio: ['ignore', log, log],
       detached: true, // own process group, so stop reaches the container's children too
     });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    return { child, exited };
   } finally {
     closeSync(log);
   }

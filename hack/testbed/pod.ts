@@ -9,7 +9,7 @@ import { cniAdd, cniDel } from './cni.js';
 import { nginxConfig, resolveImage, type ToolPaths } from './images.js';
 import { containerEnv, expandVars, type EnvSources } from './env.js';
 import { materializeVolumes, type VolumeDeps } from './volumes.js';
-import { startContainerProcess, type Mount } from './container.js';
+import { startContainerProcess, type ContainerProcess, type Mount } from './container.js';
 import { probeCheck } from './probe.js';
 import type { NriRuntime, SandboxInfo } from './nriRuntime.js';
 import type { ContainerRecord, PodRecord } from './podStatus.js';
@@ -45,7 +45,7 @@ const BASE_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 /** One pod on a testbed node: sandbox (netns, CNI, NRI), volumes and container processes. */
 export class PodRuntime {
   readonly record: PodRecord;
-  private readonly procs = new Map<string, ChildProcess>();
+  private readonly procs = new Map<string, ContainerProcess>();
   private stopping = false;
   private netnsCreated = false;
   private nriRan = false;
@@ -169,7 +169,7 @@ export class PodRuntime {
     return launch.argv.map((a) => expandVars(a, env));
   }
 
-  private async spawn(c: V1Container, volumes: Map<string, string>, attempt: number): Promise<ChildProcess> {
+  private async spawn(c: V1Container, volumes: Map<string, string>, attempt: number): Promise<ContainerProcess> {
     const base = {
       PATH: BASE_PATH,
       HOME: '/root',
@@ -201,7 +201,7 @@ export class PodRuntime {
       dir: join(this.dir, 'containers', c.name, String(attempt)),
       createdPathsFile: this.ctx.createdPathsFile,
     });
-    if (proc.pid) await appendFile(this.ctx.pidFile, `${proc.pid}\n`);
+    if (proc.child.pid) await appendFile(this.ctx.pidFile, `${proc.child.pid}\n`);
     return proc;
   }
 
@@ -216,15 +216,13 @@ export class PodRuntime {
   }
 
   private runToCompletion(c: V1Container, volumes: Map<string, string>): Promise<number> {
-    return this.spawn(c, volumes, 0).then(
-      (proc) => new Promise((resolve) => proc.once('exit', (code) => resolve(code ?? 1))),
-    );
+    return this.spawn(c, volumes, 0).then(async (proc) => (await proc.exited).code ?? 1);
   }
 
   private async startContainer(c: V1Container, volumes: Map<string, string>, attempt: number): Promise<void> {
     const rec = this.record.containers.find((r) => r.name === c.name);
     if (!rec || this.stopping) return;
-    let proc: ChildProcess;
+    let proc: ContainerProcess;
     try {
       proc = await this.spawn(c, volumes, attempt);
     } catch (err) {
@@ -240,10 +238,11 @@ export class PodRuntime {
     this.procs.set(c.name, proc);
     this.ctx.statusChanged(this);
     if (c.readinessProbe) void this.probeLoop(c, rec, proc);
-    proc.once('exit', (code, signal) => void this.terminationMessage(c, attempt).then((message) => {
+    void proc.exited.then(async ({ code, signal }) => {
+      const message = await this.terminationMessage(c, attempt);
       this.procs.delete(c.name);
       // The container's PID namespace ends with its main process: nothing it started outlives it.
-      killGroup(proc, 'SIGKILL');
+      killGroup(proc.child, 'SIGKILL');
       const finishedAt = new Date();
       const exitCode = code ?? 128 + 9;
       const term = { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt, finishedAt, ...(message ? { message } : {}) };
@@ -266,7 +265,7 @@ export class PodRuntime {
       this.ctx.statusChanged(this);
       const backoffMs = Math.min(30_000, 1000 * 2 ** Math.min(rec.restartCount - 1, 5));
       void delay(backoffMs).then(() => this.restartContainer(c, volumes, attempt + 1));
-    }));
+    });
   }
 
   /** Like a kubelet, keeps trying a container that fails to start, backing off up to 30 s. */
@@ -282,7 +281,7 @@ export class PodRuntime {
     }
   }
 
-  private async probeLoop(c: V1Container, rec: ContainerRecord, proc: ChildProcess): Promise<void> {
+  private async probeLoop(c: V1Container, rec: ContainerRecord, proc: ContainerProcess): Promise<void> {
     const probe = c.readinessProbe;
     const podIp = this.record.podIp;
     if (!probe || !podIp) return;
@@ -313,13 +312,9 @@ export class PodRuntime {
   async stop(graceSeconds: number): Promise<void> {
     this.stopping = true;
     const exits = [...this.procs.values()].map((p) => {
-      const gone = new Promise<void>((resolve) => {
-        if (p.exitCode !== null || p.signalCode !== null) resolve();
-        else p.once('exit', () => resolve());
-      });
-      killGroup(p, 'SIGTERM');
-      const timer = setTimeout(() => killGroup(p, 'SIGKILL'), graceSeconds * 1000);
-      return gone.finally(() => clearTimeout(timer));
+      killGroup(p.child, 'SIGTERM');
+      const timer = setTimeout(() => killGroup(p.child, 'SIGKILL'), graceSeconds * 1000);
+      return p.exited.finally(() => clearTimeout(timer));
     });
     await Promise.all(exits);
     await this.removeSandbox();
