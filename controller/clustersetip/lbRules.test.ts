@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import { IMPORT_MANAGED_BY_LABEL, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED, MANAGED_BY, type ServiceImport } from '../mcs/api.js';
-import { renderLbChanges, renderLbTable, virtualPorts } from './lbRules.js';
+import { renderLbChanges, renderLbTable, stickyClients, virtualPorts } from './lbRules.js';
 
 const GLOBAL = '10.112.0.0/12';
 
@@ -100,12 +100,56 @@ test('a pod that is a backend of the VIP it calls is masqueraded on the way back
   assert.match(table, /type nat hook postrouting priority srcnat;.*\n\s+ct status dnat ip saddr \. ip daddr @hairpin masquerade/);
 });
 
-test('ClientIP session affinity picks the backend by a hash of the client address, others at random', () => {
-  const imports = [serviceImport('sticky', { sessionAffinity: 'ClientIP', ips: ['10.112.240.1'] }), serviceImport('loose', { ips: ['10.112.240.2'] })];
-  const slices = ['sticky', 'loose'].map((s) => slice(s, s, 'cluster1', [{ ip: '10.112.1.5' }, { ip: '10.112.2.5' }], [{ name: 'http', port: 8080 }]));
+test('ClientIP session affinity sends a client back to the backend it last reached, for the import\'s timeout (3 h unless set); others go at random', () => {
+  const imports = [
+    serviceImport('sticky', { sessionAffinity: 'ClientIP', ips: ['10.112.240.1'] }),
+    serviceImport('brief', { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 30 } }, ips: ['10.112.240.3'] }),
+    serviceImport('loose', { ips: ['10.112.240.2'] }),
+  ];
+  const slices = ['sticky', 'brief', 'loose'].map((s) => slice(s, s, 'cluster1', [{ ip: '10.112.1.5' }, { ip: '10.112.2.5' }], [{ name: 'http', port: 8080 }]));
   const ports = virtualPorts(imports, slices, GLOBAL);
-  assert.deepEqual(ports.map((p) => [p.service, p.clientAffinity]), [['default/loose', false], ['default/sticky', true]]);
-  const table = renderLbTable(ports);
+  assert.deepEqual(ports.map((p) => [p.service, p.affinitySeconds]), [['default/brief', 30], ['default/loose', undefined], ['default/sticky', 10_800]]);
+  const table = renderLbTable(ports, new Map([['clients_svc_10_112_240_1_tcp_80_10_112_1_5_8080', [{ address: '10.112.1.10', expiresSeconds: 60 }]]]));
   assert.match(table, /meta l4proto tcp dnat to numgen random mod 2 map \{[^}]+\} comment "default\/loose http 80\/TCP"/);
-  assert.match(table, /meta l4proto tcp dnat to jhash ip saddr mod 2 map \{[^}]+\} comment "default\/sticky http 80\/TCP"/);
+  const sticky = /chain svc_10_112_240_1_tcp_80 \{\n((?:\s+.+\n)+?)\s+\}/.exec(table)?.[1]?.trim().split(/\n\s+/);
+  assert.deepEqual(sticky, [
+    'ip saddr @clients_svc_10_112_240_1_tcp_80_10_112_1_5_8080 goto to_svc_10_112_240_1_tcp_80_10_112_1_5_8080',
+    'ip saddr @clients_svc_10_112_240_1_tcp_80_10_112_2_5_8080 goto to_svc_10_112_240_1_tcp_80_10_112_2_5_8080',
+    'numgen random mod 2 vmap { 0 : goto to_svc_10_112_240_1_tcp_80_10_112_1_5_8080, 1 : goto to_svc_10_112_240_1_tcp_80_10_112_2_5_8080 } comment "default/sticky http 80/TCP"',
+  ]);
+  assert.match(table, /chain to_svc_10_112_240_1_tcp_80_10_112_2_5_8080 \{\n\s+meta l4proto tcp update @clients_svc_10_112_240_1_tcp_80_10_112_2_5_8080 \{ ip saddr \} dnat to 10\.112\.2\.5:8080\n/);
+  assert.match(table, /set clients_svc_10_112_240_3_tcp_80_10_112_1_5_8080 \{ type ipv4_addr; flags dynamic,timeout; timeout 30s; \}/);
+  // A client remembered before a rewrite is remembered after it, for what was left of its time (nft lists whole seconds).
+  assert.match(table, /set clients_svc_10_112_240_1_tcp_80_10_112_1_5_8080 \{ type ipv4_addr; flags dynamic,timeout; timeout 10800s; elements = \{ 10\.112\.1\.10 expires 60500ms \}; \}/);
+});
+
+test('a session affinity timeout no Service could have (from a member gone wrong) gets the 3 h default rather than breaking the table', () => {
+  const imports = [0, -5, 1.5, 86_401, '60'].map((timeoutSeconds, n) =>
+    serviceImport(`bad${n}`, { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: timeoutSeconds as number } }, ips: [`10.112.240.${n + 1}`] }),
+  );
+  const slices = imports.map((i) => slice(i.metadata?.name ?? '', i.metadata?.name ?? '', 'cluster1', [{ ip: '10.112.1.5' }], [{ name: 'http', port: 8080 }]));
+  assert.deepEqual(virtualPorts(imports, slices, GLOBAL).map((p) => p.affinitySeconds), [10_800, 10_800, 10_800, 10_800, 10_800]);
+});
+
+test('a change to a sticky service keeps the backends that stay, with the clients they remember', () => {
+  const sticky = (addresses: string[]) =>
+    virtualPorts([serviceImport('sticky', { sessionAffinity: 'ClientIP' })], [slice('s', 'sticky', 'cluster1', addresses.map((ip) => ({ ip })), [{ name: 'http', port: 8080 }])], GLOBAL);
+  const changes = renderLbChanges(sticky(['10.112.1.5', '10.112.2.5']), sticky(['10.112.1.5', '10.112.3.5'])).split('\n');
+  assert.ok(!changes.some((l) => l.includes('10_112_1_5')  && l.startsWith('delete')), 'the backend that stays keeps its set');
+  const added = changes.indexOf('add set ip fleetboard_lb clients_svc_10_112_240_1_tcp_80_10_112_3_5_8080 { type ipv4_addr; flags dynamic,timeout; timeout 10800s; }');
+  const flushed = changes.indexOf('flush chain ip fleetboard_lb svc_10_112_240_1_tcp_80');
+  const deleted = changes.indexOf('delete set ip fleetboard_lb clients_svc_10_112_240_1_tcp_80_10_112_2_5_8080');
+  assert.ok(added >= 0 && added < flushed && flushed < deleted, changes.join('\n'));
+});
+
+test('the clients of sticky backends are read from nft\'s JSON listing; other sets are left out', () => {
+  const json = JSON.stringify({
+    nftables: [
+      { metainfo: { version: '1.0.6' } },
+      { set: { name: 'vips', elem: ['10.112.240.1'] } },
+      { set: { name: 'clients_a', elem: [{ elem: { val: '10.112.1.10', expires: 42 } }, { elem: { val: '10.112.1.11', expires: 0 } }, { elem: { val: '10.112.1.12' } }] } },
+      { set: { name: 'clients_b' } },
+    ],
+  });
+  assert.deepEqual(stickyClients(json), new Map([['clients_a', [{ address: '10.112.1.10', expiresSeconds: 42 }, { address: '10.112.1.11', expiresSeconds: 0 }]], ['clients_b', []]]));
 });

@@ -12,8 +12,18 @@ export interface VirtualPort {
   port: ServiceImportPort;
   /** `address . port` of every ready backend in every connected cluster, sorted. */
   backends: { address: string; port: number }[];
-  /** Session affinity ClientIP: a client keeps its backend while the backends stay the same. */
-  clientAffinity: boolean;
+  /** Session affinity ClientIP: how long a client stays with the backend it last reached; none without affinity. */
+  affinitySeconds: number | undefined;
+}
+
+/** Kubernetes' default for `sessionAffinityConfig.clientIP.timeoutSeconds` (3 hours), and its largest value (a day). */
+const DEFAULT_AFFINITY_SECONDS = 10_800;
+const MAX_AFFINITY_SECONDS = 86_400;
+
+/** The import comes from another cluster through the hub: a timeout a Service could not have gets the default, not a broken table. */
+function affinityTimeout(seconds: number | undefined): number {
+  if (seconds === undefined || !Number.isInteger(seconds) || seconds < 1 || seconds > MAX_AFFINITY_SECONDS) return DEFAULT_AFFINITY_SECONDS;
+  return seconds;
 }
 
 const NFT_PROTOCOLS: Record<string, string> = { TCP: 'tcp', UDP: 'udp', SCTP: 'sctp' };
@@ -52,7 +62,8 @@ export function virtualPorts(imports: readonly ServiceImport[], slices: readonly
         }
       }
       const sorted = [...backends.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, b]) => b);
-      ports.push({ service, vip, port, backends: sorted, clientAffinity: i.spec.sessionAffinity === 'ClientIP' });
+      const affinitySeconds = i.spec.sessionAffinity === 'ClientIP' ? affinityTimeout(i.spec.sessionAffinityConfig?.clientIP?.timeoutSeconds) : undefined;
+      ports.push({ service, vip, port, backends: sorted, affinitySeconds });
     }
   }
   return ports.sort((a, b) => a.service.localeCompare(b.service) || a.port.port - b.port.port || a.port.protocol.localeCompare(b.port.protocol));
@@ -66,29 +77,94 @@ function inside(range: Cidr, address: string): boolean {
   }
 }
 
-/** How one served VIP port appears in the table: its chain and that chain's one rule. */
-interface ServedPort {
+/**
+ * With ClientIP affinity, one chain and one set per backend: the chain
+ * remembers the client in the set (for the affinity timeout, renewed by each
+ * new connection) and DNATs to the backend.
+ */
+interface StickyBackend {
   chain: string;
   rule: string;
+  set: string;
+  timeoutSeconds: number;
+}
+
+/** How one served VIP port appears in the table. */
+interface ServedPort {
+  chain: string;
+  rules: string[];
+  /** By chain name; empty without affinity. */
+  sticky: Map<string, StickyBackend>;
 }
 
 /**
  * The served ports (those with backends) by their map key. Each port's chain
- * is named after its VIP, protocol and port, so a change to one service
- * touches only its own chain and map element.
+ * is named after its VIP, protocol and port, and a sticky backend's chain and
+ * set after that and its address, so a change to one service touches only its
+ * own objects, and a client stays with a backend that stays.
  */
 function servedPorts(ports: readonly VirtualPort[]): Map<string, ServedPort> {
   const served = new Map<string, ServedPort>();
   for (const p of ports) {
     const protocol = NFT_PROTOCOLS[p.port.protocol];
     if (p.backends.length === 0 || !protocol) continue;
-    const map = p.backends.map((b, i) => `${i} : ${b.address} . ${b.port}`).join(', ');
-    const pick = p.clientAffinity ? 'jhash ip saddr' : 'numgen random';
+    const chain = `svc_${p.vip.replaceAll('.', '_')}_${protocol}_${p.port.port}`;
     // nftables keeps at most 128 bytes of a comment.
-    const comment = `${p.service} ${p.port.name ?? ''} ${p.port.port}/${p.port.protocol}`.slice(0, 120);
-    served.set(`${p.vip} . ${protocol} . ${p.port.port}`, { chain: `svc_${p.vip.replaceAll('.', '_')}_${protocol}_${p.port.port}`, rule: `meta l4proto ${protocol} dnat to ${pick} mod ${p.backends.length} map { ${map} } comment "${comment}"` });
+    const comment = `comment "${`${p.service} ${p.port.name ?? ''} ${p.port.port}/${p.port.protocol}`.slice(0, 120)}"`;
+    const sticky = new Map<string, StickyBackend>();
+    let rules: string[];
+    if (p.affinitySeconds === undefined) {
+      const map = p.backends.map((b, i) => `${i} : ${b.address} . ${b.port}`).join(', ');
+      rules = [`meta l4proto ${protocol} dnat to numgen random mod ${p.backends.length} map { ${map} } ${comment}`];
+    } else {
+      const timeoutSeconds = p.affinitySeconds;
+      const backends = p.backends.map((b): StickyBackend => {
+        const suffix = `${chain}_${b.address.replaceAll('.', '_')}_${b.port}`;
+        const set = `clients_${suffix}`;
+        return { chain: `to_${suffix}`, set, timeoutSeconds, rule: `meta l4proto ${protocol} update @${set} { ip saddr } dnat to ${b.address}:${b.port}` };
+      });
+      for (const b of backends) sticky.set(b.chain, b);
+      rules = [
+        ...backends.map((b) => `ip saddr @${b.set} goto ${b.chain}`),
+        `numgen random mod ${backends.length} vmap { ${backends.map((b, i) => `${i} : goto ${b.chain}`).join(', ')} } ${comment}`,
+      ];
+    }
+    served.set(`${p.vip} . ${protocol} . ${p.port.port}`, { chain, rules, sticky });
   }
   return served;
+}
+
+/** A client a sticky backend remembers, and for how much longer. */
+export interface StickyClient {
+  address: string;
+  expiresSeconds: number;
+}
+
+function stickySetBody(b: StickyBackend, clients: readonly StickyClient[] = []): string {
+  // nft lists whole seconds left, rounded down: half a second more is right on average.
+  const elements = clients.map((c) => `${c.address} expires ${Math.min(c.expiresSeconds * 1000 + 500, b.timeoutSeconds * 1000)}ms`);
+  return `type ipv4_addr; flags dynamic,timeout; timeout ${b.timeoutSeconds}s;${elements.length > 0 ? ` elements = { ${elements.join(', ')} };` : ''}`;
+}
+
+/**
+ * The clients each sticky backend remembers, from `nft -j list sets` of the
+ * table: a rewrite of the whole table carries them over, so a resync does not
+ * move clients. Pure.
+ */
+export function stickyClients(listSetsJson: string): Map<string, StickyClient[]> {
+  const out = new Map<string, StickyClient[]>();
+  const parsed = JSON.parse(listSetsJson) as { nftables?: { set?: { name?: string; elem?: unknown[] } }[] };
+  for (const entry of parsed.nftables ?? []) {
+    const set = entry.set;
+    if (!set?.name?.startsWith('clients_')) continue;
+    const clients: StickyClient[] = [];
+    for (const e of set.elem ?? []) {
+      const elem = (e as { elem?: { val?: unknown; expires?: unknown } }).elem;
+      if (typeof elem?.val === 'string' && typeof elem.expires === 'number' && elem.expires >= 0) clients.push({ address: elem.val, expiresSeconds: elem.expires });
+    }
+    out.set(set.name, clients);
+  }
+  return out;
 }
 
 const vipsOf = (ports: readonly VirtualPort[]) => new Set(ports.map((p) => p.vip));
@@ -104,11 +180,11 @@ const hairpinsOf = (ports: readonly VirtualPort[]) => new Set(ports.flatMap((p) 
  *
  * A pod that is itself the chosen backend would get its own connection with
  * its own address as source, which it drops; such hairpin connections are
- * masqueraded to the cnf end of its veth. ClientIP affinity hashes the client
- * address instead of drawing at random, so it holds across changes while the
- * service's backends stay the same (there is no idle timeout).
+ * masqueraded to the cnf end of its veth. With ClientIP affinity, a client
+ * that a backend served within the timeout goes to it again; `clients`
+ * (by set name) are the ones to remember from the table this one replaces.
  */
-export function renderLbTable(ports: readonly VirtualPort[]): string {
+export function renderLbTable(ports: readonly VirtualPort[], clients: ReadonlyMap<string, readonly StickyClient[]> = new Map()): string {
   const vips = [...vipsOf(ports)];
   const hairpins = [...hairpinsOf(ports)];
   const served = [...servedPorts(ports)];
@@ -119,13 +195,16 @@ export function renderLbTable(ports: readonly VirtualPort[]): string {
   lines.push('  set hairpin {', '    type ipv4_addr . ipv4_addr');
   if (hairpins.length > 0) lines.push(`    elements = { ${hairpins.join(', ')} }`);
   lines.push('  }');
+  const sticky = served.flatMap(([, p]) => [...p.sticky.values()]);
+  for (const b of sticky) lines.push(`  set ${b.set} { ${stickySetBody(b, clients.get(b.set))} }`);
   lines.push('  map services {', '    type ipv4_addr . inet_proto . inet_service : verdict');
   if (served.length > 0) lines.push(`    elements = { ${served.map(([key, p]) => `${key} : goto ${p.chain}`).join(', ')} }`);
   lines.push('  }');
   lines.push('  chain prerouting {', '    type nat hook prerouting priority dstnat; policy accept;', '    ip daddr . meta l4proto . th dport vmap @services', '  }');
   // The output hook of nat takes numeric priorities only.
   lines.push('  chain output {', '    type nat hook output priority -100; policy accept;', '    ip daddr . meta l4proto . th dport vmap @services', '  }');
-  for (const [, p] of served) lines.push(`  chain ${p.chain} {`, `    ${p.rule}`, '  }');
+  for (const b of sticky) lines.push(`  chain ${b.chain} {`, `    ${b.rule}`, '  }');
+  for (const [, p] of served) lines.push(`  chain ${p.chain} {`, ...p.rules.map((r) => `    ${r}`), '  }');
   lines.push('  chain hairpin_masquerade {', '    type nat hook postrouting priority srcnat; policy accept;', '    ct status dnat ip saddr . ip daddr @hairpin masquerade', '  }');
   lines.push('  chain refuse_forward {', '    type filter hook forward priority filter; policy accept;', '    ip daddr @vips reject', '  }');
   lines.push('  chain refuse_output {', '    type filter hook output priority filter; policy accept;', '    ip daddr @vips reject', '  }');
@@ -138,7 +217,7 @@ export function renderLbTable(ports: readonly VirtualPort[]): string {
  * the one for `after`, touching only what differs; empty when nothing does.
  * Rewriting the whole table costs about ten times as much at a thousand
  * services, and the table changes with every endpoint of every service.
- * A map element goes before its chain and comes after it.
+ * Objects go in before what refers to them and come out after.
  */
 export function renderLbChanges(before: readonly VirtualPort[], after: readonly VirtualPort[]): string {
   const lines: string[] = [];
@@ -146,18 +225,40 @@ export function renderLbChanges(before: readonly VirtualPort[], after: readonly 
   const elements = (set: string, op: 'add' | 'delete', items: readonly string[]) => {
     if (items.length > 0) lines.push(`${op} element ${t} ${set} { ${items.join(', ')} }`);
   };
+  const addChain = (chain: string, rules: readonly string[]) => lines.push(`add chain ${t} ${chain}`, ...rules.map((r) => `add rule ${t} ${chain} ${r}`));
+  const addSticky = (b: StickyBackend) => {
+    lines.push(`add set ${t} ${b.set} { ${stickySetBody(b)} }`);
+    addChain(b.chain, [b.rule]);
+  };
+  const deleteSticky = (b: StickyBackend) => lines.push(`delete chain ${t} ${b.chain}`, `delete set ${t} ${b.set}`);
   const [vipsBefore, vipsAfter] = [vipsOf(before), vipsOf(after)];
   elements('vips', 'add', [...vipsAfter].filter((v) => !vipsBefore.has(v)));
   const [hairpinsBefore, hairpinsAfter] = [hairpinsOf(before), hairpinsOf(after)];
   elements('hairpin', 'add', [...hairpinsAfter].filter((h) => !hairpinsBefore.has(h)));
   const [servedBefore, servedAfter] = [servedPorts(before), servedPorts(after)];
-  for (const [key, p] of servedBefore) {
-    if (!servedAfter.has(key)) lines.push(`delete element ${t} services { ${key} }`, `delete chain ${t} ${p.chain}`);
-  }
+  const remove = (key: string, p: ServedPort) => {
+    lines.push(`delete element ${t} services { ${key} }`, `delete chain ${t} ${p.chain}`);
+    for (const b of p.sticky.values()) deleteSticky(b);
+  };
+  const add = (key: string, p: ServedPort) => {
+    for (const b of p.sticky.values()) addSticky(b);
+    addChain(p.chain, p.rules);
+    lines.push(`add element ${t} services { ${key} : goto ${p.chain} }`);
+  };
+  for (const [key, p] of servedBefore) if (!servedAfter.has(key)) remove(key, p);
   for (const [key, p] of servedAfter) {
     const was = servedBefore.get(key);
-    if (!was) lines.push(`add chain ${t} ${p.chain}`, `add rule ${t} ${p.chain} ${p.rule}`, `add element ${t} services { ${key} : goto ${p.chain} }`);
-    else if (was.rule !== p.rule) lines.push(`flush chain ${t} ${p.chain}`, `add rule ${t} ${p.chain} ${p.rule}`);
+    if (!was) {
+      add(key, p);
+    } else if ([...p.sticky.values()].some((b) => (was.sticky.get(b.chain)?.timeoutSeconds ?? b.timeoutSeconds) !== b.timeoutSeconds)) {
+      // A new timeout needs new sets: the port is replaced, and its clients start afresh.
+      remove(key, was);
+      add(key, p);
+    } else if (was.rules.join('\n') !== p.rules.join('\n')) {
+      for (const [chain, b] of p.sticky) if (!was.sticky.has(chain)) addSticky(b);
+      lines.push(`flush chain ${t} ${p.chain}`, ...p.rules.map((r) => `add rule ${t} ${p.chain} ${r}`));
+      for (const [chain, b] of was.sticky) if (!p.sticky.has(chain)) deleteSticky(b);
+    }
   }
   elements('hairpin', 'delete', [...hairpinsBefore].filter((h) => !hairpinsAfter.has(h)));
   elements('vips', 'delete', [...vipsBefore].filter((v) => !vipsAfter.has(v)));

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { execIn, type NetnsTarget } from '../../plugin/netns/exec.js';
 import { Debouncer } from '../tunnel/debouncer.js';
 import type { LocalImports } from '../mcs/localImports.js';
-import { renderLbChanges, renderLbTable, virtualPorts, type VirtualPort } from './lbRules.js';
+import { LB_TABLE, renderLbChanges, renderLbTable, stickyClients, virtualPorts, type StickyClient, type VirtualPort } from './lbRules.js';
 
 /** Rewrites the whole table now and then, so one deleted or changed by hand comes back. */
 const RESYNC_MS = 60_000;
@@ -24,7 +24,7 @@ export class ClusterSetLoadBalancer {
 
   constructor(
     private readonly local: LocalImports,
-    private readonly opts: { globalCidr: string; target: NetnsTarget; log: Logger },
+    private readonly opts: { globalCidr: string; target: NetnsTarget; log: Logger; resyncMs?: number },
   ) {
     this.debouncer = new Debouncer(() => this.reconcile(), opts.log, 'programming ClusterSetIPs', SETTLE_MS);
   }
@@ -35,7 +35,7 @@ export class ClusterSetLoadBalancer {
     this.resync = setInterval(() => {
       this.applied = undefined;
       this.debouncer.schedule();
-    }, RESYNC_MS);
+    }, this.opts.resyncMs ?? RESYNC_MS);
   }
 
   /** The table stays: a restarted controller finds it in place and connections keep flowing meanwhile. */
@@ -60,8 +60,19 @@ export class ClusterSetLoadBalancer {
       }
     }
     this.applied = undefined;
-    await execIn(this.opts.target, 'nft', ['-f', '-'], renderLbTable(ports));
+    const clients = ports.some((p) => p.affinitySeconds !== undefined) ? await this.stickyClients() : new Map<string, StickyClient[]>();
+    await execIn(this.opts.target, 'nft', ['-f', '-'], renderLbTable(ports, clients));
     this.done(ports);
+  }
+
+  /** The clients sticky backends remember now, so a rewrite keeps them where they are; none when there is no table. */
+  private async stickyClients(): Promise<Map<string, StickyClient[]>> {
+    try {
+      return stickyClients(await execIn(this.opts.target, 'nft', ['-j', 'list', 'sets', 'table', 'ip', LB_TABLE]));
+    } catch (err) {
+      this.opts.log.info({ err: (err as Error).message }, 'no ClusterSetIP table to carry session affinity from');
+      return new Map();
+    }
   }
 
   private done(ports: VirtualPort[]): void {

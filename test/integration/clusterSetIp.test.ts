@@ -172,3 +172,51 @@ test('a table deleted by hand is written whole again at the next change', async 
   await discovery.patchNamespacedEndpointSlice({ namespace: 'default', name: 'cluster1-healed', body: { endpoints: [ADDRESSES.b1, ADDRESSES.b2].map((a) => ({ addresses: [a], conditions: { ready: true } })) } }, mergePatch);
   await waitFor(async () => ((await fetchVip(80, vip)) === 'b1' ? true : undefined), { what: 'the rewritten table to send the VIP to the new backend', timeoutMs: 30_000, intervalMs: 200 });
 });
+
+/** The clients a sticky backend of `vip`:80 remembers, as nft lists its set. */
+async function rememberedBy(vip: string, backend: string): Promise<string[]> {
+  const set = `clients_svc_${vip.replaceAll('.', '_')}_tcp_80_${backend.replaceAll('.', '_')}_8080`;
+  const { stdout } = await runIn(CNF, 'nft', ['-j', 'list', 'set', 'ip', 'fleetboard_lb', set]);
+  const listed = JSON.parse(stdout) as { nftables: { set?: { elem?: { elem: { val: string } }[] } }[] };
+  return listed.nftables.flatMap((e) => e.set?.elem?.map((x) => x.elem.val) ?? []);
+}
+
+const tableHandle = async () => (await runIn(CNF, 'nft', ['-a', 'list', 'table', 'ip', 'fleetboard_lb'])).stdout.split('\n')[0] ?? '';
+
+test('ClientIP affinity: a client stays with its backend when another is added and through whole-table rewrites, and is forgotten after timeoutSeconds', async (t) => {
+  // A balancer that rewrites the table every second, in place of the suite's (after() stops it).
+  await balancer?.stop();
+  balancer = new ClusterSetLoadBalancer(localImports ?? assert.fail('imports started'), { globalCidr: '10.112.0.0/12', target: { netns: cnf.path }, log, resyncMs: 1_000 });
+  balancer.start();
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const discovery = kc.makeApiClient(DiscoveryV1Api);
+  const [pinnedVip, briefVip] = ['10.112.240.5', '10.112.240.6'];
+  await custom.createNamespacedCustomObject({ group: MCS_GROUP, version: 'v1beta1', plural: 'serviceimports', namespace: 'default', body: serviceImport('pinned', pinnedVip, { sessionAffinity: 'ClientIP' }) });
+  await discovery.createNamespacedEndpointSlice({ namespace: 'default', body: slice('cluster1-pinned', 'cluster1', [ADDRESSES.b1], {}, 'pinned') });
+  await waitFor(async () => ((await fetchVip(80, pinnedVip)) === 'b1' ? true : undefined), { what: 'the pinned VIP to answer from b1', timeoutMs: 30_000, intervalMs: 200 });
+  assert.deepEqual(await rememberedBy(pinnedVip, ADDRESSES.b1), [ADDRESSES.client]);
+
+  // A second backend: new clients may go to either, this one stays with b1.
+  await discovery.patchNamespacedEndpointSlice({ namespace: 'default', name: 'cluster1-pinned', body: { endpoints: [ADDRESSES.b1, ADDRESSES.b2].map((a) => ({ addresses: [a], conditions: { ready: true } })) } }, mergePatch);
+  await waitFor(async () => (await rememberedBy(pinnedVip, ADDRESSES.b2).then(() => true, () => undefined)), { what: 'b2 to join the pinned service', timeoutMs: 30_000, intervalMs: 200 });
+  for (let i = 0; i < 16; i++) assert.equal(await fetchVip(80, pinnedVip), 'b1', 'the client stays with b1 after b2 is added');
+
+  // Whole-table rewrites (the periodic resync) carry the client over.
+  const before = await tableHandle();
+  await waitFor(async () => ((await tableHandle()) !== before ? true : undefined), { what: 'the table to be rewritten whole', timeoutMs: 10_000, intervalMs: 100 });
+  assert.deepEqual(await rememberedBy(pinnedVip, ADDRESSES.b1), [ADDRESSES.client], 'b1 still remembers the client after the rewrite');
+  for (let i = 0; i < 16; i++) assert.equal(await fetchVip(80, pinnedVip), 'b1', 'the client stays with b1 after a rewrite');
+
+  // timeoutSeconds: 3. The client is forgotten about three seconds after its last connection, through
+  // rewrites every second (each carries the time left, which nft lists in whole seconds, to within 0.5 s).
+  await custom.createNamespacedCustomObject({ group: MCS_GROUP, version: 'v1beta1', plural: 'serviceimports', namespace: 'default', body: serviceImport('brief', briefVip, { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 3 } } }) });
+  await discovery.createNamespacedEndpointSlice({ namespace: 'default', body: slice('cluster1-brief', 'cluster1', [ADDRESSES.b1, ADDRESSES.b2], {}, 'brief') });
+  const first = await waitFor(async () => { const b = await fetchVip(80, briefVip); return /^b[12]$/.test(b) ? b : undefined; }, { what: 'the brief VIP to answer', timeoutMs: 30_000, intervalMs: 200 });
+  const backend = first === 'b1' ? ADDRESSES.b1 : ADDRESSES.b2;
+  const connected = Date.now();
+  assert.deepEqual(await rememberedBy(briefVip, backend), [ADDRESSES.client]);
+  await waitFor(async () => ((await rememberedBy(briefVip, backend)).length === 0 ? true : undefined), { what: 'the brief service to forget the client', timeoutMs: 15_000, intervalMs: 100 });
+  const forgottenAfter = (Date.now() - connected) / 1000;
+  t.diagnostic(`a client of a 3 s affinity was forgotten ${forgottenAfter.toFixed(2)} s after its connection, through rewrites every second`);
+  assert.ok(forgottenAfter > 1.5 && forgottenAfter < 5, `forgotten after ${forgottenAfter.toFixed(1)} s, with a timeout of 3 s`);
+});

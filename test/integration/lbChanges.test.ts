@@ -23,13 +23,13 @@ after(async () => {
   for (const ns of [STEPPED, WHOLE]) await deleteNetnsAndProcesses(ns);
 });
 
-function port(service: number, vipPort: number, backends: number[], opts: { protocol?: string; affinity?: boolean } = {}): VirtualPort {
+function port(service: number, vipPort: number, backends: number[], opts: { protocol?: string; affinitySeconds?: number } = {}): VirtualPort {
   return {
     service: `default/svc-${service}`,
     vip: `10.112.240.${service}`,
     port: { name: 'p', port: vipPort, protocol: opts.protocol ?? 'TCP' },
     backends: backends.map((b) => ({ address: `10.112.1.${b}`, port: 8080 })),
-    clientAffinity: opts.affinity ?? false,
+    affinitySeconds: opts.affinitySeconds,
   };
 }
 
@@ -51,9 +51,13 @@ test('changes applied one after another leave the same table as writing it whole
     [],
     [port(1, 80, [1, 2]), port(2, 80, [3])],
     // svc-1 loses a backend and gains a UDP port; svc-3 arrives with affinity; svc-2 has no backends left.
-    [port(1, 80, [1]), port(1, 53, [1], { protocol: 'UDP' }), port(2, 80, []), port(3, 443, [2, 3, 4], { affinity: true })],
-    // svc-1 goes entirely; backend 2 is still someone's (svc-3), backend 1 is no one's.
-    [port(2, 80, [5]), port(3, 443, [2, 3, 4])],
+    [port(1, 80, [1]), port(1, 53, [1], { protocol: 'UDP' }), port(2, 80, []), port(3, 443, [2, 3, 4], { affinitySeconds: 10_800 })],
+    // svc-1 goes entirely; backend 2 is still someone's (svc-3), backend 1 is no one's; svc-3 swaps backend 4 for 5.
+    [port(2, 80, [5]), port(3, 443, [2, 3, 5], { affinitySeconds: 10_800 })],
+    // svc-2 turns affinity on; svc-3 changes its timeout.
+    [port(2, 80, [5], { affinitySeconds: 60 }), port(3, 443, [2, 3, 5], { affinitySeconds: 600 })],
+    // svc-2 turns it off again; svc-3 keeps one backend.
+    [port(2, 80, [5]), port(3, 443, [3], { affinitySeconds: 600 })],
     [],
   ];
   await runIn(STEPPED, 'nft', ['-f', '-'], { input: renderLbTable(steps[0] ?? []) });
