@@ -49,6 +49,9 @@ export class OptionsError extends Error {
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
+/** The clusterset's global CIDR unless configured (the charts' tunnel.cidr). */
+export const DEFAULT_GLOBAL_CIDR = '10.112.0.0/12';
+
 export function seconds(flag: string, text: string): number {
   const v = Number(text.replace(/s$/, ''));
   if (!Number.isFinite(v) || v <= 0) throw new OptionsError(`--${flag} must be a positive number of seconds such as 15s (got "${text}")`);
@@ -81,7 +84,7 @@ export function cnfPodFlags(env: NodeJS.ProcessEnv, leaseName: string) {
     'node-name': text(env.NODE_NAME ?? ''),
     'pod-name': text(env.POD_NAME ?? ''),
     namespace: text(env.POD_NAMESPACE ?? ''),
-    'global-cidr': text('10.112.0.0/12'),
+    'global-cidr': text(DEFAULT_GLOBAL_CIDR),
     mtu: text('0'),
     'lease-name': text(leaseName),
     'lease-duration': text('15s'),

@@ -1,5 +1,6 @@
 import { AppsV1Api, type KubeConfig, type V1Container } from '@kubernetes/client-node';
 import { isNotFound } from '../kube/apiErrors.js';
+import { DEFAULT_GLOBAL_CIDR } from '../options.js';
 import { AGENT_NAMESPACE } from './join.js';
 
 export const CNF_DAEMONSET = 'fleetboard-cnf';
@@ -43,5 +44,5 @@ export async function readMemberInfo(kc: KubeConfig, namespace = AGENT_NAMESPACE
   const clusterID = flagValue(controller, 'cluster-id');
   if (!clusterID) throw new MemberError(`${where}: the agent is installed without a hub (no cluster.clusterID); join it with fleetctl join first`);
   const zones = (flagValue(dns.spec?.template.spec?.containers[0], 'zones') ?? '').split(',').filter(Boolean);
-  return { clusterID, zones, cnfDesired: cnf.status?.desiredNumberScheduled ?? 0, cnfReady: cnf.status?.numberReady ?? 0, image: controller?.image ?? '', globalCidr: flagValue(controller, 'global-cidr') ?? '10.112.0.0/12', kc };
+  return { clusterID, zones, cnfDesired: cnf.status?.desiredNumberScheduled ?? 0, cnfReady: cnf.status?.numberReady ?? 0, image: controller?.image ?? '', globalCidr: flagValue(controller, 'global-cidr') ?? DEFAULT_GLOBAL_CIDR, kc };
 }

@@ -17,7 +17,7 @@ const { index } = buildIndex(
       importedSlice('db', 'pg', 'cluster2', [{ ip: '10.113.1.2', hostname: 'pg-0' }], { connected: false }),
     ],
   },
-  { zones: ['clusterset.local', 'hyperos.local'], customZones: ['shared.example'], nameserverAddresses: ['10.96.0.11', 'fd00::11'], ttl: 5, serial: 42 },
+  { zones: ['clusterset.local', 'hyperos.local'], customZones: ['shared.example'], reverseZones: ['112.10.in-addr.arpa'], nameserverAddresses: ['10.96.0.11', 'fd00::11'], ttl: 5, serial: 42 },
 );
 
 const ask = (name: string, qtype: number, qclass: number = QCLASS.IN) => answerQuestion(index, name, qtype, qclass);
@@ -138,4 +138,19 @@ test('outside every zone, another class, or a zone transfer: REFUSED, not author
   assert.deepEqual(ask('xclusterset.local', QTYPE.A), refused, 'a suffix is not a zone unless at a label boundary');
   assert.deepEqual(ask('nginx.default.svc.clusterset.local', QTYPE.A, 3), refused, 'CHAOS');
   assert.deepEqual(ask('clusterset.local', QTYPE.AXFR), refused);
+});
+
+test('PTR: a headless endpoint\'s address names the endpoint; the reverse zone answers NS and SOA as crossdns, NXDOMAIN for an address it does not know, and refuses other reverse zones', () => {
+  const ptr = ask('2.1.112.10.in-addr.arpa', QTYPE.PTR);
+  assert.equal(ptr.rcode, RCODE.NOERROR);
+  assert.equal(ptr.authoritative, true);
+  assert.deepEqual(ptr.answers, [{ type: 'PTR', name: '2.1.112.10.in-addr.arpa', ttl: 5, data: 'pg-0.cluster1.pg.db.svc.clusterset.local' }]);
+  assert.deepEqual(data(ask('3.1.112.10.in-addr.arpa', QTYPE.PTR).answers), ['10-112-1-3.cluster1.pg.db.svc.clusterset.local']);
+  assert.deepEqual(data(ask('112.10.in-addr.arpa', QTYPE.NS).answers), ['ns.dns.clusterset.local']);
+  assert.deepEqual(data(ask('112.10.in-addr.arpa', QTYPE.NS).additionals), ['10.96.0.11', 'fd00::11']);
+  const unknown = ask('9.1.112.10.in-addr.arpa', QTYPE.PTR);
+  assert.equal(unknown.rcode, RCODE.NXDOMAIN);
+  assert.deepEqual(unknown.authorities, [{ ...soaOf('112.10.in-addr.arpa'), data: { ...soaOf('112.10.in-addr.arpa').data, mname: 'ns.dns.clusterset.local' } }]);
+  assert.equal(ask('2.1.112.10.in-addr.arpa', QTYPE.A).rcode, RCODE.NOERROR, 'the name exists: NODATA for other types');
+  assert.equal(ask('5.0.127.10.in-addr.arpa', QTYPE.PTR).rcode, RCODE.REFUSED, 'outside the reverse zones crossdns serves');
 });

@@ -11,7 +11,7 @@ export function rcodeName(rcode: Rcode): string {
 }
 
 /** Query types and classes answered here, by number as they travel. */
-export const QTYPE = { A: 1, NS: 2, SOA: 6, TXT: 16, AAAA: 28, SRV: 33, AXFR: 252, IXFR: 251, ANY: 255 } as const;
+export const QTYPE = { A: 1, NS: 2, SOA: 6, PTR: 12, TXT: 16, AAAA: 28, SRV: 33, AXFR: 252, IXFR: 251, ANY: 255 } as const;
 export const QCLASS = { IN: 1, ANY: 255 } as const;
 
 /** What to answer one question with; the wire encoding is someone else's job. */
@@ -54,10 +54,11 @@ function recordsOf(index: DnsIndex, zone: string, name: string, records: NameRec
   const any = qtype === QTYPE.ANY;
   const out: Answer[] = [];
   if (name === zone && (any || qtype === QTYPE.SOA)) out.push(soa(index, zone));
-  if (name === zone && (any || qtype === QTYPE.NS)) out.push({ type: 'NS', name, ttl, data: nameserverName(zone) });
+  if (name === zone && (any || qtype === QTYPE.NS)) out.push({ type: 'NS', name, ttl, data: nameserverOf(index, zone) });
   if (any || qtype === QTYPE.A) for (const ip of records.a) out.push({ type: 'A', name, ttl, data: ip });
   if (any || qtype === QTYPE.AAAA) for (const ip of records.aaaa) out.push({ type: 'AAAA', name, ttl, data: ip });
   if (any || qtype === QTYPE.TXT) for (const text of records.txt) out.push({ type: 'TXT', name, ttl, data: [text] });
+  if (any || qtype === QTYPE.PTR) for (const target of records.ptr) out.push({ type: 'PTR', name, ttl, data: target });
   if (any || qtype === QTYPE.SRV) {
     // Equal weights, as CoreDNS gives them; the specification leaves priority and weight open.
     const weight = Math.max(1, Math.floor(100 / Math.max(1, records.srv.length)));
@@ -88,6 +89,10 @@ function soa(index: DnsIndex, zone: string): SoaAnswer {
     name: zone,
     // RFC 2308: a negative answer is cached for the lower of the SOA's TTL and its minimum.
     ttl: index.ttl,
-    data: { mname: nameserverName(zone), rname: `hostmaster.${zone}`, serial: index.serial, refresh: SOA_REFRESH, retry: SOA_RETRY, expire: SOA_EXPIRE, minimum: index.ttl },
+    data: { mname: nameserverOf(index, zone), rname: `hostmaster.${zone}`, serial: index.serial, refresh: SOA_REFRESH, retry: SOA_RETRY, expire: SOA_EXPIRE, minimum: index.ttl },
   };
+}
+
+function nameserverOf(index: DnsIndex, zone: string): string {
+  return index.nameservers.get(zone) ?? nameserverName(zone);
 }

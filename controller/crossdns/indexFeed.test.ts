@@ -9,7 +9,7 @@ test('each new input becomes a new index with a larger serial; a problem is logg
   const warnings: string[] = [];
   const log = pino({ level: 'warn' }, { write: (line: string) => warnings.push((JSON.parse(line) as { msg: string }).msg) });
   const indexes: DnsIndex[] = [];
-  const feed = new IndexFeed({ zones: ['clusterset.local'], customZones: [], nameserverAddresses: [], ttl: 5 }, { setIndex: (i) => indexes.push(i) }, log, () => 1_000_000);
+  const feed = new IndexFeed({ zones: ['clusterset.local'], customZones: [], reverseZones: [], nameserverAddresses: [], ttl: 5 }, { setIndex: (i) => indexes.push(i) }, log, () => 1_000_000);
   const named = serviceImport('default', 'nginx', { type: 'ClusterSetIP', ips: ['10.127.0.5'], ports: [] }, 'nginx.shared.example');
   feed.update({ imports: [named], slices: [] });
   feed.update({ imports: [named], slices: [] });

@@ -28,7 +28,7 @@ async function run(opts: CrossDnsOptions, log: Logger): Promise<() => Promise<vo
   const kc = new KeepAliveKubeConfig();
   if (opts.kubeconfig.inCluster) kc.loadFromCluster();
   else kc.loadFromFile(opts.kubeconfig.file);
-  const indexOptions = { zones: opts.zones, customZones: opts.customZones, nameserverAddresses: opts.nameserverAddresses, ttl: opts.ttl };
+  const indexOptions = { zones: opts.zones, customZones: opts.customZones, reverseZones: opts.reverseZones, nameserverAddresses: opts.nameserverAddresses, ttl: opts.ttl };
   const rateLimited = new RateLimitedLog(log, BAD_QUERY_LOG_MS);
   // Read at scrape time only, once the responder below exists.
   const metrics = dnsMetrics({ records: () => responder.indexedNames });
@@ -62,7 +62,7 @@ async function run(opts: CrossDnsOptions, log: Logger): Promise<() => Promise<vo
     throw err;
   }
   serving = true;
-  log.info({ zones: opts.zones, customZones: opts.customZones, ttl: opts.ttl, metricsPort }, 'crossdns serving');
+  log.info({ zones: opts.zones, customZones: opts.customZones, reverseZones: opts.reverseZones.length, ttl: opts.ttl, metricsPort }, 'crossdns serving');
   return async () => {
     await server.stop();
     await source.stop();

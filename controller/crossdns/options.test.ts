@@ -4,10 +4,11 @@ import { parseCrossDnsOptions } from './options.js';
 
 const inCluster = { KUBERNETES_SERVICE_HOST: '10.96.0.1', NODE_NAME: 'node-1' };
 
-test('defaults: both seed zones, no custom zone, port 53 everywhere, 5 s TTL, 1000 TCP connections, metrics on :9464, in-cluster credentials', () => {
+test('defaults: both seed zones, no custom or reverse zone, port 53 everywhere, 5 s TTL, 1000 TCP connections, metrics on :9464, in-cluster credentials', () => {
   assert.deepEqual(parseCrossDnsOptions([], inCluster), {
     zones: ['clusterset.local', 'hyperos.local'],
     customZones: [],
+    reverseZones: [],
     listen: { host: '0.0.0.0', port: 53 },
     ttl: 5,
     kubeconfig: { inCluster: true },
@@ -29,6 +30,7 @@ test('flags as the Deployment and the tests pass them; KUBECONFIG outside a clus
   assert.deepEqual(parseCrossDnsOptions(['--listen', ':5353'], inCluster).listen, { host: '0.0.0.0', port: 5353 });
   assert.deepEqual(parseCrossDnsOptions(['--nameserver-addresses', '10.96.0.11, fd00::11'], inCluster).nameserverAddresses, ['10.96.0.11', 'fd00::11']);
   assert.deepEqual(parseCrossDnsOptions(['--metrics-address', '127.0.0.1:0'], inCluster).metricsAddress, { host: '127.0.0.1', port: 0 });
+  assert.deepEqual(parseCrossDnsOptions(['--reverse-cidrs', '10.112.0.0/15, 10.113.0.0/16'], inCluster).reverseZones, ['112.10.in-addr.arpa', '113.10.in-addr.arpa']);
 });
 
 test('bad flags fail at start and say what to pass', () => {
@@ -38,6 +40,7 @@ test('bad flags fail at start and say what to pass', () => {
     [['--zones', 'clusterset.local,svc.clusterset.local'], /overlap/],
     [['--custom-zones', 'x.clusterset.local'], /overlaps the multicluster zone clusterset.local/],
     [['--custom-zones', 'hyperos.local'], /overlaps/],
+    [['--reverse-cidrs', '10.112.0.0'], /--reverse-cidrs: "10\.112\.0\.0" has no prefix length/],
     [['--listen', '53'], /host:port/],
     [['--metrics-address', '9464'], /--metrics-address must be host:port/],
     [['--ttl=-1'], /whole seconds/],

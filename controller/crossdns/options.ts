@@ -3,12 +3,15 @@ import { parseArgs } from 'node:util';
 import { LOG_LEVELS, OptionsError, parseListenAddress } from '../options.js';
 import type { ListenAddress } from '../metrics/server.js';
 import { canonicalName, inZone, isDnsName } from './names.js';
+import { reverseZones } from './reverse.js';
 
 export interface CrossDnsOptions {
   /** Multicluster zones: `<svc>.<ns>.svc.<zone>`. */
   zones: string[];
   /** Zones for the names services ask for with `fleetboard.io/dns-name`. */
   customZones: string[];
+  /** in-addr.arpa zones answered with PTR records, from --reverse-cidrs (the global CIDR). */
+  reverseZones: string[];
   listen: ListenAddress;
   /** Seconds, for answers and (as the SOA minimum) for negative answers. */
   ttl: number;
@@ -34,6 +37,7 @@ export function parseCrossDnsOptions(argv: string[], env: NodeJS.ProcessEnv): Cr
     options: {
       zones: { type: 'string', default: 'clusterset.local,hyperos.local' },
       'custom-zones': { type: 'string', default: '' },
+      'reverse-cidrs': { type: 'string', default: '' },
       listen: { type: 'string', default: '0.0.0.0:53' },
       ttl: { type: 'string', default: '5' },
       'log-level': { type: 'string', default: 'info' },
@@ -49,6 +53,14 @@ export function parseCrossDnsOptions(argv: string[], env: NodeJS.ProcessEnv): Cr
     const clash = zones.find((z) => inZone(custom, z) || inZone(z, custom));
     if (clash) throw new OptionsError(`--custom-zones ${custom} overlaps the multicluster zone ${clash}; a custom zone must lie outside every --zones zone`);
   }
+  const reverse = new Set<string>();
+  for (const cidr of values['reverse-cidrs'].split(',').map((c) => c.trim()).filter(Boolean)) {
+    try {
+      for (const zone of reverseZones(cidr)) reverse.add(zone);
+    } catch (err) {
+      throw new OptionsError(`--reverse-cidrs: ${(err as Error).message}`);
+    }
+  }
   const listen = parseListenAddress('listen', values.listen);
   const metricsAddress = parseListenAddress('metrics-address', values['metrics-address']);
   const ttl = Number(values.ttl.replace(/s$/, ''));
@@ -63,7 +75,7 @@ export function parseCrossDnsOptions(argv: string[], env: NodeJS.ProcessEnv): Cr
   if (env.KUBERNETES_SERVICE_HOST) kubeconfig = { inCluster: true };
   else if (env.KUBECONFIG) kubeconfig = { inCluster: false, file: env.KUBECONFIG };
   else throw new OptionsError('no Kubernetes API: run in a pod (KUBERNETES_SERVICE_HOST) or set KUBECONFIG to a kubeconfig file');
-  return { zones, customZones, listen: { host: listen.host || '0.0.0.0', port: listen.port }, ttl, kubeconfig, nodeName: env.NODE_NAME ?? '', logLevel: values['log-level'], maxTcpConnections, nameserverAddresses, metricsAddress };
+  return { zones, customZones, reverseZones: [...reverse], listen: { host: listen.host || '0.0.0.0', port: listen.port }, ttl, kubeconfig, nodeName: env.NODE_NAME ?? '', logLevel: values['log-level'], maxTcpConnections, nameserverAddresses, metricsAddress };
 }
 
 /** A comma-separated list of distinct domain names, canonical. */

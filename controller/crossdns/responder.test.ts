@@ -6,7 +6,7 @@ import { buildIndex, type DnsIndex } from './zoneIndex.js';
 import { importedSlice, serviceImport } from './testFixtures.js';
 import { RCODE, type Rcode } from './answer.js';
 
-const zones = { zones: ['clusterset.local'], customZones: [], nameserverAddresses: [], ttl: 5, serial: 1 };
+const zones = { zones: ['clusterset.local'], customZones: [], reverseZones: [], nameserverAddresses: [], ttl: 5, serial: 1 };
 const manyPods = Array.from({ length: 40 }, (_, i) => ({ ip: `10.112.2.${i + 1}`, hostname: `web-${i}` }));
 const world = (ip: string): DnsIndex =>
   buildIndex(

@@ -3,16 +3,18 @@ import assert from 'node:assert/strict';
 import { buildIndex, DNS_SCHEMA_VERSION, type IndexInput } from './zoneIndex.js';
 import { importedSlice, serviceImport } from './testFixtures.js';
 
-const options = { zones: ['clusterset.local'], customZones: ['shared.example'], nameserverAddresses: ['10.96.0.11'], ttl: 5, serial: 7 };
+const options = { zones: ['clusterset.local'], customZones: ['shared.example'], reverseZones: ['112.10.in-addr.arpa'], nameserverAddresses: ['10.96.0.11'], ttl: 5, serial: 7 };
 const build = (input: Partial<IndexInput>) => buildIndex({ imports: [], slices: [], ...input }, options);
 const names = (input: Partial<IndexInput>) => [...build(input).index.names.keys()].sort();
 
 test('an empty clusterset: the apexes, svc.<zone>, the dns-version record and each zone\'s nameserver', () => {
   const { index, problems } = build({});
-  assert.deepEqual([...index.names.keys()].sort(), ['clusterset.local', 'dns-version.clusterset.local', 'dns.clusterset.local', 'dns.shared.example', 'ns.dns.clusterset.local', 'ns.dns.shared.example', 'shared.example', 'svc.clusterset.local']);
+  assert.deepEqual([...index.names.keys()].sort(), ['112.10.in-addr.arpa', 'clusterset.local', 'dns-version.clusterset.local', 'dns.clusterset.local', 'dns.shared.example', 'ns.dns.clusterset.local', 'ns.dns.shared.example', 'shared.example', 'svc.clusterset.local']);
   assert.deepEqual(index.names.get('ns.dns.clusterset.local')?.a, ['10.96.0.11']);
   assert.deepEqual(index.names.get('dns-version.clusterset.local')?.txt, [DNS_SCHEMA_VERSION]);
-  assert.deepEqual(index.zones, ['clusterset.local', 'shared.example']);
+  assert.deepEqual(index.zones, ['112.10.in-addr.arpa', 'clusterset.local', 'shared.example']);
+  // A reverse zone's nameserver is the multicluster zone's: it holds nothing but PTR records.
+  assert.deepEqual(Object.fromEntries(index.nameservers), { 'clusterset.local': 'ns.dns.clusterset.local', 'shared.example': 'ns.dns.shared.example', '112.10.in-addr.arpa': 'ns.dns.clusterset.local' });
   assert.deepEqual(problems, []);
 });
 
@@ -24,9 +26,9 @@ test('a ClusterSetIP service: its IPs by family, SRV per named port, and every a
   });
   const { index } = build({ imports: [imp] });
   const service = index.names.get('nginx.default.svc.clusterset.local');
-  assert.deepEqual(service, { a: ['10.127.0.5'], aaaa: ['fd00::5'], srv: [{ port: 80, target: 'nginx.default.svc.clusterset.local' }], txt: [] });
+  assert.deepEqual(service, { a: ['10.127.0.5'], aaaa: ['fd00::5'], srv: [{ port: 80, target: 'nginx.default.svc.clusterset.local' }], txt: [], ptr: [] });
   assert.deepEqual(index.names.get('_http._tcp.nginx.default.svc.clusterset.local')?.srv, [{ port: 80, target: 'nginx.default.svc.clusterset.local' }]);
-  for (const ent of ['_tcp.nginx.default.svc.clusterset.local', 'default.svc.clusterset.local']) assert.deepEqual(index.names.get(ent), { a: [], aaaa: [], srv: [], txt: [] }, ent);
+  for (const ent of ['_tcp.nginx.default.svc.clusterset.local', 'default.svc.clusterset.local']) assert.deepEqual(index.names.get(ent), { a: [], aaaa: [], srv: [], txt: [], ptr: [] }, ent);
 });
 
 test('a headless service: ready endpoints of connected clusters, per-pod names by hostname or address', () => {
@@ -59,7 +61,7 @@ test('a headless service without ready endpoints has no name, nor its namespace 
 
 test('a ClusterSetIP service still waiting for its IP exists, without addresses', () => {
   const imp = serviceImport('default', 'new', { type: 'ClusterSetIP', ports: [] });
-  assert.deepEqual(build({ imports: [imp] }).index.names.get('new.default.svc.clusterset.local'), { a: [], aaaa: [], srv: [], txt: [] });
+  assert.deepEqual(build({ imports: [imp] }).index.names.get('new.default.svc.clusterset.local'), { a: [], aaaa: [], srv: [], txt: [], ptr: [] });
 });
 
 test('slices of another namespace or without a usable source cluster are not the service\'s', () => {
@@ -114,4 +116,21 @@ test('a custom name cannot take a zone\'s nameserver name', () => {
   const { index, problems } = build({ imports: [imp] });
   assert.deepEqual(index.names.get('ns.dns.shared.example')?.a, ['10.96.0.11']);
   assert.deepEqual(problems, [{ service: 'default/ns', message: 'dns name ns.dns.shared.example is already the nameserver\'s; ignored here' }]);
+});
+
+test('PTR records: a ClusterSetIP points to its service and a headless endpoint to its own name, in the first multicluster zone; an address outside the reverse zones, or claimed first by another service, gets none', () => {
+  const imports = [
+    serviceImport('default', 'web', { type: 'ClusterSetIP', ips: ['10.112.240.1'], ports: [] }),
+    serviceImport('db', 'pg', { type: 'Headless', ports: [] }),
+    serviceImport('db', 'replica', { type: 'Headless', ports: [] }),
+    serviceImport('default', 'outside', { type: 'ClusterSetIP', ips: ['10.127.0.5'], ports: [] }),
+  ];
+  const slices = [importedSlice('db', 'pg', 'cluster1', [{ ip: '10.112.1.2', hostname: 'pg-0' }, { ip: '10.112.1.3' }]), importedSlice('db', 'replica', 'cluster1', [{ ip: '10.112.1.2', hostname: 'replica-0' }])];
+  const { index } = buildIndex({ imports, slices }, { ...options, zones: ['clusterset.local', 'hyperos.local'] });
+  assert.deepEqual(index.names.get('1.240.112.10.in-addr.arpa')?.ptr, ['web.default.svc.clusterset.local']);
+  assert.deepEqual(index.names.get('2.1.112.10.in-addr.arpa')?.ptr, ['pg-0.cluster1.pg.db.svc.clusterset.local']);
+  assert.deepEqual(index.names.get('3.1.112.10.in-addr.arpa')?.ptr, ['10-112-1-3.cluster1.pg.db.svc.clusterset.local']);
+  assert.equal(index.names.get('5.0.127.10.in-addr.arpa'), undefined);
+  // Every ancestor up to the reverse zone exists, as it does in forward zones.
+  assert.deepEqual(index.names.get('1.112.10.in-addr.arpa')?.ptr, []);
 });

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import type { V1EndpointSlice } from '@kubernetes/client-node';
 import { DNS_NAME_ANNOTATION, LABEL_SERVICE_NAME, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED, type ServiceImport } from '../mcs/api.js';
 import { addressLabel, canonicalName, inZone, isDnsLabel, isDnsName } from './names.js';
+import { reverseName } from './reverse.js';
 
 /**
  * The version of the multicluster DNS specification (KEP-1645) these zones
@@ -22,12 +23,16 @@ export interface NameRecords {
   readonly aaaa: readonly string[];
   readonly srv: readonly SrvTarget[];
   readonly txt: readonly string[];
+  /** The one name a reverse-lookup name points to. */
+  readonly ptr: readonly string[];
 }
 
 /** Everything crossdns answers from: immutable, replaced whole on every change. */
 export interface DnsIndex {
-  /** Every zone's apex, multicluster and custom ones, longest first so the innermost zone of a name is found first. */
+  /** Every zone's apex, multicluster, custom and reverse ones, longest first so the innermost zone of a name is found first. */
   readonly zones: readonly string[];
+  /** The name of each zone's nameserver (the SOA's mname and the NS at the apex), by zone. */
+  readonly nameservers: ReadonlyMap<string, string>;
   /** Every name that exists, by canonical name, apexes and empty non-terminals included. */
   readonly names: ReadonlyMap<string, NameRecords>;
   readonly ttl: number;
@@ -40,6 +45,8 @@ export interface IndexOptions {
   zones: readonly string[];
   /** Zones for the names of `fleetboard.io/dns-name`, canonical; none by default. */
   customZones: readonly string[];
+  /** in-addr.arpa zones of the global CIDR, for PTR records of ClusterSetIPs and headless endpoints; none by default. */
+  reverseZones: readonly string[];
   /** The addresses of every zone's nameserver, `ns.dns.<zone>` (crossdns's own); none leaves the name without addresses. */
   nameserverAddresses: readonly string[];
   ttl: number;
@@ -73,6 +80,7 @@ interface MutableRecords {
   aaaa: string[];
   srv: SrvTarget[];
   txt: string[];
+  ptr: string[];
 }
 
 /** A ready endpoint of a headless service as DNS names it. */
@@ -101,11 +109,11 @@ interface ServiceContent {
 export function buildIndex(input: IndexInput, opts: IndexOptions): BuiltIndex {
   const names = new Map<string, MutableRecords>();
   const problems: IndexProblem[] = [];
-  const zones = [...opts.zones, ...opts.customZones].sort((x, y) => y.length - x.length);
+  const zones = [...opts.zones, ...opts.customZones, ...opts.reverseZones].sort((x, y) => y.length - x.length);
   const node = (name: string, zone: string): MutableRecords => {
     let records = names.get(name);
     if (!records) {
-      records = { a: [], aaaa: [], srv: [], txt: [] };
+      records = { a: [], aaaa: [], srv: [], txt: [], ptr: [] };
       names.set(name, records);
       // Every ancestor up to the apex exists too, as an empty non-terminal at least.
       if (name !== zone) node(name.slice(name.indexOf('.') + 1), zone);
@@ -117,13 +125,23 @@ export function buildIndex(input: IndexInput, opts: IndexOptions): BuiltIndex {
     node(`svc.${zone}`, zone);
     node(`dns-version.${zone}`, zone).txt.push(DNS_SCHEMA_VERSION);
   }
-  for (const zone of opts.customZones) node(zone, zone);
+  for (const zone of [...opts.customZones, ...opts.reverseZones]) node(zone, zone);
   const customOwners = new Map<string, string>();
-  for (const zone of zones) {
+  const nameservers = new Map<string, string>();
+  for (const zone of [...opts.zones, ...opts.customZones]) {
     const nameserver = node(nameserverName(zone), zone);
     for (const address of opts.nameserverAddresses) (isIP(address) === 4 ? nameserver.a : nameserver.aaaa).push(address);
     customOwners.set(nameserverName(zone), 'the nameserver');
+    nameservers.set(zone, nameserverName(zone));
   }
+  // A reverse zone holds only PTR records: its nameserver is the one of the first multicluster zone.
+  for (const zone of opts.reverseZones) nameservers.set(zone, nameserverName(opts.zones[0] ?? zone));
+  /** Reverse-lookup name → the one name it points to: the first service to claim an address keeps it. */
+  const pointers = new Map<string, string>();
+  const point = (ip: string, target: string) => {
+    if (isIP(ip) !== 4 || pointers.has(reverseName(ip))) return;
+    pointers.set(reverseName(ip), target);
+  };
 
   const endpoints = readyEndpointsByService(input.slices, problems);
   const sorted = [...input.imports].sort((x, y) => serviceKey(x).localeCompare(serviceKey(y)));
@@ -133,7 +151,12 @@ export function buildIndex(input: IndexInput, opts: IndexOptions): BuiltIndex {
     const name = imp.metadata?.name ?? '';
     const content = serviceContent(imp, endpoints.get(service) ?? []);
     // A Service's name is one DNS label: an import named `<svc>.<ns>` was placed outside its namespace for its own names only.
-    if (!name.includes('.')) for (const zone of opts.zones) addService(node, `${name}.${namespace}.svc.${zone}`, zone, content);
+    if (!name.includes('.')) {
+      for (const zone of opts.zones) addService(node, `${name}.${namespace}.svc.${zone}`, zone, content);
+      const primary = `${name}.${namespace}.svc.${opts.zones[0] ?? ''}`;
+      for (const ip of content.ips) point(ip, primary);
+      for (const e of content.endpoints) for (const ip of e.addresses) point(ip, `${e.label}.${e.cluster}.${primary}`);
+    }
     for (const custom of customNames(imp, opts.customZones, problems)) {
       const owner = customOwners.get(custom.name);
       if (owner) {
@@ -144,11 +167,15 @@ export function buildIndex(input: IndexInput, opts: IndexOptions): BuiltIndex {
       addService(node, custom.name, custom.zone, content);
     }
   }
+  for (const [reverse, target] of pointers) {
+    const zone = opts.reverseZones.find((z) => inZone(reverse, z));
+    if (zone) node(reverse, zone).ptr.push(target);
+  }
   for (const records of names.values()) {
     records.a.sort();
     records.aaaa.sort();
   }
-  return { index: { zones, names, ttl: opts.ttl, serial: opts.serial }, problems };
+  return { index: { zones, nameservers, names, ttl: opts.ttl, serial: opts.serial }, problems };
 }
 
 function serviceKey(imp: ServiceImport): string {

@@ -6,7 +6,7 @@ import { serviceImport } from '../crossdns/testFixtures.js';
 import { buildIndex } from '../crossdns/zoneIndex.js';
 import { dnsMetrics } from './dnsMetrics.js';
 
-const zones = { zones: ['clusterset.local'], customZones: [], nameserverAddresses: [], ttl: 5, serial: 1 };
+const zones = { zones: ['clusterset.local'], customZones: [], reverseZones: [], nameserverAddresses: [], ttl: 5, serial: 1 };
 const query = (name: string) => encode({ type: 'query', id: 1, questions: [{ type: 'A', name, class: 'IN' }] });
 
 /** crossdns's wiring: the responder reports every query, the gauge reads its index. */

@@ -309,7 +309,7 @@ async function main(): Promise<void> {
     await waitFor(() => createAll(kc, [...input.imports]).then(() => true), { what: `ServiceImports (${MCS_GROUP}) to be created`, timeoutMs: 30_000 });
     await createAll(kc, [...input.slices]);
 
-    const { index } = buildIndex(input, { zones: [ZONE], customZones: [], nameserverAddresses: [], ttl: 5, serial: 1 });
+    const { index } = buildIndex(input, { zones: [ZONE], customZones: [], reverseZones: [], nameserverAddresses: [], ttl: 5, serial: 1 });
     await writeFile(join(base, 'db.zone'), zoneFile(index));
     const corednsPort = await freePort();
     await writeFile(join(base, 'Corefile'), `${ZONE}:${corednsPort} {\n  bind 127.0.0.1\n  file ${join(base, 'db.zone')}\n}\n`);

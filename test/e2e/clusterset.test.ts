@@ -367,7 +367,7 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     }
   });
 
-  test('the seed example: nginx-svc exported from one cluster is fetched by name from a pod in the other, via both zones, from a node that does not lead; both directions', async () => {
+  test('the seed example: nginx-svc exported from one cluster is fetched by name from a pod in the other, via both zones, from a node that does not lead, and its ClusterSetIP reverse-resolves to it; both directions', async () => {
     for (const [server, client] of [['cluster1', 'cluster2'], ['cluster2', 'cluster1']] as const) {
       const exporter = (kc[server] as KubeConfig).makeApiClient(CustomObjectsApi);
       const exportApi = { group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceexports', namespace: 'default' };
@@ -392,6 +392,9 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
           const title = await waitFor(async (): Promise<string | undefined> => ((await curlTitle(netnsOf(client, pod), name).catch(() => '')) === 'Welcome to nginx!' ? 'ok' : undefined), { what: `curl ${name} from ${client}`, timeoutMs: 30_000, intervalMs: 500 });
           assert.equal(title, 'ok');
         }
+        // The reverse lookup of the ClusterSetIP names the service (a PTR record, through the cluster's DNS).
+        const reverse = await runIn(netnsOf(client, pod), 'dig', ['+short', '-x', imported.spec.ips?.[0] ?? '']);
+        assert.equal(reverse.stdout.trim(), 'nginx-svc.default.svc.clusterset.local.');
       } finally {
         await exporter.deleteNamespacedCustomObject({ ...exportApi, name: 'nginx-svc' });
       }
@@ -454,6 +457,10 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
           { what: `cluster2's DNS to answer the ${replicas} headless endpoint(s) ${want.join(', ')}`, timeoutMs: 30_000, intervalMs: 500 },
         );
         assert.equal(answer.length, replicas);
+        // Each endpoint's global address reverse-resolves to its own name in the headless service.
+        const endpoint = pods[0] ?? assert.fail('a scale-app pod');
+        const ptr = await runIn(netnsOf('cluster2', dnsClient), 'dig', ['+short', '-x', globalIp(endpoint)]);
+        assert.equal(ptr.stdout.trim(), `${globalIp(endpoint).replaceAll('.', '-')}.cluster1.scale-headless.default.svc.clusterset.local.`);
         // Every node of cluster2 load-balances the ClusterSetIP to exactly the ready pods.
         for (const node of nodes) {
           const backends = await waitFor(

@@ -159,7 +159,7 @@ test('fuzz the WireGuard UAPI reply parser: valid replies parse, mutated or rand
 
 const index = buildIndex(
   { imports: [serviceImport('default', 'nginx', { type: 'ClusterSetIP', ips: ['10.112.240.1'], ports: [{ name: 'http', protocol: 'TCP', port: 80 }] })], slices: [] },
-  { zones: ['clusterset.local'], customZones: [], nameserverAddresses: [], ttl: 5, serial: 1 },
+  { zones: ['clusterset.local'], customZones: [], reverseZones: [], nameserverAddresses: [], ttl: 5, serial: 1 },
 ).index;
 const newResponder = (internal: unknown[]) => new Responder(index, { maxUdpPayload: 1232, cacheEntries: 100, onBadQuery: () => undefined, onInternalError: (err) => internal.push(err), onQuery: () => undefined });
 const dnsQueries = fc

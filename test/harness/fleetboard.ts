@@ -8,6 +8,7 @@ import { createAll } from '../../hack/testbed/apply.js';
 import { podNetnsName } from '../../hack/testbed/plan.js';
 import { CNF_SELECTOR } from '../../controller/cli/memberInfo.js';
 import { LEADER_LABEL } from '../../controller/leader/leaderLabel.js';
+import { DEFAULT_GLOBAL_CIDR } from '../../controller/options.js';
 import { waitForReadyPods } from './cluster.js';
 import { runIn } from './run.js';
 import { waitFor } from './wait.js';
@@ -42,8 +43,9 @@ export async function installAgent(kc: KubeConfig, options: AgentOptions, nodes:
   await createAll(kc, await agentManifests(options));
   await waitForReadyPods(kc, AGENT_NAMESPACE, CNF_SELECTOR, nodes);
   await waitForReadyPods(kc, AGENT_NAMESPACE, CROSSDNS_SELECTOR, 2);
-  // As the README has users do: cluster DNS forwards the clusterset zones to crossdns.
-  if (await forwardClusterDns(kc, [CLUSTERSET_ZONE, options.dns?.zone ?? DEFAULT_SEED_ZONE, ...(options.dns?.customZones ?? [])], options.dns?.clusterIP ?? DEFAULT_CROSSDNS_IP)) {
+  // As the README has users do: cluster DNS forwards the clusterset zones, and reverse lookups of the global CIDR, to crossdns.
+  const zones = [CLUSTERSET_ZONE, options.dns?.zone ?? DEFAULT_SEED_ZONE, ...(options.dns?.customZones ?? []), DEFAULT_GLOBAL_CIDR];
+  if (await forwardClusterDns(kc, zones, options.dns?.clusterIP ?? DEFAULT_CROSSDNS_IP)) {
     await waitForReadyPods(kc, 'kube-system', 'k8s-app=kube-dns', 2);
   }
 }
