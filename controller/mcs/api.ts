@@ -88,3 +88,6 @@ export const DNS_NAME_ANNOTATION = 'fleetboard.io/dns-name';
  */
 export const EXPORTED_LABELS_ANNOTATION = 'fleetboard.io/exported-labels';
 export const EXPORTED_ANNOTATIONS_ANNOTATION = 'fleetboard.io/exported-annotations';
+
+/** A ServiceImport FleetBoard made (or adopted), as opposed to one written by hand. */
+export const importMadeByFleetBoard = (i: ServiceImport): boolean => i.metadata?.labels?.[IMPORT_MANAGED_BY_LABEL] === MANAGED_BY;

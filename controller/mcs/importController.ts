@@ -7,7 +7,7 @@ import { disconnectedClusters } from './sourceHealth.js';
 import type { ResilientWatch } from '../kube/resilientWatch.js';
 import { WatchSet } from '../kube/watchSet.js';
 import { Debouncer } from '../tunnel/debouncer.js';
-import { DNS_NAME_ANNOTATION, IMPORT_MANAGED_BY_LABEL, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL, type ServiceImport } from './api.js';
+import { DNS_NAME_ANNOTATION, IMPORT_MANAGED_BY_LABEL, importMadeByFleetBoard, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL, type ServiceImport } from './api.js';
 import { aggregateServices, type AggregatedService } from './aggregate.js';
 import type { LocalImports } from './localImports.js';
 import type { HubExports } from './hubExports.js';
@@ -19,7 +19,6 @@ import { assignClusterSetIps } from '../ipam/clusterSetIps.js';
 import type { Cidr } from '../ipam/cidr.js';
 
 const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL };
-const madeByFleetBoard = (i: ServiceImport) => i.metadata?.labels?.[IMPORT_MANAGED_BY_LABEL] === MANAGED_BY;
 
 /**
  * The cluster leader's imports: for every service some cluster exports (this
@@ -77,7 +76,7 @@ export class ImportController {
 
   /** The ServiceImports FleetBoard made in this cluster (a hand-written one counts once adopted). */
   imported(): number {
-    return this.local.imports().filter(madeByFleetBoard).length;
+    return this.local.imports().filter(importMadeByFleetBoard).length;
   }
 
   private async reconcile(): Promise<void> {
@@ -103,7 +102,7 @@ export class ImportController {
         spec: { ...s.spec, ...(ip ? { ips: [ip] } : {}) },
       };
     });
-    const ours = all.filter(madeByFleetBoard);
+    const ours = all.filter(importMadeByFleetBoard);
     // A ServiceImport made by hand for the same service is adopted: replaced with ours, keeping its resourceVersion.
     const adoptable = all.filter((i) => !ours.includes(i) && desired.some((d) => d.metadata?.namespace === i.metadata?.namespace && d.metadata?.name === i.metadata?.name));
     const live = [...ours, ...adoptable];

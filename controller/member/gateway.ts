@@ -1,13 +1,15 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { apiErrorDetail } from '../kube/apiErrors.js';
+import { apiErrorDetail, httpCode } from '../kube/apiErrors.js';
 import type { ResilientWatch } from '../kube/resilientWatch.js';
 import { PeerClient } from '../clusterset/peerClient.js';
 import { checkPeer, linkMtuStatus, type Peer } from '../clusterset/peer.js';
 import type { TunnelMesh } from '../tunnel/mesh.js';
 import { Debouncer } from '../tunnel/debouncer.js';
 import type { HubMembership } from './credentialStore.js';
+import { credentialsRevoked } from './hubKubeConfig.js';
+import { handshakeFresh } from '../tunnel/tunnelHealth.js';
 import { EndpointResolver } from './endpointResolver.js';
 import { HandshakeRetry } from './handshakeRetry.js';
 import { gatewayView, restartedPeers, type DirectPeer } from './gatewayPeer.js';
@@ -22,6 +24,14 @@ export interface ClusterGatewayOptions {
   /** Where other members reach this gateway (a NodePort or load balancer in front of the leader cnf); undefined behind NAT. */
   publicEndpoint: { host: string; port: number } | undefined;
   statusIntervalMs: number;
+  /** Called once when the hub refuses credentials that have not expired: this cluster was removed from the hub. */
+  onRevoked: () => void;
+  /**
+   * Called once after that, when the tunnel to the hub has carried nothing for
+   * WireGuard's reject-after-time too: the hub no longer routes this cluster.
+   * Until then the data path may still work (say, after a botched key rotation in the hub).
+   */
+  onCutOff: () => void;
   log: Logger;
 }
 
@@ -46,6 +56,7 @@ export class ClusterGateway {
   private retrying = false;
   /** When this gateway's device was (re)created, as published: clusters dialling it restart their session when it changes. */
   private since: { generation: number; at: string } | undefined;
+  private revoked: 'no' | 'revoked' | 'cut off' = 'no';
 
   constructor(
     hubKc: KubeConfig,
@@ -156,6 +167,10 @@ export class ClusterGateway {
   }
 
   private async writeStatus(): Promise<void> {
+    if (this.revoked !== 'no') {
+      await this.checkCutOff();
+      return;
+    }
     const { namespace, clusterID } = this.opts.membership;
     if (this.lastWaiting === undefined && this.since?.generation !== this.mesh.generation) this.since = { generation: this.mesh.generation, at: new Date().toISOString() };
     try {
@@ -177,7 +192,26 @@ export class ClusterGateway {
         },
       });
     } catch (err) {
+      if (httpCode(err) === 401 && credentialsRevoked(this.opts.membership.token, Date.now())) {
+        this.revoked = 'revoked';
+        this.opts.onRevoked();
+        return;
+      }
       this.opts.log.warn({ err: apiErrorDetail(err) }, 'cannot write tunnel health to the hub');
     }
+  }
+
+  private async checkCutOff(): Promise<void> {
+    if (this.revoked !== 'revoked') return;
+    const hubKey = (this.watch?.cached() ?? []).find((p) => p.spec.isHub)?.spec.publicKey;
+    try {
+      const last = (await this.mesh.status()).peers.find((p) => p.publicKey === hubKey)?.lastHandshake;
+      if (last && handshakeFresh(last, Date.now())) return;
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message }, 'cannot read the tunnel device to check the hub tunnel');
+      return;
+    }
+    this.revoked = 'cut off';
+    this.opts.onCutOff();
   }
 }

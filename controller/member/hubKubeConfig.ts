@@ -27,3 +27,16 @@ export function tokenExpiry(token: string): number | undefined {
     return undefined;
   }
 }
+
+/** Clocks of member and hub may differ by this much. */
+const CLOCK_SKEW_MS = 60_000;
+
+/**
+ * Whether a 401 from the hub means this cluster's credentials were revoked
+ * (its ServiceAccount went with its namespace, as `fleetctl remove` does)
+ * rather than lapsed: the token is still good for a while by its own expiry. Pure.
+ */
+export function credentialsRevoked(token: string, nowMs: number): boolean {
+  const exp = tokenExpiry(token);
+  return exp === undefined || exp * 1000 > nowMs + CLOCK_SKEW_MS;
+}

@@ -17,6 +17,7 @@ import { ExportController } from '../mcs/exportController.js';
 import { ImportController } from '../mcs/importController.js';
 import type { LocalImports } from '../mcs/localImports.js';
 import { HubExports } from '../mcs/hubExports.js';
+import { withdrawImports } from '../mcs/withdrawImports.js';
 import type { ConditionVerdict } from '../mcs/exportValidity.js';
 
 export interface LeaderDutiesOptions {
@@ -156,6 +157,8 @@ export class LeaderDuties {
         keepaliveSeconds: this.opts.keepaliveSeconds,
         publicEndpoint: this.opts.publicEndpoint,
         statusIntervalMs: STATUS_INTERVAL_MS,
+        onRevoked: () => void this.removedFromHub(membership),
+        onCutOff: () => void this.withdrawImports(),
         log: this.opts.log,
       });
       this.gateway = gateway;
@@ -210,6 +213,33 @@ export class LeaderDuties {
         }
       })();
     }, Math.max(0, remainingMs / 2));
+  }
+
+  /**
+   * The hub refuses this cluster's credentials before they expire: it was
+   * removed (`fleetctl remove`). Renewing the token and watching the hub can
+   * only fail from now on; joining again takes a reinstall with a new bootstrap token.
+   */
+  private async removedFromHub(membership: HubMembership): Promise<void> {
+    clearTimeout(this.renewTimer);
+    await this.imports?.stop();
+    this.imports = undefined;
+    await this.hubExports?.stop();
+    this.hubExports = undefined;
+    const message = `the hub no longer accepts the credentials of cluster "${membership.clusterID}" although they have not expired: it was removed from the hub (fleetctl remove) or its ServiceAccount there was deleted. Its imports are withdrawn once the tunnel to the hub is down too; to join again, uninstall the agent and install it with a new bootstrap token`;
+    this.opts.log.error({ cluster: membership.clusterID }, message);
+    this.event('Warning', 'FleetboardRemovedFromHub', message);
+  }
+
+  /** Out of the clusterset for good: nothing will update the imports again, so they go. */
+  private async withdrawImports(): Promise<void> {
+    try {
+      const withdrawn = await withdrawImports(this.kc, this.localImports);
+      this.opts.log.info({ withdrawn }, 'withdrew the imports: the hub no longer has this cluster');
+      this.event('Normal', 'FleetboardImportsWithdrawn', `withdrew ${withdrawn} ServiceImport(s): the hub no longer has this cluster and its tunnel to the hub is down`);
+    } catch (err) {
+      this.opts.log.error({ err: apiErrorDetail(err) }, 'cannot withdraw the imports: delete the ServiceImports and EndpointSlices managed by fleetboard.io by hand');
+    }
   }
 
   private event(type: 'Normal' | 'Warning', reason: string, message: string): void {

@@ -8,13 +8,14 @@ import { down, kubeConfigFor, podNetns, up } from '../../hack/testbed/testbed.js
 import { testbedControl, type ControlAction } from '../../hack/testbed/control.js';
 import { testbedPaths } from '../../hack/testbed/paths.js';
 import { HUB_NAMESPACE } from '../../hack/testbed/fleetboardHub.js';
+import { AGENT_NAMESPACE } from '../../hack/testbed/fleetboardAgent.js';
 import { httpCode, isNotFound } from '../../controller/kube/apiErrors.js';
 import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, PEER_PLURAL, memberNamespace } from '../../controller/clusterset/peer.js';
 import { CredentialStore } from '../../controller/member/credentialStore.js';
 import { readerBindingName } from '../../controller/hub/memberAccess.js';
 import { HubJoiner } from '../../controller/member/join.js';
 import { generatePrivateKey, publicKeyOf } from '../../controller/wireguard/keys.js';
-import { MCS_GROUP, MCS_VERSION, type ServiceImport } from '../../controller/mcs/api.js';
+import { LABEL_MANAGED_BY, MANAGED_BY, MCS_GROUP, MCS_VERSION, importMadeByFleetBoard, type ServiceImport } from '../../controller/mcs/api.js';
 import { createNginxApp, createPauseDeployment, scaleDeployment, waitForReadyPods } from '../harness/cluster.js';
 import { cnfPods, curlTitle, globalIp, leaderCnf, netnsOf, settleWiring, waitForNodeCidrs, wiredPods } from '../harness/fleetboard.js';
 import { caOf, hubLeader, hubPeer, installHub, joinMember, killIn, memberHubClient, pidsIn } from '../harness/clusterset.js';
@@ -396,7 +397,7 @@ describe('faults: the clusterset keeps working while its parts fail (hub + 2 mem
   });
 
   // Last: it takes cluster1 out of the clusterset for good.
-  test('fleetctl remove cluster1: the hub stops routing it, cluster2 drops its exports, its hub token stops working, nothing of it stays in the hub, and its CIDR goes to the next cluster that joins', async () => {
+  test('fleetctl remove cluster1: the hub stops routing it, cluster2 drops its exports, its hub token stops working, cluster1 says so and withdraws its imports, nothing of it stays in the hub, and its CIDR goes to the next cluster that joins', async (t) => {
     const hubFile = testbedPaths().kubeconfig('hub');
     const unknown = await fleetctl(['--kubeconfig', hubFile, 'remove', 'cluster7']);
     assert.equal(unknown.code, 1);
@@ -410,6 +411,13 @@ describe('faults: the clusterset keeps working while its parts fail (hub + 2 mem
     const target = nginx.cluster1[0] ?? assert.fail('a cluster1 nginx pod');
     const reaches = () => runIn(netnsOf('cluster2', source), 'ping', ['-c', '1', '-W', '1', globalIp(target)]).then(() => true, () => false);
     assert.ok(await reaches(), 'cluster2 reaches cluster1 before the removal');
+    // What FleetBoard imported in cluster1: ServiceImports and EndpointSlices.
+    const importedIn1 = async () => {
+      const imports = ((await kc.cluster1.makeApiClient(CustomObjectsApi).listClusterCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports' })) as { items: ServiceImport[] }).items.filter(importMadeByFleetBoard);
+      const slices = (await kc.cluster1.makeApiClient(DiscoveryV1Api).listEndpointSliceForAllNamespaces({ labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}` })).items;
+      return imports.length + slices.length;
+    };
+    assert.ok((await importedIn1()) > 0, 'cluster1 imports services before the removal');
 
     const removed = await fleetctl(['--kubeconfig', hubFile, '-o', 'json', 'remove', 'cluster1']);
     assert.equal(removed.code, 0, removed.stderr);
@@ -423,6 +431,19 @@ describe('faults: the clusterset keeps working while its parts fail (hub + 2 mem
       timeoutMs: 60_000,
       intervalMs: 1000,
     });
+    // cluster1 finds out by itself: its unexpired token is refused. It says so at once, and drops the imports
+    // nothing would update again once its tunnel to the hub is down too (here at once: its gateway saw its own
+    // Peer leave the hub and dropped the tunnel; else after WireGuard's 180 s).
+    const warning = await waitFor(async () => (await kc.cluster1.makeApiClient(CoreV1Api).listNamespacedEvent({ namespace: AGENT_NAMESPACE, fieldSelector: 'reason=FleetboardRemovedFromHub' })).items[0], {
+      what: 'cluster1 to report that the hub removed it',
+      timeoutMs: 90_000,
+      intervalMs: 1000,
+    });
+    assert.equal(warning.type, 'Warning');
+    assert.match(warning.message ?? '', /cluster "cluster1" .*removed from the hub \(fleetctl remove\).*install it with a new bootstrap token/);
+    const revokedAt = Date.now();
+    await waitFor(async () => ((await importedIn1()) === 0 ? true : undefined), { what: 'cluster1 to withdraw its imports', timeoutMs: 300_000, intervalMs: 1000 });
+    t.diagnostic(`cluster1 withdrew its imports ${((Date.now() - revokedAt) / 1000).toFixed(0)} s after reporting its removal`);
     await waitFor(
       async () => (await hub.makeApiClient(RbacAuthorizationV1Api).readClusterRoleBinding({ name: readerBindingName(memberNamespace('cluster1')) }).then(() => undefined, (err: unknown) => (isNotFound(err) ? true : undefined))),
       { what: 'cluster1\'s ClusterRoleBinding gone', timeoutMs: 60_000, intervalMs: 1000 },
