@@ -1,5 +1,5 @@
 import { CoreV1Api, RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { isNotFound } from '../kube/apiErrors.js';
+import { ignoreNotFound, isNotFound } from '../kube/apiErrors.js';
 import { CLUSTER_CIDR_ANNOTATION, memberNamespace } from '../clusterset/peer.js';
 import { MEMBER_LABEL, readerBindingName } from '../hub/memberAccess.js';
 import { pollUntil } from './checks.js';
@@ -61,9 +61,7 @@ async function deleteReaderBinding(hub: KubeConfig, clusterID: string, namespace
     throw err;
   });
   if (binding?.metadata?.labels?.[MEMBER_LABEL] !== clusterID) return;
-  await rbac.deleteClusterRoleBinding({ name }).catch((err: unknown) => {
-    if (!isNotFound(err)) throw err;
-  });
+  await rbac.deleteClusterRoleBinding({ name }).catch(ignoreNotFound);
 }
 
 export function renderRemoved(r: RemovedMember): string {

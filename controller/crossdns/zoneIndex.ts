@@ -139,8 +139,9 @@ export function buildIndex(input: IndexInput, opts: IndexOptions): BuiltIndex {
   /** Reverse-lookup name → the one name it points to: the first service to claim an address keeps it. */
   const pointers = new Map<string, string>();
   const point = (ip: string, target: string) => {
-    if (isIP(ip) !== 4 || pointers.has(reverseName(ip))) return;
-    pointers.set(reverseName(ip), target);
+    if (isIP(ip) !== 4) return;
+    const reverse = reverseName(ip);
+    if (!pointers.has(reverse)) pointers.set(reverse, target);
   };
 
   const endpoints = readyEndpointsByService(input.slices, problems);

@@ -2,6 +2,10 @@ import { ApiException } from '@kubernetes/client-node';
 
 export const isConflict = (err: unknown): boolean => err instanceof ApiException && err.code === 409;
 export const isNotFound = (err: unknown): boolean => err instanceof ApiException && err.code === 404;
+/** For `.catch`: what is already gone needs no deleting. */
+export const ignoreNotFound = (err: unknown): void => {
+  if (!isNotFound(err)) throw err;
+};
 export const httpCode = (err: unknown): number | undefined => (err instanceof ApiException ? err.code : undefined);
 
 /**

@@ -1,5 +1,5 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { isConflict, isNotFound } from '../kube/apiErrors.js';
+import { ignoreNotFound, isConflict } from '../kube/apiErrors.js';
 import { API_WRITE_CONCURRENCY, eachLimited } from '../kube/eachLimited.js';
 import { objectKey, type ObjectPlan } from './objectPlan.js';
 
@@ -28,9 +28,5 @@ export async function applyPlan<T extends KubernetesObject>(plan: ObjectPlan<T>,
     const resourceVersion = liveByKey.get(objectKey(body))?.metadata?.resourceVersion ?? '';
     return writes.replace(Object.assign({}, body, { metadata: Object.assign({}, body.metadata, { resourceVersion }) })).catch(unlessChangedMeanwhile);
   });
-  await eachLimited(plan.remove, API_WRITE_CONCURRENCY, (gone) =>
-    writes.remove(gone).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
-    }),
-  );
+  await eachLimited(plan.remove, API_WRITE_CONCURRENCY, (gone) => writes.remove(gone).catch(ignoreNotFound));
 }

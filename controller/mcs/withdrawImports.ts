@@ -1,12 +1,8 @@
 import { CustomObjectsApi, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
-import { isNotFound } from '../kube/apiErrors.js';
+import { ignoreNotFound } from '../kube/apiErrors.js';
 import { API_WRITE_CONCURRENCY, eachLimited } from '../kube/eachLimited.js';
 import { importMadeByFleetBoard, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL } from './api.js';
 import type { LocalImports } from './localImports.js';
-
-const ignoreNotFound = (err: unknown) => {
-  if (!isNotFound(err)) throw err;
-};
 
 /**
  * Deletes every ServiceImport and imported EndpointSlice FleetBoard made in

@@ -27,9 +27,10 @@ export interface ClusterGatewayOptions {
   /** Called once when the hub refuses credentials that have not expired: this cluster was removed from the hub. */
   onRevoked: () => void;
   /**
-   * Called once after that, when the tunnel to the hub has carried nothing for
-   * WireGuard's reject-after-time too: the hub no longer routes this cluster.
-   * Until then the data path may still work (say, after a botched key rotation in the hub).
+   * Called once after that, when the tunnel to the hub is down too: gone from
+   * the device (this gateway dropped it once its own Peer left the hub) or
+   * without a handshake for WireGuard's reject-after-time. Until then the data
+   * path may still work (say, after a botched key rotation in the hub).
    */
   onCutOff: () => void;
   log: Logger;
@@ -174,8 +175,7 @@ export class ClusterGateway {
     const { namespace, clusterID } = this.opts.membership;
     if (this.lastWaiting === undefined && this.since?.generation !== this.mesh.generation) this.since = { generation: this.mesh.generation, at: new Date().toISOString() };
     try {
-      const peers: readonly Partial<Peer>[] = this.watch?.cached() ?? [];
-      const hubKey = peers.find((p) => p.spec?.isHub)?.spec?.publicKey;
+      const hubKey = this.hubKey();
       const device = (await this.mesh.status()).peers;
       const health = (key: string | undefined) => {
         const t = device.find((p) => p.publicKey === key);
@@ -201,9 +201,15 @@ export class ClusterGateway {
     }
   }
 
+  /** The hub's key, from Peers others wrote: any field may be missing. */
+  private hubKey(): string | undefined {
+    const peers: readonly Partial<Peer>[] = this.watch?.cached() ?? [];
+    return peers.find((p) => p.spec?.isHub)?.spec?.publicKey;
+  }
+
   private async checkCutOff(): Promise<void> {
     if (this.revoked !== 'revoked') return;
-    const hubKey = (this.watch?.cached() ?? []).find((p) => p.spec.isHub)?.spec.publicKey;
+    const hubKey = this.hubKey();
     try {
       const last = (await this.mesh.status()).peers.find((p) => p.publicKey === hubKey)?.lastHandshake;
       if (last && handshakeFresh(last, Date.now())) return;
