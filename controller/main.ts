@@ -1,10 +1,12 @@
-import { CoordinationV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { KeepAliveKubeConfig } from './kube/keepAliveKubeConfig.js';
 import type { Logger } from 'pino';
 import { runComponent } from './componentMain.js';
 import { parseControllerOptions, type ControllerOptions } from './options.js';
 import { EventRecorder } from './kube/events.js';
 import { ResilientWatch } from './kube/resilientWatch.js';
+import { decodeObject } from './objects/decode.js';
+import { PodKind, type Pod } from './objects/core.js';
 import { NodeApiServer } from './nodeapi/server.js';
 import { PodAddressService } from './podnet/podAddresses.js';
 import { linkMtus } from './podnet/mtu.js';
@@ -53,16 +55,19 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
   const api = new NodeApiServer(opts.socket, addresses, metrics.podSetupDone, log);
   await api.start();
 
-  const pods = new ResilientWatch<V1Pod>(
+  const pods = new ResilientWatch(
     kc,
     '/api/v1/pods',
+    PodKind,
     () => core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${opts.nodeName}` }),
     { upsert: (p) => addresses.podUpdated(p), remove: (p) => addresses.podDeleted(p) },
     (m) => log.warn(m),
     { field: `spec.nodeName=${opts.nodeName}` },
   );
   await pods.start();
-  const sweep = setInterval(() => addresses.sweep(new Set(pods.cached().map((p) => p.metadata?.uid ?? ''))), SWEEP_INTERVAL_MS);
+  // A pod that cannot be read still holds the address its annotations record: it is counted by its metadata alone.
+  const nodePods = (): Pod[] => [...pods.cached(), ...pods.unreadable().flatMap((u) => (u.metadata ? [decodeObject(PodKind, { metadata: u.metadata })] : []))];
+  const sweep = setInterval(() => addresses.sweep(new Set(nodePods().map((p) => p.metadata.uid ?? ''))), SWEEP_INTERVAL_MS);
 
   const privateKey = await loadOrCreatePrivateKey(opts.keyFile, log);
   const mesh = new TunnelMesh(kc, core, await openWireGuardDevice(opts.tunnelInterface, { backend: opts.wireguardBackend, log }), {
@@ -88,7 +93,7 @@ async function run(opts: ControllerOptions, log: Logger): Promise<() => Promise<
       const own = cidrs.get(opts.nodeName);
       if (own && own !== ownNodeCidr) {
         ownNodeCidr = own;
-        addresses.adoptNodeCidr(own, pods.cached());
+        addresses.adoptNodeCidr(own, nodePods());
       }
       mesh.nodeCidrsChanged(cidrs);
     },

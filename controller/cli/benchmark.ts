@@ -1,4 +1,6 @@
 import { CoreV1Api } from '@kubernetes/client-node';
+import { decodeObject } from '../objects/decode.js';
+import { PodKind } from '../objects/core.js';
 import { benchClientPod, benchServerPod, clientOutcome, type PairResult } from './benchmarkPlan.js';
 import { pollUntil } from './checks.js';
 import type { MemberInfo } from './memberInfo.js';
@@ -53,7 +55,7 @@ async function measurePair(from: MemberInfo, to: string, target: string, namespa
   const core = from.kc.makeApiClient(CoreV1Api);
   const pod = benchClientPod(namespace, `client-${to}`, from.image, target, opts.seconds);
   await core.createNamespacedPod({ namespace, body: pod });
-  const outcome = await pollUntil(async () => clientOutcome(await core.readNamespacedPod({ name: pod.metadata.name, namespace })), Date.now() + opts.timeoutMs);
+  const outcome = await pollUntil(async () => clientOutcome(decodeObject(PodKind, await core.readNamespacedPod({ name: pod.metadata.name, namespace }))), Date.now() + opts.timeoutMs);
   if (!outcome) return { from: from.clusterID, to, result: undefined, error: `the client pod did not finish within ${opts.timeoutMs / 1000} s` };
   return 'result' in outcome ? { from: from.clusterID, to, result: outcome.result } : { from: from.clusterID, to, result: undefined, error: outcome.error };
 }

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1PodStatus } from '@kubernetes/client-node';
+import { PodKind, type Pod } from '../objects/core.js';
+import { decodeObject } from '../objects/decode.js';
 import { benchClientPod, clientOutcome, renderBenchmark } from './benchmarkPlan.js';
 
-const ended = (phase: 'Succeeded' | 'Failed', exitCode: number, message?: string): V1Pod => ({
-  status: { phase, containerStatuses: [{ name: 'bench', image: 'i', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode, ...(message ? { message } : {}) } } }] },
-});
+const clientPod = (status: V1PodStatus): Pod => decodeObject(PodKind, { metadata: { name: 'client-cluster2', namespace: 'ns' }, status });
+const ended = (phase: 'Succeeded' | 'Failed', exitCode: number, message?: string): Pod =>
+  clientPod({ phase, containerStatuses: [{ name: 'bench', image: 'i', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode, ...(message ? { message } : {}) } } }] });
 const result = { target: '10.113.1.4', bitsPerSecond: 812_000_000, seconds: 5.01, rttMs: { min: 0.3, p50: 0.45, p99: 1.2 }, pings: 200 };
 
 test('the client writes its result where the pod says its termination message is', () => {
@@ -18,7 +20,7 @@ test('the client writes its result where the pod says its termination message is
 });
 
 test('a finished client reads as its result; a failed one or one without a result as the reason', () => {
-  assert.equal(clientOutcome({ status: { phase: 'Running' } }), undefined);
+  assert.equal(clientOutcome(clientPod({ phase: 'Running' })), undefined);
   assert.deepEqual(clientOutcome(ended('Succeeded', 0, JSON.stringify(result))), { result });
   assert.deepEqual(clientOutcome(ended('Succeeded', 0)), { error: 'the client wrote no result to its termination message' });
   assert.deepEqual(clientOutcome(ended('Failed', 1, 'connect ECONNREFUSED')), { error: 'the client failed (exit 1): connect ECONNREFUSED' });

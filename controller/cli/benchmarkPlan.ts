@@ -1,4 +1,5 @@
 import type { V1ObjectMeta, V1Pod, V1PodSpec } from '@kubernetes/client-node';
+import type { Pod } from '../objects/core.js';
 import { DEFAULT_PORT, type BenchResult } from '../benchagent/protocol.js';
 import { bytes, table } from './table.js';
 
@@ -49,11 +50,11 @@ export interface PairResult {
 }
 
 /** The client's result from its pod, once it ended; an error text when it failed or wrote no result. */
-export function clientOutcome(pod: V1Pod): { result: BenchResult } | { error: string } | undefined {
-  const phase = pod.status?.phase;
+export function clientOutcome(pod: Pod): { result: BenchResult } | { error: string } | undefined {
+  const phase = pod.status.phase;
   if (phase !== 'Succeeded' && phase !== 'Failed') return undefined;
-  const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
-  if (phase === 'Failed') return { error: `the client failed (exit ${terminated?.exitCode ?? '?'}): ${terminated?.message ?? pod.status?.message ?? 'no message'}` };
+  const terminated = pod.status.containerStatuses[0]?.state?.terminated;
+  if (phase === 'Failed') return { error: `the client failed (exit ${terminated?.exitCode ?? '?'}): ${terminated?.message ?? pod.status.message ?? 'no message'}` };
   try {
     const result = JSON.parse(terminated?.message ?? '') as BenchResult;
     if (typeof result.bitsPerSecond !== 'number') throw new Error('no bitsPerSecond');

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { V1Secret } from '@kubernetes/client-node';
+import { SecretKind, type Secret } from '../objects/core.js';
+import { decodeObject } from '../objects/decode.js';
 import { bootstrapTokenSecret, joinTokenInfo, newBootstrapToken, parseDuration, TOKEN_PATTERN, tokenId, tokenText } from './bootstrapToken.js';
 
 /** The Secret as the apiserver returns it: stringData folded into base64 data. */
-function stored(s: ReturnType<typeof bootstrapTokenSecret>): V1Secret & { data: Record<string, string> } {
+function stored(s: ReturnType<typeof bootstrapTokenSecret>): Secret {
   const data = Object.fromEntries(Object.entries(s.stringData).map(([k, v]) => [k, Buffer.from(v).toString('base64')]));
-  return { apiVersion: 'v1', kind: 'Secret', metadata: s.metadata ?? {}, type: s.type ?? '', data };
+  return decodeObject(SecretKind, { apiVersion: 'v1', kind: 'Secret', metadata: s.metadata ?? {}, type: s.type ?? '', data } satisfies V1Secret);
 }
 
 test('a new token has the format the apiserver accepts and expires when asked', () => {

@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { V1Secret } from '@kubernetes/client-node';
+import type { Secret } from '../objects/core.js';
 
 /**
  * Join tokens are Kubernetes bootstrap tokens (as `kubeadm token create`
@@ -71,13 +72,13 @@ export interface TokenInfo {
   description: string;
 }
 
-const field = (s: V1Secret, key: string): string | undefined => {
-  const v = s.data?.[key];
+const field = (s: Secret, key: string): string | undefined => {
+  const v = s.data[key];
   return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8');
 };
 
 /** The token a Secret holds when it is one of FleetBoard's join tokens; undefined otherwise. */
-export function joinTokenInfo(s: V1Secret, now = new Date()): TokenInfo | undefined {
+export function joinTokenInfo(s: Secret, now = new Date()): TokenInfo | undefined {
   if (s.type !== BOOTSTRAP_SECRET_TYPE) return undefined;
   if (!(field(s, 'auth-extra-groups') ?? '').split(',').includes(BOOTSTRAP_GROUP)) return undefined;
   const id = field(s, 'token-id');

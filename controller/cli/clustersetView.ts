@@ -1,6 +1,8 @@
-import type { V1EndpointSlice } from '@kubernetes/client-node';
-import type { Peer } from '../clusterset/peer.js';
-import { LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, type ServiceImport } from '../mcs/api.js';
+import { LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER } from '../mcs/api.js';
+import type { EndpointSlice } from '../objects/discovery.js';
+import type { Peer } from '../objects/fleetboard.js';
+import { namedPeers, type NamedPeer } from '../clusterset/peer.js';
+import type { ServiceImport } from '../objects/mcs.js';
 import { handshakeFresh } from '../tunnel/tunnelHealth.js';
 import { age, bytes, table } from './table.js';
 
@@ -49,9 +51,9 @@ function tunnel(from: string, to: string, t: { lastHandshake?: string | undefine
   return { from, to, handshakeAgeSeconds: ageSeconds, up: t.lastHandshake !== undefined && handshakeFresh(new Date(t.lastHandshake), now.getTime()), rxBytes: t.rxBytes ?? 0, txBytes: t.txBytes ?? 0 };
 }
 
-function clusterView(p: Peer): ClusterView {
-  const connected = p.status?.conditions?.find((c) => c.type === 'Connected');
-  const gateway = p.status?.tunnel?.gatewayNode;
+function clusterView(p: NamedPeer): ClusterView {
+  const connected = p.status.conditions.find((c) => c.type === 'Connected');
+  const gateway = p.status.tunnel?.gatewayNode;
   const isConnected = p.spec.isHub ? gateway !== undefined : connected?.status === 'True';
   return {
     clusterID: p.spec.clusterID,
@@ -60,38 +62,39 @@ function clusterView(p: Peer): ClusterView {
     gateway,
     endpoint: p.spec.endpoint ? `${p.spec.endpoint}:${p.spec.port ?? ''}` : undefined,
     connected: isConnected,
-    status: p.spec.isHub ? (gateway ? 'Ready' : 'NoLeader') : connected ? `${connected.status === 'True' ? 'Connected' : 'Disconnected'} (${connected.reason})` : 'Joined (no tunnel status yet)',
+    status: p.spec.isHub ? (gateway ? 'Ready' : 'NoLeader') : connected ? `${connected.status === 'True' ? 'Connected' : 'Disconnected'} (${connected.reason ?? 'no reason given'})` : 'Joined (no tunnel status yet)',
   };
 }
 
 /** What `fleetctl show` prints, from what the hub holds: Peers, exported services and their EndpointSlices. */
-export function clustersetView(peers: Peer[], services: ServiceImport[], slices: V1EndpointSlice[], now = new Date()): ClustersetView {
-  const sorted = [...peers].sort((a, b) => Number(b.spec.isHub) - Number(a.spec.isHub) || a.spec.clusterID.localeCompare(b.spec.clusterID));
+export function clustersetView(peers: readonly Peer[], services: readonly ServiceImport[], slices: readonly EndpointSlice[], now = new Date()): ClustersetView {
+  const sorted = namedPeers(peers).sort((a, b) => Number(b.spec.isHub) - Number(a.spec.isHub) || a.spec.clusterID.localeCompare(b.spec.clusterID));
   const hub = sorted.find((p) => p.spec.isHub)?.spec.clusterID ?? 'hub';
   const tunnels: TunnelView[] = [];
   for (const p of sorted) {
-    const t = p.status?.tunnel;
+    const t = p.status.tunnel;
     if (p.spec.isHub || !t) continue;
     tunnels.push(tunnel(p.spec.clusterID, hub, t, now));
-    for (const d of t.direct ?? []) tunnels.push(tunnel(p.spec.clusterID, d.clusterID, d, now));
+    for (const d of t.direct) tunnels.push(tunnel(p.spec.clusterID, d.clusterID, d, now));
   }
   const ready = new Map<string, number>();
   for (const s of slices) {
-    const key = `${s.metadata?.labels?.[LABEL_SOURCE_CLUSTER] ?? ''}/${s.metadata?.labels?.[LABEL_SERVICE_NAMESPACE] ?? ''}/${s.metadata?.labels?.[LABEL_SERVICE_NAME] ?? ''}`;
-    ready.set(key, (ready.get(key) ?? 0) + s.endpoints.filter((e) => e.conditions?.ready !== false).length);
+    const labels = s.metadata.labels;
+    const key = `${labels[LABEL_SOURCE_CLUSTER] ?? ''}/${labels[LABEL_SERVICE_NAMESPACE] ?? ''}/${labels[LABEL_SERVICE_NAME] ?? ''}`;
+    ready.set(key, (ready.get(key) ?? 0) + s.endpoints.filter((e) => e.conditions.ready !== false).length);
   }
   const exports = services
     .map((si) => {
-      const labels = si.metadata?.labels ?? {};
+      const labels = si.metadata.labels;
       const cluster = labels[LABEL_SOURCE_CLUSTER] ?? '';
       const namespace = labels[LABEL_SERVICE_NAMESPACE] ?? '';
-      const name = labels[LABEL_SERVICE_NAME] ?? si.metadata?.name ?? '';
+      const name = labels[LABEL_SERVICE_NAME] ?? si.metadata.name;
       return {
         namespace,
         name,
         cluster,
-        type: si.spec.type,
-        ports: si.spec.ports.map((p) => `${p.port}/${p.protocol}`),
+        type: si.spec.type ?? '-',
+        ports: si.spec.ports.map((p) => `${p.port}/${p.protocol ?? 'TCP'}`),
         readyEndpoints: ready.get(`${cluster}/${namespace}/${name}`) ?? 0,
       };
     })

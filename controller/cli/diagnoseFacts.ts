@@ -1,8 +1,11 @@
 import { request, type RequestOptions } from 'node:https';
 import { isIPv4 } from 'node:net';
-import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { decodePodNetwork } from '../ipam/annotations.js';
 import { isNotFound } from '../kube/apiErrors.js';
+import { ConfigMapKind, NodeKind, PodKind, ServiceKind, type Node, type Pod } from '../objects/core.js';
+import { decodeItems, type ObjectDecodeError, type ObjectKind } from '../objects/decode.js';
+import type { ApiObject } from '../objects/fields.js';
 import type { ClockFacts, MemberFacts, NodeFacts } from './diagnoseRules.js';
 import { AGENT_NAMESPACE } from './join.js';
 import { CNF_SELECTOR, CROSSDNS_DEPLOYMENT, type MemberInfo } from './memberInfo.js';
@@ -16,32 +19,42 @@ const orUndefined = <T>(p: Promise<T>): Promise<T | undefined> =>
     throw err;
   });
 
-function nodeFacts(node: { metadata?: { name?: string }; spec?: { podCIDRs?: string[] }; status?: { nodeInfo?: { containerRuntimeVersion: string }; addresses?: { address: string }[] } }, pods: V1Pod[], cnf: V1Pod | undefined, now: number): NodeFacts {
-  const name = node.metadata?.name ?? '';
-  const plugin = cnf?.status?.containerStatuses?.find((c) => c.name === 'plugin');
+/** Whether a pod's annotations give it a global address; a malformed annotation gives none. */
+function hasGlobalAddress(p: Pod): boolean {
+  try {
+    return decodePodNetwork(p.metadata.annotations)?.ipAddress !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+/** What diagnose knows of one node, from the node, the pods running and its cnf pod. Pure. */
+export function nodeFacts(node: Node, pods: readonly Pod[], cnf: Pod | undefined, now: number): NodeFacts {
+  const name = node.metadata.name;
+  const plugin = cnf?.status.containerStatuses.find((c) => c.name === 'plugin');
   const unaddressed = pods.filter(
     (p) =>
-      p.spec?.nodeName === name &&
+      p.spec.nodeName === name &&
       !p.spec.hostNetwork &&
-      p.status?.phase === 'Running' &&
+      p.status.phase === 'Running' &&
       now - new Date(p.status.startTime ?? now).getTime() > SETTLE_MS &&
-      p.metadata?.uid !== cnf?.metadata?.uid && // the cnf pod is the plugin's own: it has no second interface
-      !decodePodNetwork(p.metadata?.annotations)?.ipAddress,
+      p.metadata.uid !== cnf?.metadata.uid && // the cnf pod is the plugin's own: it has no second interface
+      !hasGlobalAddress(p),
   );
   return {
     name,
-    runtime: node.status?.nodeInfo?.containerRuntimeVersion ?? 'unknown runtime',
-    podCidrs: (node.spec?.podCIDRs ?? []).filter((c) => isIPv4(c.split('/')[0] ?? '')),
-    addresses: (node.status?.addresses ?? []).map((a) => a.address).filter((a) => isIPv4(a)),
+    runtime: node.status.nodeInfo?.containerRuntimeVersion ?? 'unknown runtime',
+    podCidrs: node.spec.podCIDRs.filter((c) => isIPv4(c.split('/')[0] ?? '')),
+    addresses: node.status.addresses.map((a) => a.address).filter((a) => isIPv4(a)),
     cnf: cnf ? { pluginReady: plugin?.ready === true, pluginRestarts: plugin?.restartCount ?? 0, waiting: plugin?.state?.waiting?.reason } : undefined,
-    unaddressedPods: unaddressed.map((p) => `${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''}`),
+    unaddressedPods: unaddressed.map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name}`),
   };
 }
 
 /** What diagnose needs to know about one member, read from its apiserver. */
 export async function readMemberFacts(m: MemberInfo, now = Date.now()): Promise<MemberFacts> {
   const core = m.kc.makeApiClient(CoreV1Api);
-  const [nodes, pods, cnfPods, kubernetes, kubeDns, coredns, crossdns] = await Promise.all([
+  const [nodeList, podList, cnfList, kubernetesRaw, kubeDnsRaw, corednsRaw, crossdnsRaw] = await Promise.all([
     core.listNode(),
     core.listPodForAllNamespaces({ fieldSelector: 'status.phase=Running' }),
     core.listNamespacedPod({ namespace: AGENT_NAMESPACE, labelSelector: CNF_SELECTOR }),
@@ -50,13 +63,21 @@ export async function readMemberFacts(m: MemberInfo, now = Date.now()): Promise<
     orUndefined(core.readNamespacedConfigMap({ name: 'coredns', namespace: 'kube-system' })),
     orUndefined(core.readNamespacedService({ name: CROSSDNS_DEPLOYMENT, namespace: AGENT_NAMESPACE })),
   ]);
+  // diagnose reports what it can: an object it cannot read is left out with a warning, not a crash.
+  const skip = (err: ObjectDecodeError) => process.stderr.write(`warning: ${m.clusterID}: ${err.message}\n`);
+  const nodes = decodeItems(NodeKind, nodeList.items, skip);
+  const pods = decodeItems(PodKind, podList.items, skip);
+  const cnfPods = decodeItems(PodKind, cnfList.items, skip);
+  const one = <T extends ApiObject>(kind: ObjectKind<T>, raw: unknown) => (raw === undefined ? undefined : decodeItems(kind, [raw], skip)[0]);
+  const [kubernetes, kubeDns, crossdns] = [one(ServiceKind, kubernetesRaw), one(ServiceKind, kubeDnsRaw), one(ServiceKind, crossdnsRaw)];
+  const coredns = one(ConfigMapKind, corednsRaw);
   return {
     clusterID: m.clusterID,
     globalCidr: m.globalCidr,
-    nodes: nodes.items.map((n) => nodeFacts(n, pods.items, cnfPods.items.find((p) => p.spec?.nodeName === n.metadata?.name && !p.metadata?.deletionTimestamp), now)),
-    serviceIps: [kubernetes?.spec?.clusterIP, kubeDns?.spec?.clusterIP].filter((ip): ip is string => ip !== undefined && isIPv4(ip)),
-    corefile: coredns?.data?.Corefile,
-    crossdnsIp: crossdns?.spec?.clusterIP,
+    nodes: nodes.map((n) => nodeFacts(n, pods, cnfPods.find((p) => p.spec.nodeName === n.metadata.name && !p.metadata.deletionTimestamp), now)),
+    serviceIps: [kubernetes?.spec.clusterIP, kubeDns?.spec.clusterIP].filter((ip): ip is string => ip !== undefined && isIPv4(ip)),
+    corefile: coredns?.data.Corefile,
+    crossdnsIp: crossdns?.spec.clusterIP,
     zones: m.zones,
   };
 }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Peer } from '../clusterset/peer.js';
+import type { PeerTunnelStatus } from '../clusterset/peer.js';
+import { decodeObject } from '../objects/decode.js';
+import { PeerKind, type Peer } from '../objects/fleetboard.js';
 import { forwardingStanzas } from './corefile.js';
 import { clockChecks, dnsForwardingChecks, handshakeChecks, mtuChecks, nriChecks, overlapChecks, type MemberFacts, type NodeFacts } from './diagnoseRules.js';
 
@@ -47,7 +49,8 @@ test('a zone missing from the Corefile gets the stanza to add; one forwarded els
 
 const now = new Date('2026-11-22T12:00:00Z');
 const ago = (s: number) => new Date(now.getTime() - s * 1000).toISOString();
-const peer = (id: string, tunnel: NonNullable<Peer['status']>['tunnel'], isHub = false): Peer => ({ spec: { clusterID: id, clusterCIDR: [], isHub, isPublic: isHub, ...(isHub ? { endpoint: '192.0.2.1', port: 31820 } : {}) }, ...(tunnel ? { status: { tunnel } } : {}) });
+const peer = (id: string, tunnel: PeerTunnelStatus | undefined, isHub = false): Peer =>
+  decodeObject(PeerKind, { metadata: { name: id }, spec: { clusterID: id, clusterCIDR: [], isHub, isPublic: isHub, ...(isHub ? { endpoint: '192.0.2.1', port: 31820 } : {}) }, ...(tunnel ? { status: { tunnel } } : {}) });
 
 test('handshakes: recent passes; stale, never and no gateway fail with where to look', () => {
   const peers = [
@@ -77,7 +80,7 @@ test('MTU: a tunnel MTU too big for its underlay, and clusters that differ, fail
   ]);
   assert.match(checks[1]?.detail ?? '', /set tunnel\.mtu to 1420/);
   assert.match(checks[2]?.detail ?? '', /hub 1420, cluster1 1450, cluster2 1420.*tunnel\.mtu=1420/);
-  assert.ok(mtuChecks(peers.filter((p) => p.spec.clusterID !== 'cluster1')).every((c) => c.ok));
+  assert.ok(mtuChecks(peers.filter((p) => p.spec?.clusterID !== 'cluster1')).every((c) => c.ok));
 });
 
 test('clocks: more than 5 s apart fails naming the cluster ahead', () => {

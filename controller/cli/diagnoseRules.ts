@@ -1,4 +1,5 @@
-import type { Peer } from '../clusterset/peer.js';
+import { namedPeers } from '../clusterset/peer.js';
+import type { Peer } from '../objects/fleetboard.js';
 import { contains, addressToInt, overlaps, parseCidr } from '../ipam/cidr.js';
 import { TUNNEL_OVERHEAD } from '../podnet/mtu.js';
 import { fail, pass, type CheckResult } from './checks.js';
@@ -59,9 +60,9 @@ export function nriChecks(m: MemberFacts): CheckResult[] {
   });
 }
 
-export function mtuChecks(peers: Peer[]): CheckResult[] {
+export function mtuChecks(peers: readonly Peer[]): CheckResult[] {
   const out: CheckResult[] = [];
-  const withMtu = peers.flatMap((p) => (p.status?.tunnel?.mtu ? [{ id: p.spec.clusterID, mtu: p.status.tunnel.mtu, underlay: p.status.tunnel.underlayMtu }] : []));
+  const withMtu = namedPeers(peers).flatMap((p) => (p.status.tunnel?.mtu ? [{ id: p.spec.clusterID, mtu: p.status.tunnel.mtu, underlay: p.status.tunnel.underlayMtu }] : []));
   for (const g of withMtu) {
     const name = `${g.id}: tunnel MTU fits the underlay`;
     if (g.underlay === undefined) continue;
@@ -78,17 +79,18 @@ export function mtuChecks(peers: Peer[]): CheckResult[] {
   return out;
 }
 
-export function handshakeChecks(peers: Peer[], now: Date): CheckResult[] {
+export function handshakeChecks(all: readonly Peer[], now: Date): CheckResult[] {
+  const peers = namedPeers(all);
   const hub = peers.find((p) => p.spec.isHub);
   const hubAt = hub?.spec.endpoint ? `${hub.spec.endpoint}:${hub.spec.port ?? ''}/UDP` : 'the hub\'s tunnel endpoint';
   const out: CheckResult[] = [];
   for (const p of peers) {
     if (p.spec.isHub) continue;
-    const tunnels = [{ to: 'hub', at: p.status?.tunnel?.lastHandshake, fix: `can ${p.spec.clusterID}'s gateway node reach ${hubAt}? (firewalls, the NodePort, the hub's leader)` }];
-    for (const d of p.status?.tunnel?.direct ?? []) tunnels.push({ to: d.clusterID, at: d.lastHandshake, fix: `can ${p.spec.clusterID}'s gateway reach ${d.clusterID}'s tunnel.endpoint?` });
+    const tunnels = [{ to: 'hub', at: p.status.tunnel?.lastHandshake, fix: `can ${p.spec.clusterID}'s gateway node reach ${hubAt}? (firewalls, the NodePort, the hub's leader)` }];
+    for (const d of p.status.tunnel?.direct ?? []) tunnels.push({ to: d.clusterID, at: d.lastHandshake, fix: `can ${p.spec.clusterID}'s gateway reach ${d.clusterID}'s tunnel.endpoint?` });
     for (const t of tunnels) {
       const name = `${p.spec.clusterID} → ${t.to}: recent WireGuard handshake`;
-      if (!p.status?.tunnel) {
+      if (!p.status.tunnel) {
         out.push(fail(name, `${p.spec.clusterID} has no gateway reporting: are its cnf pods running and is one the leader?`));
         break;
       }

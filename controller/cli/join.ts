@@ -1,4 +1,6 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { decodeObject } from '../objects/decode.js';
+import { ConfigMapKind } from '../objects/core.js';
 import { clusterIdProblem } from '../clusterset/peer.js';
 import { readMemberPeer } from './hubState.js';
 
@@ -71,8 +73,8 @@ export async function hubMaterial(hub: KubeConfig, hubURL: string | undefined): 
   if (!url.startsWith('https://')) throw new JoinError(`the hub URL must be https:// (got "${url}"); pass --hub-url with the address members reach the hub apiserver at`);
   if (/^https:\/\/(127\.|localhost|\[::1\])/.test(url)) throw new JoinError(`the hub kubeconfig points at ${url}, which members cannot reach; pass --hub-url`);
   if (cluster?.caData) return { hubURL: url, caPem: Buffer.from(cluster.caData, 'base64').toString('utf8') };
-  const cm = await hub.makeApiClient(CoreV1Api).readNamespacedConfigMap({ name: 'kube-root-ca.crt', namespace: 'kube-system' });
-  const ca = cm.data?.['ca.crt'];
+  const cm = decodeObject(ConfigMapKind, await hub.makeApiClient(CoreV1Api).readNamespacedConfigMap({ name: 'kube-root-ca.crt', namespace: 'kube-system' }));
+  const ca = cm.data['ca.crt'];
   if (!ca) throw new JoinError('the hub has no kube-system/kube-root-ca.crt and the kubeconfig no CA data: cannot tell members which CA to trust');
   return { hubURL: url, caPem: ca };
 }

@@ -140,6 +140,7 @@ function program(): Command {
     .action(async (_o: unknown, cmd: Command) => {
       const { access, output } = hubAccess(cmd);
       const state = await readHubState(loadKubeConfig(access, 'hub'));
+      for (const problem of state.unreadable) process.stderr.write(`warning: ${problem}\n`);
       const view = clustersetView(state.peers, state.services, state.slices);
       print(output, view, () => renderClusterset(view));
     });

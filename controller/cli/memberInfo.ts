@@ -1,4 +1,6 @@
-import { AppsV1Api, type KubeConfig, type V1Container } from '@kubernetes/client-node';
+import { AppsV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { DaemonSetKind, DeploymentKind, type Container } from '../objects/apps.js';
+import { decodeObject } from '../objects/decode.js';
 import { isNotFound } from '../kube/apiErrors.js';
 import { DEFAULT_GLOBAL_CIDR } from '../options.js';
 import { AGENT_NAMESPACE } from './join.js';
@@ -26,7 +28,7 @@ export interface MemberInfo {
 }
 
 /** The value of `--flag=value` in a container's command and args. */
-export function flagValue(c: V1Container | undefined, flag: string): string | undefined {
+export function flagValue(c: Container | undefined, flag: string): string | undefined {
   const prefix = `--${flag}=`;
   return [...(c?.command ?? []), ...(c?.args ?? [])].find((a) => a.startsWith(prefix))?.slice(prefix.length);
 }
@@ -38,11 +40,11 @@ export async function readMemberInfo(kc: KubeConfig, namespace = AGENT_NAMESPACE
     if (isNotFound(err)) throw new MemberError(`${where}: no ${what} in ${namespace}; is the fleetboard-agent chart installed there?`);
     throw err;
   };
-  const cnf = await apps.readNamespacedDaemonSet({ name: CNF_DAEMONSET, namespace }).catch(notInstalled(`DaemonSet ${CNF_DAEMONSET}`));
-  const dns = await apps.readNamespacedDeployment({ name: CROSSDNS_DEPLOYMENT, namespace }).catch(notInstalled(`Deployment ${CROSSDNS_DEPLOYMENT}`));
-  const controller = cnf.spec?.template.spec?.containers.find((c) => c.name === 'controller');
+  const cnf = decodeObject(DaemonSetKind, await apps.readNamespacedDaemonSet({ name: CNF_DAEMONSET, namespace }).catch(notInstalled(`DaemonSet ${CNF_DAEMONSET}`)));
+  const dns = decodeObject(DeploymentKind, await apps.readNamespacedDeployment({ name: CROSSDNS_DEPLOYMENT, namespace }).catch(notInstalled(`Deployment ${CROSSDNS_DEPLOYMENT}`)));
+  const controller = cnf.spec.template.spec.containers.find((c) => c.name === 'controller');
   const clusterID = flagValue(controller, 'cluster-id');
   if (!clusterID) throw new MemberError(`${where}: the agent is installed without a hub (no cluster.clusterID); join it with fleetctl join first`);
-  const zones = (flagValue(dns.spec?.template.spec?.containers[0], 'zones') ?? '').split(',').filter(Boolean);
-  return { clusterID, zones, cnfDesired: cnf.status?.desiredNumberScheduled ?? 0, cnfReady: cnf.status?.numberReady ?? 0, image: controller?.image ?? '', globalCidr: flagValue(controller, 'global-cidr') ?? DEFAULT_GLOBAL_CIDR, kc };
+  const zones = (flagValue(dns.spec.template.spec.containers[0], 'zones') ?? '').split(',').filter(Boolean);
+  return { clusterID, zones, cnfDesired: cnf.status.desiredNumberScheduled ?? 0, cnfReady: cnf.status.numberReady ?? 0, image: controller?.image ?? '', globalCidr: flagValue(controller, 'global-cidr') ?? DEFAULT_GLOBAL_CIDR, kc };
 }

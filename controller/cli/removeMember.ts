@@ -1,4 +1,6 @@
 import { CoreV1Api, RbacAuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { decodeObject } from '../objects/decode.js';
+import { NamespaceKind } from '../objects/core.js';
 import { ignoreNotFound, isNotFound } from '../kube/apiErrors.js';
 import { CLUSTER_CIDR_ANNOTATION, memberNamespace } from '../clusterset/peer.js';
 import { MEMBER_LABEL, readerBindingName } from '../hub/memberAccess.js';
@@ -26,14 +28,17 @@ export interface RemovedMember {
 export async function removeMember(hub: KubeConfig, clusterID: string, opts: { wait: boolean; timeoutMs: number }): Promise<RemovedMember> {
   const core = hub.makeApiClient(CoreV1Api);
   const namespace = memberNamespace(clusterID);
-  const ns = await core.readNamespace({ name: namespace }).catch((err: unknown) => {
-    if (isNotFound(err)) throw new RemoveError(`no member cluster ${clusterID} in this hub (no namespace ${namespace}); fleetctl show lists the members`);
-    throw err;
-  });
-  if (ns.metadata?.labels?.[MEMBER_LABEL] !== clusterID) {
+  const ns = decodeObject(
+    NamespaceKind,
+    await core.readNamespace({ name: namespace }).catch((err: unknown) => {
+      if (isNotFound(err)) throw new RemoveError(`no member cluster ${clusterID} in this hub (no namespace ${namespace}); fleetctl show lists the members`);
+      throw err;
+    }),
+  );
+  if (ns.metadata.labels[MEMBER_LABEL] !== clusterID) {
     throw new RemoveError(`namespace ${namespace} is not the hub's record of member ${clusterID} (no ${MEMBER_LABEL}=${clusterID} label); not deleting it`);
   }
-  const clusterCIDR = ns.metadata.annotations?.[CLUSTER_CIDR_ANNOTATION];
+  const clusterCIDR = ns.metadata.annotations[CLUSTER_CIDR_ANNOTATION];
   if (!ns.metadata.deletionTimestamp) await core.deleteNamespace({ name: namespace });
   await deleteReaderBinding(hub, clusterID, namespace);
   if (!opts.wait) return { clusterID, namespace, clusterCIDR, gone: false };

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { CoreV1Api } from '@kubernetes/client-node';
+import { decodeObject } from '../objects/decode.js';
+import { PodKind } from '../objects/core.js';
 import { decodePodNetwork } from '../ipam/annotations.js';
 import { apiErrorDetail, isNotFound } from '../kube/apiErrors.js';
 import { pollUntil } from './checks.js';
@@ -20,9 +22,9 @@ export async function createRunNamespace(m: MemberInfo, namespace: string): Prom
 export function readyPodAddress(m: MemberInfo, namespace: string, name: string, deadline: number): Promise<string | undefined> {
   const core = m.kc.makeApiClient(CoreV1Api);
   return pollUntil(async () => {
-    const pod = await core.readNamespacedPod({ name, namespace });
-    const ready = pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
-    return ready ? decodePodNetwork(pod.metadata?.annotations)?.ipAddress : undefined;
+    const pod = decodeObject(PodKind, await core.readNamespacedPod({ name, namespace }));
+    const ready = pod.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+    return ready ? decodePodNetwork(pod.metadata.annotations)?.ipAddress : undefined;
   }, deadline);
 }
 

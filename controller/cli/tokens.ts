@@ -1,5 +1,7 @@
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { isNotFound } from '../kube/apiErrors.js';
+import { SecretKind } from '../objects/core.js';
+import { decodeItems, decodeObject } from '../objects/decode.js';
 import { BOOTSTRAP_NAMESPACE, BOOTSTRAP_SECRET_TYPE, bootstrapTokenSecret, joinTokenInfo, newBootstrapToken, tokenId, tokenText, TokenError, type TokenInfo } from './bootstrapToken.js';
 
 /** Join tokens in the hub: what `fleetctl hub token` manages. */
@@ -12,7 +14,8 @@ export async function createToken(hub: KubeConfig, ttlMs: number, description: s
 
 export async function listTokens(hub: KubeConfig, now = new Date()): Promise<TokenInfo[]> {
   const secrets = await hub.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace: BOOTSTRAP_NAMESPACE, fieldSelector: `type=${BOOTSTRAP_SECRET_TYPE}` });
-  return secrets.items
+  // A Secret that cannot be read is no token fleetctl made.
+  return decodeItems(SecretKind, secrets.items, () => undefined)
     .map((s) => joinTokenInfo(s, now))
     .filter((t): t is TokenInfo => t !== undefined)
     .sort((a, b) => (a.expires?.getTime() ?? Infinity) - (b.expires?.getTime() ?? Infinity));
@@ -27,7 +30,7 @@ export async function revokeToken(hub: KubeConfig, tokenOrId: string): Promise<s
     if (isNotFound(err)) throw new TokenError(`no join token ${id} in the hub (fleetctl hub token list shows them)`);
     throw err;
   });
-  if (!joinTokenInfo(secret)) throw new TokenError(`bootstrap token ${id} is not a FleetBoard join token; fleetctl leaves it alone`);
+  if (!joinTokenInfo(decodeObject(SecretKind, secret))) throw new TokenError(`bootstrap token ${id} is not a FleetBoard join token; fleetctl leaves it alone`);
   await core.deleteNamespacedSecret({ name, namespace: BOOTSTRAP_NAMESPACE });
   return id;
 }

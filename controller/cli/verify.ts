@@ -1,6 +1,9 @@
-import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import type { Peer } from '../clusterset/peer.js';
-import { MCS_GROUP, MCS_VERSION, SERVICE_EXPORT_PLURAL, SERVICE_IMPORT_PLURAL, type ServiceImport } from '../mcs/api.js';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { decodeObject } from '../objects/decode.js';
+import { PodKind, type Pod } from '../objects/core.js';
+import type { Peer } from '../objects/fleetboard.js';
+import { ServiceImportKind } from '../objects/mcs.js';
+import { MCS_GROUP, MCS_VERSION, SERVICE_EXPORT_PLURAL, SERVICE_IMPORT_PLURAL } from '../mcs/api.js';
 import { fail, pass, pollUntil, type CheckResult } from './checks.js';
 import { readMemberPeer } from './hubState.js';
 import type { MemberInfo } from './memberInfo.js';
@@ -53,13 +56,13 @@ async function hubConnection(hub: KubeConfig, clusterID: string, deadline: numbe
   let peer: Peer | undefined;
   const connected = await pollUntil(async () => {
     peer = await readMemberPeer(hub, clusterID);
-    const c = peer?.status?.conditions?.find((x) => x.type === 'Connected');
+    const c = peer?.status.conditions.find((x) => x.type === 'Connected');
     return c?.status === 'True' ? c : undefined;
   }, deadline);
-  if (connected) return pass(name, connected.message);
+  if (connected) return pass(name, connected.message ?? 'Connected');
   if (!peer) return fail(name, `the hub has no Peer ${clusterID}: it has not joined (kubectl get joinrequests -A in the hub)`);
-  const last = peer.status?.conditions?.find((c) => c.type === 'Connected');
-  return fail(name, last ? `${last.reason}: ${last.message}` : 'no tunnel to the hub yet');
+  const last = peer.status.conditions.find((c) => c.type === 'Connected');
+  return fail(name, last ? `${last.reason ?? 'NotConnected'}: ${last.message ?? 'no message'}` : 'no tunnel to the hub yet');
 }
 
 async function startServers(members: MemberInfo[], namespace: string, opts: VerifyOptions, results: CheckResult[]): Promise<MemberTarget[]> {
@@ -97,10 +100,10 @@ async function checkImports(members: MemberInfo[], namespace: string, opts: Veri
       if (to.clusterID === from.clusterID) continue;
       const name = `${from.clusterID} → ${to.clusterID}: ServiceImport ${serviceName(to.clusterID)}`;
       const imported = await pollUntil(async () => {
-        const si = (await custom.getNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL, namespace, name: serviceName(to.clusterID) })) as ServiceImport;
-        return si.spec.ips?.length ? si : undefined;
+        const si = decodeObject(ServiceImportKind, await custom.getNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL, namespace, name: serviceName(to.clusterID) }));
+        return si.spec.ips.length > 0 ? si : undefined;
       }, deadline);
-      results.push(imported ? pass(name, `ClusterSetIP ${imported.spec.ips?.join(',') ?? ''}`) : fail(name, `not imported with a ClusterSetIP after ${opts.timeoutMs / 1000} s: check the ServiceExport's conditions in ${to.clusterID} and fleetctl show`));
+      results.push(imported ? pass(name, `ClusterSetIP ${imported.spec.ips.join(',')}`) : fail(name, `not imported with a ClusterSetIP after ${opts.timeoutMs / 1000} s: check the ServiceExport's conditions in ${to.clusterID} and fleetctl show`));
     }
   }
 }
@@ -114,10 +117,10 @@ async function runProbes(members: MemberInfo[], targets: MemberTarget[], namespa
   for (const p of plan) {
     const core = byId.get(p.from)?.kc.makeApiClient(CoreV1Api);
     const name = `${p.from} → ${p.to}: http://${p.target}/`;
-    let last: V1Pod | undefined;
+    let last: Pod | undefined;
     const outcome = core
       ? await pollUntil(async () => {
-          last = await core.readNamespacedPod({ name: p.pod.metadata.name, namespace });
+          last = decodeObject(PodKind, await core.readNamespacedPod({ name: p.pod.metadata.name, namespace }));
           return probeOutcome(last);
         }, deadline)
       : undefined;

@@ -1,8 +1,9 @@
 import type { V1ObjectMeta, V1Pod, V1PodSpec, V1Service } from '@kubernetes/client-node';
+import type { Pod } from '../objects/core.js';
 
 /** A pod whose name and spec are set, as everything fleetctl creates is. */
 type PlannedPod = V1Pod & { metadata: V1ObjectMeta & { name: string }; spec: V1PodSpec };
-import { MCS_GROUP, MCS_VERSION, type ServiceExport } from '../mcs/api.js';
+import { MCS_GROUP, MCS_VERSION } from '../mcs/api.js';
 
 /**
  * What `fleetctl verify` creates and checks, decided without I/O: in every
@@ -18,7 +19,7 @@ export const SERVER_LABELS = { 'app.kubernetes.io/name': 'fleetboard-verify', 'a
 const PROBE_LABELS = { 'app.kubernetes.io/name': 'fleetboard-verify', 'app.kubernetes.io/component': 'probe' };
 export const serviceName = (clusterID: string): string => `verify-${clusterID}`;
 
-export function serverObjects(namespace: string, clusterID: string, image: string): { pod: V1Pod; service: V1Service; serviceExport: ServiceExport } {
+export function serverObjects(namespace: string, clusterID: string, image: string): { pod: V1Pod; service: V1Service; serviceExport: { apiVersion: string; kind: string; metadata: { name: string; namespace: string } } } {
   const name = serviceName(clusterID);
   return {
     pod: {
@@ -92,25 +93,25 @@ export function curlFailure(exitCode: number): string {
 }
 
 /** The probe's result once its pod has ended; undefined while it runs. */
-export function probeOutcome(pod: V1Pod): { ok: boolean; detail: string } | undefined {
-  const phase = pod.status?.phase;
+export function probeOutcome(pod: Pod): { ok: boolean; detail: string } | undefined {
+  const phase = pod.status.phase;
   if (phase === 'Succeeded') return { ok: true, detail: '' };
   if (phase !== 'Failed') return undefined;
-  const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
-  return { ok: false, detail: terminated ? curlFailure(terminated.exitCode) : (pod.status?.message ?? 'the probe pod failed') };
+  const terminated = pod.status.containerStatuses[0]?.state?.terminated;
+  return { ok: false, detail: terminated ? curlFailure(terminated.exitCode) : (pod.status.message ?? 'the probe pod failed') };
 }
 
 /** Why a probe pod has not ended by the deadline, with where to look next. */
-export function probeStalled(pod: V1Pod | undefined, timeoutSeconds: number): string {
+export function probeStalled(pod: Pod | undefined, timeoutSeconds: number): string {
   const within = `the probe pod did not finish within ${timeoutSeconds} s`;
   if (!pod) return `${within}, and could not be read`;
-  const describe = `kubectl -n ${pod.metadata?.namespace ?? ''} describe pod ${pod.metadata?.name ?? ''}`;
-  const node = pod.spec?.nodeName;
+  const describe = `kubectl -n ${pod.metadata.namespace ?? ''} describe pod ${pod.metadata.name}`;
+  const node = pod.spec.nodeName;
   if (!node) {
-    const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    const scheduled = pod.status.conditions.find((c) => c.type === 'PodScheduled');
     return `${within}: not scheduled${scheduled?.message ? ` (${scheduled.message})` : ''}`;
   }
-  const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting;
+  const waiting = pod.status.containerStatuses[0]?.state?.waiting;
   if (waiting) return `${within}: waiting on ${node}: ${waiting.reason ?? ''}${waiting.message ? ` ${waiting.message}` : ''} (${describe})`;
-  return `${within}: ${pod.status?.phase ?? 'no phase'} on ${node} (${describe})`;
+  return `${within}: ${pod.status.phase ?? 'no phase'} on ${node} (${describe})`;
 }

@@ -1,4 +1,4 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { JoinRequest } from '../objects/fleetboard.js';
 import { isValidKey } from '../wireguard/keys.js';
 import { clusterIdProblem } from './peer.js';
 import type { SealedBox } from './sealedBox.js';
@@ -32,20 +32,14 @@ export interface JoinRequestStatus {
   credentials?: SealedBox;
 }
 
-export interface JoinRequest extends KubernetesObject {
-  spec: JoinRequestSpec;
-  status?: JoinRequestStatus;
-}
-
 /** The request's spec if it can be acted on, else the reason to refuse it. Pure. */
-export function checkJoinRequest(obj: unknown): JoinRequestSpec | string {
-  const req = obj as Partial<JoinRequest> | undefined;
-  const spec = req?.spec;
-  if (!spec || typeof spec !== 'object') return 'the request has no spec';
+export function checkJoinRequest(req: JoinRequest): JoinRequestSpec | string {
+  const spec = req.spec;
+  if (!spec) return 'the request has no spec';
   const idProblem = clusterIdProblem(spec.clusterID);
   if (idProblem) return idProblem;
-  if (req.metadata?.name !== spec.clusterID) return `the request must be named after its cluster ID "${spec.clusterID}" (it is named "${req.metadata?.name ?? ''}")`;
-  if (typeof spec.publicKey !== 'string' || !isValidKey(spec.publicKey)) return 'spec.publicKey is not a WireGuard public key (32 bytes, base64)';
-  if (typeof spec.sessionKey !== 'string' || !isValidKey(spec.sessionKey)) return 'spec.sessionKey is not a 32-byte base64 key';
+  if (req.metadata.name !== spec.clusterID) return `the request must be named after its cluster ID "${spec.clusterID}" (it is named "${req.metadata.name}")`;
+  if (!isValidKey(spec.publicKey)) return 'spec.publicKey is not a WireGuard public key (32 bytes, base64)';
+  if (!isValidKey(spec.sessionKey)) return 'spec.sessionKey is not a 32-byte base64 key';
   return { clusterID: spec.clusterID, publicKey: spec.publicKey, sessionKey: spec.sessionKey };
 }

@@ -1,5 +1,6 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
 import { formatCidr, parseCidr } from '../ipam/cidr.js';
+import type { Condition } from '../objects/fields.js';
+import type { Peer } from '../objects/fleetboard.js';
 import { isValidKey } from '../wireguard/keys.js';
 
 /**
@@ -72,14 +73,27 @@ export interface DirectTunnelStatus {
 export interface PeerStatus {
   /** Written by the hub: the key it has configured for this cluster. */
   acceptedPublicKey?: string;
-  conditions?: PeerCondition[];
+  /** Written whole by a merge patch: the new condition among those read back. */
+  conditions?: Condition[];
   tunnel?: PeerTunnelStatus;
 }
 
-export interface Peer extends KubernetesObject {
+/** A Peer as FleetBoard writes it; what is read back is objects/fleetboard.ts's Peer. */
+export interface PeerBody {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; labels?: Record<string, string> };
   spec: PeerSpec;
-  status?: PeerStatus;
 }
+
+/** A Peer with a spec: one that names its cluster (fields unchecked; see checkPeer). */
+export type NamedPeer = Peer & { spec: NonNullable<Peer['spec']> };
+
+/** The Peers that name their cluster; one without a spec (made by hand?) names none. */
+export const namedPeers = (peers: readonly Peer[]): NamedPeer[] => peers.filter((p): p is NamedPeer => p.spec !== undefined);
+
+/** A Peer that checkPeer vouched for: it has a spec, and its fields hold what they say. */
+export type CheckedPeer = NamedPeer;
 
 export const memberNamespace = (clusterID: string): string => `${MEMBER_NAMESPACE_PREFIX}${clusterID}`;
 
@@ -92,18 +106,16 @@ export function clusterIdProblem(id: unknown): string | undefined {
   return undefined;
 }
 
-/** A Peer another party wrote, checked before anything is configured from it; or why it cannot be used. */
-export function checkPeer(obj: unknown): Peer | string {
-  const peer = obj as Partial<Peer> | undefined;
-  const name = `${peer?.metadata?.namespace ?? ''}/${peer?.metadata?.name ?? ''}`;
-  const spec = peer?.spec;
-  if (!spec || typeof spec !== 'object') return `Peer ${name} has no spec`;
+/** A Peer another party wrote, checked before anything is configured from it; or why it cannot be used. Pure. */
+export function checkPeer(peer: Peer): CheckedPeer | string {
+  const name = `${peer.metadata.namespace ?? ''}/${peer.metadata.name}`;
+  const spec = peer.spec;
+  if (!spec) return `Peer ${name} has no spec`;
   const idProblem = clusterIdProblem(spec.clusterID);
   if (idProblem) return `Peer ${name}: ${idProblem}`;
-  if (!Array.isArray(spec.clusterCIDR)) return `Peer ${name}: spec.clusterCIDR must be a list of CIDRs`;
   for (const c of spec.clusterCIDR) {
     try {
-      if (typeof c !== 'string' || formatCidr(parseCidr(c)) !== c) return `Peer ${name}: spec.clusterCIDR entry ${JSON.stringify(c)} is not a CIDR`;
+      if (formatCidr(parseCidr(c)) !== c) return `Peer ${name}: spec.clusterCIDR entry ${JSON.stringify(c)} is not a CIDR`;
     } catch (err) {
       return `Peer ${name}: spec.clusterCIDR: ${(err as Error).message}`;
     }
@@ -111,5 +123,5 @@ export function checkPeer(obj: unknown): Peer | string {
   if (spec.publicKey !== undefined && spec.publicKey !== '' && !isValidKey(spec.publicKey)) return `Peer ${name}: spec.publicKey is not a WireGuard public key`;
   if (spec.port !== undefined && (!Number.isInteger(spec.port) || spec.port < 0 || spec.port > 65535)) return `Peer ${name}: spec.port must be a UDP port`;
   if (spec.isPublic && (!spec.endpoint || !spec.port)) return `Peer ${name}: spec.isPublic needs spec.endpoint and spec.port, where other clusters reach its gateway`;
-  return peer as Peer;
+  return { ...peer, spec };
 }

@@ -1,25 +1,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1EndpointSlice } from '@kubernetes/client-node';
-import { IMPORT_MANAGED_BY_LABEL, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED, MANAGED_BY, type ServiceImport } from '../mcs/api.js';
+import { IMPORT_MANAGED_BY_LABEL, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED, MANAGED_BY, type ServiceImportSpec } from '../mcs/api.js';
+import { decodeObject, ObjectDecodeError } from '../objects/decode.js';
+import { EndpointSliceKind, type EndpointSlice } from '../objects/discovery.js';
+import { ServiceImportKind, type ServiceImport } from '../objects/mcs.js';
 import { renderLbChanges, renderLbTable, stickyClients, virtualPorts } from './lbRules.js';
 
 const GLOBAL = '10.112.0.0/12';
 
-function serviceImport(name: string, spec: Partial<ServiceImport['spec']>, managed = true): ServiceImport {
-  return {
+function serviceImport(name: string, spec: Partial<ServiceImportSpec>, managed = true): ServiceImport {
+  return decodeObject(ServiceImportKind, {
     metadata: { name, namespace: 'default', labels: managed ? { [IMPORT_MANAGED_BY_LABEL]: MANAGED_BY } : {} },
     spec: { type: 'ClusterSetIP', ports: [{ name: 'http', protocol: 'TCP', port: 80 }], ips: ['10.112.240.1'], ...spec },
-  };
+  });
 }
 
-function slice(name: string, service: string, cluster: string, endpoints: { ip: string; ready?: boolean }[], ports: { name?: string; port: number; protocol?: string }[], extra: Record<string, string> = {}): V1EndpointSlice {
-  return {
+function slice(name: string, service: string, cluster: string, endpoints: { ip: string; ready?: boolean }[], ports: { name?: string; port: number; protocol?: string }[], extra: Record<string, string> = {}): EndpointSlice {
+  return decodeObject(EndpointSliceKind, {
     metadata: { name, namespace: 'default', labels: { [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_SERVICE_NAME]: service, [LABEL_SOURCE_CLUSTER]: cluster, ...extra } },
     addressType: 'IPv4',
     endpoints: endpoints.map((e) => ({ addresses: [e.ip], ...(e.ready === undefined ? {} : { conditions: { ready: e.ready } }) })),
     ports,
-  };
+  } satisfies V1EndpointSlice);
 }
 
 test('each port of a ClusterSetIP goes to the ready endpoints of every cluster, matched by port name and protocol', () => {
@@ -48,7 +51,7 @@ test('imports FleetBoard does not manage, headless ones, and VIPs outside the gl
     serviceImport('no-ip-yet', { ips: [] }),
     serviceImport('bad-ip', { ips: ['not-an-ip'] }),
   ];
-  const slices = imports.map((i) => slice(`${i.metadata?.name ?? ''}-s`, i.metadata?.name ?? '', 'cluster1', [{ ip: '10.112.1.5' }], [{ name: 'http', port: 80 }]));
+  const slices = imports.map((i) => slice(`${i.metadata.name}-s`, i.metadata.name, 'cluster1', [{ ip: '10.112.1.5' }], [{ name: 'http', port: 80 }]));
   assert.deepEqual(virtualPorts(imports, slices, GLOBAL), []);
 });
 
@@ -124,11 +127,13 @@ test('ClientIP session affinity sends a client back to the backend it last reach
 });
 
 test('a session affinity timeout no Service could have (from a member gone wrong) gets the 3 h default rather than breaking the table', () => {
-  const imports = [0, -5, 1.5, 86_401, '60'].map((timeoutSeconds, n) =>
-    serviceImport(`bad${n}`, { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: timeoutSeconds as number } }, ips: [`10.112.240.${n + 1}`] }),
-  );
-  const slices = imports.map((i) => slice(i.metadata?.name ?? '', i.metadata?.name ?? '', 'cluster1', [{ ip: '10.112.1.5' }], [{ name: 'http', port: 8080 }]));
-  assert.deepEqual(virtualPorts(imports, slices, GLOBAL).map((p) => p.affinitySeconds), [10_800, 10_800, 10_800, 10_800, 10_800]);
+  const sticky = (n: number, timeoutSeconds: number) =>
+    serviceImport(`bad${n}`, { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds } }, ips: [`10.112.240.${n + 1}`] });
+  const imports = [0, -5, 86_401].map((timeoutSeconds, n) => sticky(n, timeoutSeconds));
+  const slices = imports.map((i) => slice(i.metadata.name, i.metadata.name, 'cluster1', [{ ip: '10.112.1.5' }], [{ name: 'http', port: 8080 }]));
+  assert.deepEqual(virtualPorts(imports, slices, GLOBAL).map((p) => p.affinitySeconds), [10_800, 10_800, 10_800]);
+  // One that is not a whole number of seconds is not read at all, so it never reaches the table.
+  for (const timeoutSeconds of [1.5, '60']) assert.throws(() => sticky(3, timeoutSeconds as number), ObjectDecodeError);
 });
 
 test('a change to a sticky service keeps the backends that stay, with the clients they remember', () => {

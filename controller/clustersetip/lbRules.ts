@@ -1,6 +1,8 @@
-import type { V1EndpointSlice } from '@kubernetes/client-node';
+import { isIP } from 'node:net';
 import { addressToInt, contains, parseCidr, type Cidr } from '../ipam/cidr.js';
-import { IMPORT_MANAGED_BY_LABEL, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SOURCE_CONNECTED, MANAGED_BY, type ServiceImport, type ServiceImportPort } from '../mcs/api.js';
+import { IMPORT_MANAGED_BY_LABEL, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SOURCE_CONNECTED, MANAGED_BY, type ServiceImportPort } from '../mcs/api.js';
+import type { EndpointSlice } from '../objects/discovery.js';
+import type { ServiceImport } from '../objects/mcs.js';
 
 /** The nftables table FleetBoard owns in the cnf netns for ClusterSetIPs. */
 export const LB_TABLE = 'fleetboard_lb';
@@ -36,29 +38,31 @@ const NFT_PROTOCOLS: Record<string, string> = { TCP: 'tcp', UDP: 'udp', SCTP: 's
  * Slices match an import's port by name and protocol (the target port may
  * differ per cluster). Pure.
  */
-export function virtualPorts(imports: readonly ServiceImport[], slices: readonly V1EndpointSlice[], globalCidr: string): VirtualPort[] {
+export function virtualPorts(imports: readonly ServiceImport[], slices: readonly EndpointSlice[], globalCidr: string): VirtualPort[] {
   const global = parseCidr(globalCidr);
-  const slicesByService = new Map<string, V1EndpointSlice[]>();
+  const slicesByService = new Map<string, EndpointSlice[]>();
   for (const s of slices) {
-    const labels = s.metadata?.labels ?? {};
+    const labels = s.metadata.labels;
     if (labels[LABEL_MANAGED_BY] !== MANAGED_BY || labels[LABEL_SOURCE_CONNECTED] === 'false' || s.addressType !== 'IPv4') continue;
-    const key = `${s.metadata?.namespace ?? ''}/${labels[LABEL_SERVICE_NAME] ?? ''}`;
+    const key = `${s.metadata.namespace ?? ''}/${labels[LABEL_SERVICE_NAME] ?? ''}`;
     slicesByService.set(key, [...(slicesByService.get(key) ?? []), s]);
   }
   const ports: VirtualPort[] = [];
   for (const i of imports) {
-    const vip = i.spec.ips?.[0];
-    if (i.metadata?.labels?.[IMPORT_MANAGED_BY_LABEL] !== MANAGED_BY || i.spec.type !== 'ClusterSetIP' || !vip || !inside(global, vip)) continue;
-    const service = `${i.metadata.namespace ?? ''}/${i.metadata.name ?? ''}`;
-    for (const port of i.spec.ports) {
-      if (!NFT_PROTOCOLS[port.protocol]) continue;
+    const vip = i.spec.ips[0];
+    if (i.metadata.labels[IMPORT_MANAGED_BY_LABEL] !== MANAGED_BY || i.spec.type !== 'ClusterSetIP' || !vip || !inside(global, vip)) continue;
+    const service = `${i.metadata.namespace ?? ''}/${i.metadata.name}`;
+    for (const { name, protocol = 'TCP', appProtocol, port: number } of i.spec.ports) {
+      if (!NFT_PROTOCOLS[protocol] || !validPort(number)) continue;
+      const port: ServiceImportPort = { ...(name !== undefined ? { name } : {}), protocol, ...(appProtocol !== undefined ? { appProtocol } : {}), port: number };
       const backends = new Map<string, { address: string; port: number }>();
       for (const slice of slicesByService.get(service) ?? []) {
-        const target = slice.ports?.find((p) => (p.name ?? '') === (port.name ?? '') && (p.protocol ?? 'TCP') === port.protocol)?.port;
-        if (target === undefined) continue;
+        const target = slice.ports.find((p) => (p.name ?? '') === (port.name ?? '') && (p.protocol ?? 'TCP') === port.protocol)?.port;
+        if (target === undefined || !validPort(target)) continue;
         for (const e of slice.endpoints) {
-          if (e.conditions?.ready === false) continue;
-          for (const address of e.addresses) backends.set(`${address}:${target}`, { address, port: target });
+          if (e.conditions.ready === false) continue;
+          // Addresses come from other clusters through the hub: one nft cannot parse would fail the whole table.
+          for (const address of e.addresses) if (isIP(address) === 4) backends.set(`${address}:${target}`, { address, port: target });
         }
       }
       const sorted = [...backends.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, b]) => b);
@@ -67,6 +71,28 @@ export function virtualPorts(imports: readonly ServiceImport[], slices: readonly
     }
   }
   return ports.sort((a, b) => a.service.localeCompare(b.service) || a.port.port - b.port.port || a.port.protocol.localeCompare(b.port.protocol));
+}
+
+const validPort = (p: number) => Number.isInteger(p) && p >= 1 && p <= 65535;
+
+/**
+ * Why parts of the ClusterSetIP imports FleetBoard manages here cannot be
+ * served (virtualPorts leaves them out), by `namespace/name`; the same text
+ * each time, so a caller can log each once. Pure.
+ */
+export function unservedImports(imports: readonly ServiceImport[], globalCidr: string): { service: string; message: string }[] {
+  const global = parseCidr(globalCidr);
+  const problems: { service: string; message: string }[] = [];
+  for (const i of imports) {
+    if (i.metadata.labels[IMPORT_MANAGED_BY_LABEL] !== MANAGED_BY || i.spec.type !== 'ClusterSetIP') continue;
+    const service = `${i.metadata.namespace ?? ''}/${i.metadata.name}`;
+    const vip = i.spec.ips[0];
+    if (vip !== undefined && !inside(global, vip)) problems.push({ service, message: `ClusterSetIP ${vip} is not an address in the global CIDR ${globalCidr}; the service gets no load balancing` });
+    for (const p of i.spec.ports) {
+      if (!NFT_PROTOCOLS[p.protocol ?? 'TCP'] || !validPort(p.port)) problems.push({ service, message: `port ${p.port}/${p.protocol ?? 'TCP'} is not a TCP, UDP or SCTP port; it is left out` });
+    }
+  }
+  return problems;
 }
 
 function inside(range: Cidr, address: string): boolean {
@@ -110,7 +136,8 @@ function servedPorts(ports: readonly VirtualPort[]): Map<string, ServedPort> {
     if (p.backends.length === 0 || !protocol) continue;
     const chain = `svc_${p.vip.replaceAll('.', '_')}_${protocol}_${p.port.port}`;
     // nftables keeps at most 128 bytes of a comment.
-    const comment = `comment "${`${p.service} ${p.port.name ?? ''} ${p.port.port}/${p.port.protocol}`.slice(0, 120)}"`;
+    // Names come from other clusters through the hub: only characters a quoted nft string can hold.
+    const comment = `comment "${`${p.service} ${p.port.name ?? ''} ${p.port.port}/${p.port.protocol}`.replace(/[^\w./ -]/g, '_').slice(0, 120)}"`;
     const sticky = new Map<string, StickyBackend>();
     let rules: string[];
     if (p.affinitySeconds === undefined) {

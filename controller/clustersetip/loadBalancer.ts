@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { execIn, type NetnsTarget } from '../../plugin/netns/exec.js';
 import { Debouncer } from '../tunnel/debouncer.js';
 import type { LocalImports } from '../mcs/localImports.js';
-import { LB_TABLE, renderLbChanges, renderLbTable, stickyClients, virtualPorts, type StickyClient, type VirtualPort } from './lbRules.js';
+import { LB_TABLE, renderLbChanges, renderLbTable, stickyClients, unservedImports, virtualPorts, type StickyClient, type VirtualPort } from './lbRules.js';
 
 /** Rewrites the whole table now and then, so one deleted or changed by hand comes back. */
 const RESYNC_MS = 60_000;
@@ -21,6 +21,8 @@ export class ClusterSetLoadBalancer {
   private applied: VirtualPort[] | undefined;
   private resync: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
+  /** Why imports cannot be served, as last logged. */
+  private logged = new Set<string>();
 
   constructor(
     private readonly local: LocalImports,
@@ -46,7 +48,9 @@ export class ClusterSetLoadBalancer {
   }
 
   private async reconcile(): Promise<void> {
-    const ports = virtualPorts(this.local.imports(), this.local.slices(), this.opts.globalCidr);
+    const imports = this.local.imports();
+    this.reportUnserved(imports);
+    const ports = virtualPorts(imports, this.local.slices(), this.opts.globalCidr);
     if (this.applied) {
       const changes = renderLbChanges(this.applied, ports);
       if (!changes) return;
@@ -63,6 +67,17 @@ export class ClusterSetLoadBalancer {
     const clients = ports.some((p) => p.affinitySeconds !== undefined) ? await this.stickyClients() : new Map<string, StickyClient[]>();
     await execIn(this.opts.target, 'nft', ['-f', '-'], renderLbTable(ports, clients));
     this.done(ports);
+  }
+
+  /** Logs what cannot be served of each import, once while it stays so; the other imports are served as usual. */
+  private reportUnserved(imports: Parameters<typeof unservedImports>[0]): void {
+    const now = new Set<string>();
+    for (const p of unservedImports(imports, this.opts.globalCidr)) {
+      const key = `${p.service}\u0000${p.message}`;
+      now.add(key);
+      if (!this.logged.has(key)) this.opts.log.warn({ service: p.service }, p.message);
+    }
+    this.logged = now;
   }
 
   /** The clients sticky backends remember now, so a rewrite keeps them where they are; none when there is no table. */

@@ -3,20 +3,20 @@ import assert from 'node:assert/strict';
 import type { Answer } from 'dns-packet';
 import { answerQuestion, QCLASS, QTYPE, RCODE } from './answer.js';
 import { buildIndex } from './zoneIndex.js';
-import { importedSlice, serviceImport } from './testFixtures.js';
+import { importedSlice, indexInput, serviceImport } from './testFixtures.js';
 
 const { index } = buildIndex(
-  {
-    imports: [
+  indexInput(
+    [
       serviceImport('default', 'nginx', { type: 'ClusterSetIP', ips: ['10.127.0.5', 'fd00::5'], ports: [{ name: 'http', protocol: 'TCP', port: 80 }, { name: 'dns', protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 81 }] }, 'nginx.shared.example'),
       serviceImport('default', 'pending', { type: 'ClusterSetIP', ports: [{ name: 'http', protocol: 'TCP', port: 80 }] }),
       serviceImport('db', 'pg', { type: 'Headless', ports: [{ name: 'pg', protocol: 'TCP', port: 5432 }] }),
     ],
-    slices: [
+    [
       importedSlice('db', 'pg', 'cluster1', [{ ip: '10.112.1.2', hostname: 'pg-0' }, { ip: '10.112.1.3' }, { ip: '10.112.1.4', hostname: 'pg-2', ready: false }]),
       importedSlice('db', 'pg', 'cluster2', [{ ip: '10.113.1.2', hostname: 'pg-0' }], { connected: false }),
     ],
-  },
+  ),
   { zones: ['clusterset.local', 'hyperos.local'], customZones: ['shared.example'], reverseZones: ['112.10.in-addr.arpa'], nameserverAddresses: ['10.96.0.11', 'fd00::11'], ttl: 5, serial: 42 },
 );
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { IndexFeed } from './indexFeed.js';
 import type { DnsIndex } from './zoneIndex.js';
-import { serviceImport } from './testFixtures.js';
+import { indexInput, serviceImport } from './testFixtures.js';
 
 test('each new input becomes a new index with a larger serial; a problem is logged once while it lasts', () => {
   const warnings: string[] = [];
@@ -11,10 +11,10 @@ test('each new input becomes a new index with a larger serial; a problem is logg
   const indexes: DnsIndex[] = [];
   const feed = new IndexFeed({ zones: ['clusterset.local'], customZones: [], reverseZones: [], nameserverAddresses: [], ttl: 5 }, { setIndex: (i) => indexes.push(i) }, log, () => 1_000_000);
   const named = serviceImport('default', 'nginx', { type: 'ClusterSetIP', ips: ['10.127.0.5'], ports: [] }, 'nginx.shared.example');
-  feed.update({ imports: [named], slices: [] });
-  feed.update({ imports: [named], slices: [] });
-  feed.update({ imports: [], slices: [] });
-  feed.update({ imports: [named], slices: [] });
+  feed.update(indexInput([named]));
+  feed.update(indexInput([named]));
+  feed.update(indexInput([]));
+  feed.update(indexInput([named]));
   assert.deepEqual(
     indexes.map((i) => i.serial),
     [1000, 1001, 1002, 1003],

@@ -20,7 +20,15 @@ export class IndexFeed {
   update(input: IndexInput): void {
     // Seconds since the epoch, but always increasing, so a secondary (if anyone ever runs one) sees every change.
     this.serial = Math.max(this.serial + 1, Math.floor(this.now() / 1000)) >>> 0;
-    const { index, problems } = buildIndex(input, { ...this.opts, serial: this.serial });
+    let built;
+    try {
+      built = buildIndex(input, { ...this.opts, serial: this.serial });
+    } catch (err) {
+      // A bug, not an object (buildIndex isolates those): keep answering from the last index.
+      this.log.error({ err: (err as Error).message }, 'cannot rebuild the DNS index; still answering from the previous one');
+      return;
+    }
+    const { index, problems } = built;
     const current = new Set<string>();
     for (const p of problems) {
       const key = `${p.service}\u0000${p.message}`;

@@ -3,22 +3,22 @@ import assert from 'node:assert/strict';
 import { decode, encode, RECURSION_DESIRED, TRUNCATED_RESPONSE, AUTHORITATIVE_ANSWER, type DecodedPacket, type OptAnswer, type Packet, type RecordType } from 'dns-packet';
 import { Responder, type Transport } from './responder.js';
 import { buildIndex, type DnsIndex } from './zoneIndex.js';
-import { importedSlice, serviceImport } from './testFixtures.js';
+import { importedSlice, indexInput, serviceImport } from './testFixtures.js';
 import { RCODE, type Rcode } from './answer.js';
 
 const zones = { zones: ['clusterset.local'], customZones: [], reverseZones: [], nameserverAddresses: [], ttl: 5, serial: 1 };
 const manyPods = Array.from({ length: 40 }, (_, i) => ({ ip: `10.112.2.${i + 1}`, hostname: `web-${i}` }));
 const world = (ip: string): DnsIndex =>
   buildIndex(
-    {
-      imports: [
+    indexInput(
+      [
         serviceImport('default', 'nginx', { type: 'ClusterSetIP', ips: [ip], ports: [{ name: 'http', protocol: 'TCP', port: 80 }] }),
         serviceImport('default', 'web', { type: 'Headless', ports: [{ name: 'http', protocol: 'TCP', port: 80 }] }),
         serviceImport('default', 'few', { type: 'Headless', ports: [{ name: 'http', protocol: 'TCP', port: 80 }] }),
         serviceImport('default', 'eight', { type: 'Headless', ports: [{ name: 'http', protocol: 'TCP', port: 80 }] }),
       ],
-      slices: [importedSlice('default', 'web', 'cluster1', manyPods), importedSlice('default', 'few', 'cluster1', manyPods.slice(0, 12)), importedSlice('default', 'eight', 'cluster1', manyPods.slice(0, 8))],
-    },
+      [importedSlice('default', 'web', 'cluster1', manyPods), importedSlice('default', 'few', 'cluster1', manyPods.slice(0, 12)), importedSlice('default', 'eight', 'cluster1', manyPods.slice(0, 8))],
+    ),
     zones,
   ).index;
 

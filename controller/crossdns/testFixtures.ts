@@ -1,13 +1,17 @@
-import type { V1EndpointSlice } from '@kubernetes/client-node';
-import { DNS_NAME_ANNOTATION, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED, MANAGED_BY, MCS_GROUP, MCS_VERSION, type ServiceImport } from '../mcs/api.js';
+import { DNS_NAME_ANNOTATION, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED, MANAGED_BY, MCS_GROUP, MCS_VERSION, type ServiceImportBody, type ServiceImportSpec } from '../mcs/api.js';
+import type { SliceBody } from '../mcs/exportedSlices.js';
+import { decodeObject } from '../objects/decode.js';
+import { EndpointSliceKind } from '../objects/discovery.js';
+import { ServiceImportKind } from '../objects/mcs.js';
+import type { IndexInput } from './zoneIndex.js';
 
 /** ServiceImports and imported EndpointSlices as the import controller writes them, for tests and the benchmark. */
 
-export function serviceImport(namespace: string, name: string, spec: ServiceImport['spec'], dnsNames?: string): ServiceImport {
+export function serviceImport(namespace: string, name: string, spec: ServiceImportSpec, dnsNames?: string): ServiceImportBody {
   return {
     apiVersion: `${MCS_GROUP}/${MCS_VERSION}`,
     kind: 'ServiceImport',
-    metadata: { name, namespace, ...(dnsNames === undefined ? {} : { annotations: { [DNS_NAME_ANNOTATION]: dnsNames } }) },
+    metadata: { name, namespace, labels: {}, annotations: dnsNames === undefined ? {} : { [DNS_NAME_ANNOTATION]: dnsNames } },
     spec,
   };
 }
@@ -18,7 +22,7 @@ export interface TestEndpoint {
   ready?: boolean;
 }
 
-export function importedSlice(namespace: string, service: string, cluster: string, endpoints: readonly TestEndpoint[], opts: { connected?: boolean; name?: string } = {}): V1EndpointSlice {
+export function importedSlice(namespace: string, service: string, cluster: string, endpoints: readonly TestEndpoint[], opts: { connected?: boolean; name?: string } = {}): SliceBody {
   const v6 = endpoints.some((e) => e.ip.includes(':'));
   return {
     apiVersion: 'discovery.k8s.io/v1',
@@ -32,4 +36,9 @@ export function importedSlice(namespace: string, service: string, cluster: strin
     endpoints: endpoints.map((e) => ({ addresses: [e.ip], ...(e.hostname ? { hostname: e.hostname } : {}), ...(e.ready === undefined ? {} : { conditions: { ready: e.ready } }) })),
     ports: [],
   };
+}
+
+/** What crossdns reads of these objects once they are in the API. */
+export function indexInput(imports: readonly ServiceImportBody[], slices: readonly SliceBody[] = []): IndexInput {
+  return { imports: imports.map((i) => decodeObject(ServiceImportKind, i)), slices: slices.map((s) => decodeObject(EndpointSliceKind, s)) };
 }

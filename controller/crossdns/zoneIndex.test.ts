@@ -1,11 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildIndex, DNS_SCHEMA_VERSION, type IndexInput } from './zoneIndex.js';
-import { importedSlice, serviceImport } from './testFixtures.js';
+import type { ServiceImportBody } from '../mcs/api.js';
+import type { SliceBody } from '../mcs/exportedSlices.js';
+import { buildIndex, DNS_SCHEMA_VERSION } from './zoneIndex.js';
+import { importedSlice, indexInput, serviceImport } from './testFixtures.js';
 
 const options = { zones: ['clusterset.local'], customZones: ['shared.example'], reverseZones: ['112.10.in-addr.arpa'], nameserverAddresses: ['10.96.0.11'], ttl: 5, serial: 7 };
-const build = (input: Partial<IndexInput>) => buildIndex({ imports: [], slices: [], ...input }, options);
-const names = (input: Partial<IndexInput>) => [...build(input).index.names.keys()].sort();
+/** The index of these objects as written, once read back from the API. */
+type Written = { imports?: ServiceImportBody[]; slices?: SliceBody[] };
+const build = (input: Written) => buildIndex(indexInput(input.imports ?? [], input.slices), options);
+const names = (input: Written) => [...build(input).index.names.keys()].sort();
 
 test('an empty clusterset: the apexes, svc.<zone>, the dns-version record and each zone\'s nameserver', () => {
   const { index, problems } = build({});
@@ -91,7 +95,7 @@ test('custom names inside a custom zone are published with the service\'s record
 
 test('without custom zones a custom name is ignored, and the problem says why', () => {
   const imp = serviceImport('default', 'nginx', { type: 'ClusterSetIP', ips: ['10.127.0.5'], ports: [] }, 'nginx.shared.example');
-  const { index, problems } = buildIndex({ imports: [imp], slices: [] }, { ...options, customZones: [] });
+  const { index, problems } = buildIndex(indexInput([imp]), { ...options, customZones: [] });
   assert.equal(index.names.get('nginx.shared.example'), undefined);
   assert.match(problems[0]?.message ?? '', /none is configured \(--custom-zones\)/);
 });
@@ -106,7 +110,7 @@ test('two services asking for one custom name: the first by namespace/name keeps
 
 test('a service imported outside its namespace (named <svc>.<ns>) answers only by its own names, not by a clusterset name', () => {
   const imp = serviceImport('fleetboard-system', 'nginx.shop', { type: 'ClusterSetIP', ips: ['10.127.0.9'], ports: [{ name: 'http', protocol: 'TCP', port: 80 }] }, 'nginx.shared.example');
-  const { index } = buildIndex({ imports: [imp], slices: [] }, options);
+  const { index } = buildIndex(indexInput([imp]), options);
   assert.deepEqual(index.names.get('nginx.shared.example')?.a, ['10.127.0.9']);
   assert.deepEqual([...index.names.keys()].filter((n) => n.endsWith('.svc.clusterset.local')), []);
 });
@@ -126,7 +130,7 @@ test('PTR records: a ClusterSetIP points to its service and a headless endpoint 
     serviceImport('default', 'outside', { type: 'ClusterSetIP', ips: ['10.127.0.5'], ports: [] }),
   ];
   const slices = [importedSlice('db', 'pg', 'cluster1', [{ ip: '10.112.1.2', hostname: 'pg-0' }, { ip: '10.112.1.3' }]), importedSlice('db', 'replica', 'cluster1', [{ ip: '10.112.1.2', hostname: 'replica-0' }])];
-  const { index } = buildIndex({ imports, slices }, { ...options, zones: ['clusterset.local', 'hyperos.local'] });
+  const { index } = buildIndex(indexInput(imports, slices), { ...options, zones: ['clusterset.local', 'hyperos.local'] });
   assert.deepEqual(index.names.get('1.240.112.10.in-addr.arpa')?.ptr, ['web.default.svc.clusterset.local']);
   assert.deepEqual(index.names.get('2.1.112.10.in-addr.arpa')?.ptr, ['pg-0.cluster1.pg.db.svc.clusterset.local']);
   assert.deepEqual(index.names.get('3.1.112.10.in-addr.arpa')?.ptr, ['10-112-1-3.cluster1.pg.db.svc.clusterset.local']);

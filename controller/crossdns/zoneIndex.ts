@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
-import type { V1EndpointSlice } from '@kubernetes/client-node';
-import { DNS_NAME_ANNOTATION, LABEL_SERVICE_NAME, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED, type ServiceImport } from '../mcs/api.js';
+import { DNS_NAME_ANNOTATION, LABEL_SERVICE_NAME, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED } from '../mcs/api.js';
+import type { EndpointSlice } from '../objects/discovery.js';
+import type { ServiceImport } from '../objects/mcs.js';
 import { addressLabel, canonicalName, inZone, isDnsLabel, isDnsName } from './names.js';
 import { reverseName } from './reverse.js';
 
@@ -61,7 +62,7 @@ export function nameserverName(zone: string): string {
 export interface IndexInput {
   imports: readonly ServiceImport[];
   /** Imported EndpointSlices (labelled with the service name), of every namespace. */
-  slices: readonly V1EndpointSlice[];
+  slices: readonly EndpointSlice[];
 }
 
 /** Why part of the input was left out; the same text each time, so a caller can log each once. */
@@ -148,9 +149,13 @@ export function buildIndex(input: IndexInput, opts: IndexOptions): BuiltIndex {
   const sorted = [...input.imports].sort((x, y) => serviceKey(x).localeCompare(serviceKey(y)));
   for (const imp of sorted) {
     const service = serviceKey(imp);
-    const namespace = imp.metadata?.namespace ?? '';
-    const name = imp.metadata?.name ?? '';
+    const namespace = imp.metadata.namespace ?? '';
+    const name = imp.metadata.name;
     const content = serviceContent(imp, endpoints.get(service) ?? []);
+    if (!content) {
+      problems.push({ service, message: `ServiceImport ${service} has no type (no spec?); it gets no DNS names` });
+      continue;
+    }
     // A Service's name is one DNS label: an import named `<svc>.<ns>` was placed outside its namespace for its own names only.
     if (!name.includes('.')) {
       for (const zone of opts.zones) addService(node, `${name}.${namespace}.svc.${zone}`, zone, content);
@@ -158,14 +163,14 @@ export function buildIndex(input: IndexInput, opts: IndexOptions): BuiltIndex {
       for (const ip of content.ips) point(ip, primary);
       for (const e of content.endpoints) for (const ip of e.addresses) point(ip, `${e.label}.${e.cluster}.${primary}`);
     }
-    for (const custom of customNames(imp, opts.customZones, problems)) {
-      const owner = customOwners.get(custom.name);
+    for (const { name: customName, zone } of customNames(imp, opts.customZones, problems)) {
+      const owner = customOwners.get(customName);
       if (owner) {
-        problems.push({ service, message: `dns name ${custom.name} is already ${owner}'s; ignored here` });
+        problems.push({ service, message: `dns name ${customName} is already ${owner}'s; ignored here` });
         continue;
       }
-      customOwners.set(custom.name, service);
-      addService(node, custom.name, custom.zone, content);
+      customOwners.set(customName, service);
+      addService(node, customName, zone, content);
     }
   }
   for (const [reverse, target] of pointers) {
@@ -180,27 +185,27 @@ export function buildIndex(input: IndexInput, opts: IndexOptions): BuiltIndex {
 }
 
 function serviceKey(imp: ServiceImport): string {
-  return `${imp.metadata?.namespace ?? ''}/${imp.metadata?.name ?? ''}`;
+  return `${imp.metadata.namespace ?? ''}/${imp.metadata.name}`;
 }
 
 /** Ready endpoints of connected clusters, by `<namespace>/<service>`. */
-function readyEndpointsByService(slices: readonly V1EndpointSlice[], problems: IndexProblem[]): Map<string, ReadyEndpoint[]> {
+function readyEndpointsByService(slices: readonly EndpointSlice[], problems: IndexProblem[]): Map<string, ReadyEndpoint[]> {
   const byService = new Map<string, ReadyEndpoint[]>();
   for (const slice of slices) {
-    const labels = slice.metadata?.labels ?? {};
+    const labels = slice.metadata.labels;
     const serviceName = labels[LABEL_SERVICE_NAME];
     // Its cluster's tunnel is down: the addresses are unreachable.
     if (!serviceName || labels[LABEL_SOURCE_CONNECTED] === 'false') continue;
-    const service = `${slice.metadata?.namespace ?? ''}/${serviceName}`;
+    const service = `${slice.metadata.namespace ?? ''}/${serviceName}`;
     const cluster = (labels[LABEL_SOURCE_CLUSTER] ?? '').toLowerCase();
     if (!isDnsLabel(cluster)) {
-      problems.push({ service, message: `EndpointSlice ${slice.metadata?.name ?? ''} has no source cluster that is a DNS label (${LABEL_SOURCE_CLUSTER}="${cluster}"); its endpoints are left out` });
+      problems.push({ service, message: `EndpointSlice ${slice.metadata.name} has no source cluster that is a DNS label (${LABEL_SOURCE_CLUSTER}="${cluster}"); its endpoints are left out` });
       continue;
     }
     const list = byService.get(service) ?? [];
     byService.set(service, list);
     for (const endpoint of slice.endpoints) {
-      if (endpoint.conditions?.ready === false) continue;
+      if (endpoint.conditions.ready === false) continue;
       const addresses = endpoint.addresses.filter((a) => isIP(a) !== 0);
       const first = addresses[0];
       if (first === undefined) continue;
@@ -211,15 +216,19 @@ function readyEndpointsByService(slices: readonly V1EndpointSlice[], problems: I
   return byService;
 }
 
-function serviceContent(imp: ServiceImport, endpoints: ReadyEndpoint[]): ServiceContent {
+/** A service's records; none for an import without a type (a hand-written one without spec), which has no records to give. */
+function serviceContent(imp: ServiceImport, endpoints: ReadyEndpoint[]): ServiceContent | undefined {
+  if (imp.spec.type === undefined) return undefined;
   const ports: NamedPort[] = [];
   for (const p of imp.spec.ports) {
     // Unnamed ports have no SRV records.
     const name = p.name?.toLowerCase();
-    if (name && isDnsLabel(name)) ports.push({ name, protocol: p.protocol.toLowerCase(), port: p.port });
+    const protocol = (p.protocol ?? 'TCP').toLowerCase();
+    const inRange = Number.isInteger(p.port) && p.port >= 1 && p.port <= 65535;
+    if (name && isDnsLabel(name) && isDnsLabel(protocol) && inRange) ports.push({ name, protocol, port: p.port });
   }
   const headless = imp.spec.type === 'Headless';
-  return { headless, ips: headless ? [] : (imp.spec.ips ?? []).filter((ip) => isIP(ip) !== 0), ports, endpoints: headless ? endpoints : [] };
+  return { headless, ips: headless ? [] : imp.spec.ips.filter((ip) => isIP(ip) !== 0), ports, endpoints: headless ? endpoints : [] };
 }
 
 /**
@@ -264,7 +273,7 @@ function addService(node: (name: string, zone: string) => MutableRecords, base: 
 
 /** The names of `fleetboard.io/dns-name` that lie inside a custom zone; the others become problems. */
 function customNames(imp: ServiceImport, customZones: readonly string[], problems: IndexProblem[]): { name: string; zone: string }[] {
-  const annotation = imp.metadata?.annotations?.[DNS_NAME_ANNOTATION];
+  const annotation = imp.metadata.annotations[DNS_NAME_ANNOTATION];
   if (!annotation) return [];
   const service = serviceKey(imp);
   const found: { name: string; zone: string }[] = [];

@@ -1,5 +1,6 @@
 import type { PeerConfig } from '../wireguard/device.js';
-import { checkPeer, memberNamespace, type Peer } from '../clusterset/peer.js';
+import { checkPeer, memberNamespace } from '../clusterset/peer.js';
+import type { Peer } from '../objects/fleetboard.js';
 
 export interface SkippedCluster {
   peer: string;
@@ -20,20 +21,20 @@ export interface HubPeerPlan {
  * allocated, in its own cluster's namespace, so no member can claim another's
  * addresses. Members dial in, so no endpoint is set. Pure.
  */
-export function hubPeers(objects: readonly unknown[], recorded: ReadonlyMap<string, string>): HubPeerPlan {
+export function hubPeers(objects: readonly Peer[], recorded: ReadonlyMap<string, string>): HubPeerPlan {
   const candidates: { id: string; peer: PeerConfig }[] = [];
   const skipped: SkippedCluster[] = [];
   for (const obj of objects) {
     const checked = checkPeer(obj);
-    const id = `${(obj as Peer).metadata?.namespace ?? ''}/${(obj as Peer).metadata?.name ?? ''}`;
+    const id = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
     if (typeof checked === 'string') {
       skipped.push({ peer: id, reason: checked });
       continue;
     }
     const { spec, metadata } = checked;
     if (spec.isHub) continue;
-    const namespace = metadata?.namespace ?? '';
-    if (namespace !== memberNamespace(spec.clusterID) || metadata?.name !== spec.clusterID) {
+    const namespace = metadata.namespace ?? '';
+    if (namespace !== memberNamespace(spec.clusterID) || metadata.name !== spec.clusterID) {
       skipped.push({ peer: id, reason: `a member's Peer must be ${memberNamespace(spec.clusterID)}/${spec.clusterID}` });
       continue;
     }

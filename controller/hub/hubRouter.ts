@@ -1,9 +1,12 @@
-import { CoreV1Api, type KubeConfig, type V1Namespace } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { apiErrorDetail } from '../kube/apiErrors.js';
+import { ObjectRetries } from '../kube/objectRetries.js';
 import { ResilientWatch } from '../kube/resilientWatch.js';
+import { NamespaceKind, type Namespace } from '../objects/core.js';
+import type { Peer } from '../objects/fleetboard.js';
 import { PeerClient, condition, setCondition } from '../clusterset/peerClient.js';
-import { CLUSTER_CIDR_ANNOTATION, HUB_PEER_NAME, linkMtuStatus, type Peer, type PeerStatus } from '../clusterset/peer.js';
+import { CLUSTER_CIDR_ANNOTATION, HUB_PEER_NAME, linkMtuStatus, type PeerStatus } from '../clusterset/peer.js';
 import type { WireGuardDevice } from '../wireguard/device.js';
 import { publicKeyOf } from '../wireguard/keys.js';
 import { ensureTunnelLink } from '../tunnel/tunnelLink.js';
@@ -39,7 +42,9 @@ export class HubRouter {
   private readonly peers: PeerClient;
   private readonly core: CoreV1Api;
   private peerWatch: ResilientWatch<Peer> | undefined;
-  private namespaceWatch: ResilientWatch<V1Namespace> | undefined;
+  private namespaceWatch: ResilientWatch<Namespace> | undefined;
+  /** Members' Peers whose status could not be written, each retried on its own. */
+  private readonly statusRetries = new ObjectRetries();
   private statusTimer: NodeJS.Timeout | undefined;
   private readonly debouncer: Debouncer;
   private accepted = new Map<string, string>();
@@ -58,9 +63,10 @@ export class HubRouter {
 
   async start(): Promise<void> {
     const { endpoint, port } = this.opts;
-    this.namespaceWatch = new ResilientWatch<V1Namespace>(
+    this.namespaceWatch = new ResilientWatch(
       this.kc,
       '/api/v1/namespaces',
+      NamespaceKind,
       () => this.core.listNamespace({ labelSelector: MEMBER_LABEL }),
       { upsert: () => this.debouncer.schedule(), remove: () => this.debouncer.schedule() },
       (m) => this.opts.log.warn(m),
@@ -97,16 +103,16 @@ export class HubRouter {
 
   /** Clusters that joined: the member namespaces the join approver made. */
   members(): number {
-    return (this.namespaceWatch?.cached() ?? []).filter((ns) => !ns.metadata?.deletionTimestamp).length;
+    return (this.namespaceWatch?.cached() ?? []).filter((ns) => !ns.metadata.deletionTimestamp).length;
   }
 
   private async reconcile(): Promise<void> {
     const recorded = new Map<string, string>();
     for (const ns of this.namespaceWatch?.cached() ?? []) {
       // A member being removed is no longer routed, though its CIDR stays taken until its namespace is gone.
-      if (ns.metadata?.deletionTimestamp) continue;
-      const cidr = ns.metadata?.annotations?.[CLUSTER_CIDR_ANNOTATION];
-      if (cidr) recorded.set(ns.metadata?.name ?? '', cidr);
+      if (ns.metadata.deletionTimestamp) continue;
+      const cidr = ns.metadata.annotations[CLUSTER_CIDR_ANNOTATION];
+      if (cidr) recorded.set(ns.metadata.name, cidr);
     }
     const plan = hubPeers(this.peerWatch?.cached() ?? [], recorded);
     const skippedKey = JSON.stringify(plan.skipped);
@@ -127,45 +133,67 @@ export class HubRouter {
     }
     // Tell each member which of its gateways the hub now expects, so a new gateway dials only once it is accepted,
     // and why a cluster is not routed, where its admin looks first.
-    const objects: readonly Partial<Peer>[] = this.peerWatch?.cached() ?? [];
-    for (const peer of objects) {
+    const peers = this.peerWatch?.cached() ?? [];
+    for (const peer of peers) {
       if (peer.spec?.isHub) continue;
-      const namespace = peer.metadata?.namespace ?? '';
-      const name = peer.metadata?.name ?? '';
-      const id = `${namespace}/${name}`;
+      const namespace = peer.metadata.namespace ?? '';
+      const id = `${namespace}/${peer.metadata.name}`;
       const key = plan.accepted.get(id);
       const message = key !== undefined ? `the hub routes ${recorded.get(namespace) ?? ''} to this cluster's gateway` : (plan.skipped.find((s) => s.peer === id)?.reason ?? 'not routed');
-      const previous = peer.status?.conditions;
-      const routed = previous?.find((c) => c.type === 'Routed');
+      const previous = peer.status.conditions;
+      const routed = previous.find((c) => c.type === 'Routed');
       const patch: PeerStatus = {};
-      if (key !== undefined && peer.status?.acceptedPublicKey !== key) patch.acceptedPublicKey = key;
+      if (key !== undefined && peer.status.acceptedPublicKey !== key) patch.acceptedPublicKey = key;
       if (routed?.status !== (key !== undefined ? 'True' : 'False') || routed.message !== message) {
         patch.conditions = setCondition(previous, condition(previous, 'Routed', key !== undefined, key !== undefined ? 'Accepted' : 'Refused', message));
       }
-      if (Object.keys(patch).length > 0) await this.peers.patchStatus(namespace, name, patch);
+      if (Object.keys(patch).length > 0) await this.patchStatus(peer, patch);
     }
+    this.retryLater(peers);
+  }
+
+  /**
+   * Writes one member's Peer status; a failure is logged and retried on its
+   * own with backoff, and the other members' statuses are still written.
+   */
+  private async patchStatus(peer: Peer, patch: PeerStatus): Promise<void> {
+    const id = `${peer.metadata.namespace ?? ''}/${peer.metadata.name}`;
+    if (this.statusRetries.waiting(id)) return;
+    try {
+      await this.peers.patchStatus(peer.metadata.namespace ?? '', peer.metadata.name, patch);
+      this.statusRetries.succeeded(id);
+    } catch (err) {
+      const wait = this.statusRetries.failed(id, apiErrorDetail(err));
+      this.opts.log.warn({ peer: id, err: apiErrorDetail(err), retryInMs: wait }, 'cannot write the Peer\'s status');
+    }
+  }
+
+  /** A reconcile when the first failed status write falls due (the Peers that are gone are forgotten). */
+  private retryLater(peers: readonly Peer[]): void {
+    this.statusRetries.keepOnly(new Set(peers.map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name}`)));
+    const next = this.statusRetries.nextRetryIn();
+    if (next !== undefined) this.debouncer.retryIn(next);
   }
 
   /** Writes a Connected condition per member when its state flips: the hub's view of each tunnel. */
   private async writeHealth(): Promise<void> {
+    let status;
     try {
-      const status = await this.device.status();
-      const now = Date.now();
-      for (const peer of this.peerWatch?.cached() ?? []) {
-        const id = `${peer.metadata?.namespace ?? ''}/${peer.metadata?.name ?? ''}`;
-        const key = this.accepted.get(id);
-        if (key === undefined) continue;
-        const seen = status.peers.find((p) => p.publicKey === key)?.lastHandshake;
-        const up = seen !== undefined && handshakeFresh(seen, now);
-        const previous = peer.status?.conditions;
-        if (previous?.find((c) => c.type === 'Connected')?.status === (up ? 'True' : 'False')) continue;
-        const message = up ? `handshake with the hub at ${seen.toISOString()}` : 'no recent handshake with the hub: is the cluster\'s gateway running and can it reach the hub endpoint?';
-        await this.peers.patchStatus(peer.metadata?.namespace ?? '', peer.metadata?.name ?? '', {
-          conditions: setCondition(previous, condition(previous, 'Connected', up, up ? 'HandshakeRecent' : 'NoHandshake', message)),
-        });
-      }
+      status = await this.device.status();
     } catch (err) {
-      this.opts.log.warn({ err: apiErrorDetail(err) }, 'cannot write tunnel health');
+      this.opts.log.warn({ err: (err as Error).message }, 'cannot read tunnel health from the device');
+      return;
+    }
+    const now = Date.now();
+    for (const peer of this.peerWatch?.cached() ?? []) {
+      const key = this.accepted.get(`${peer.metadata.namespace ?? ''}/${peer.metadata.name}`);
+      if (key === undefined) continue;
+      const seen = status.peers.find((p) => p.publicKey === key)?.lastHandshake;
+      const up = seen !== undefined && handshakeFresh(seen, now);
+      const previous = peer.status.conditions;
+      if (previous.find((c) => c.type === 'Connected')?.status === (up ? 'True' : 'False')) continue;
+      const message = up ? `handshake with the hub at ${seen.toISOString()}` : 'no recent handshake with the hub: is the cluster\'s gateway running and can it reach the hub endpoint?';
+      await this.patchStatus(peer, { conditions: setCondition(previous, condition(previous, 'Connected', up, up ? 'HandshakeRecent' : 'NoHandshake', message)) });
     }
   }
 }

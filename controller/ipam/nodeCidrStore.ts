@@ -1,6 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { CoreV1Api, V1ConfigMap } from '@kubernetes/client-node';
 import { apiErrorDetail, httpCode, isConflict, isNotFound } from '../kube/apiErrors.js';
+import { decodeObject } from '../objects/decode.js';
+import { ConfigMapKind, type ConfigMap } from '../objects/core.js';
 import { IpamError } from './errors.js';
 import { formatCidr, parseCidr } from './cidr.js';
 import { assignNodeCidrs, type NodeCidrPlan } from './nodeCidrs.js';
@@ -22,13 +24,13 @@ function sameAssignment(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, s
  * The CIDR `cm` records for `node`, normalised; undefined until the leader
  * assigns one. An unreadable entry is an INVALID_CIDR error.
  */
-export function recordedNodeCidr(cm: V1ConfigMap | undefined, node: string): string | undefined {
-  const recorded = cm?.data?.[node];
-  if (recorded === undefined) return undefined;
+export function recordedNodeCidr(cm: ConfigMap | undefined, node: string): string | undefined {
+  const recorded = cm?.data[node];
+  if (cm === undefined || recorded === undefined) return undefined;
   try {
     return formatCidr(parseCidr(recorded));
   } catch (err) {
-    const where = `${cm?.metadata?.namespace ?? ''}/${cm?.metadata?.name ?? ''}`;
+    const where = `${cm.metadata.namespace ?? ''}/${cm.metadata.name}`;
     throw new IpamError(
       'INVALID_CIDR',
       `ConfigMap ${where} records ${JSON.stringify(recorded)} for node ${node}, which is not a CIDR; the leader replaces it on its next reconcile`,
@@ -38,7 +40,7 @@ export function recordedNodeCidr(cm: V1ConfigMap | undefined, node: string): str
 }
 
 /** Every node's recorded CIDR; entries that are not CIDRs are reported, not returned. Pure. */
-export function recordedNodeCidrs(cm: V1ConfigMap | undefined): { cidrs: Map<string, string>; problems: string[] } {
+export function recordedNodeCidrs(cm: ConfigMap | undefined): { cidrs: Map<string, string>; problems: string[] } {
   const cidrs = new Map<string, string>();
   const problems: string[] = [];
   for (const node of Object.keys(cm?.data ?? {})) {
@@ -87,7 +89,8 @@ export class NodeCidrStore {
 
   /** The CIDR recorded for `node`, for the node's own controller; undefined until the leader assigns one. */
   async nodeCidr(node: string): Promise<string | undefined> {
-    return recordedNodeCidr(await this.load(), node);
+    const cm = await this.load();
+    return recordedNodeCidr(cm && decodeObject(ConfigMapKind, cm), node);
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { ApiObject } from '../objects/fields.js';
 import type { Logger } from 'pino';
 import { WatchSet } from './watchSet.js';
 
@@ -9,7 +9,7 @@ import { WatchSet } from './watchSet.js';
  * with `startAll`.
  */
 export class SharedWatches {
-  private readonly listeners = new Set<(changed: KubernetesObject) => void>();
+  private readonly listeners = new Set<(changed: ApiObject) => void>();
   protected readonly watches: WatchSet;
 
   constructor(log: Logger) {
@@ -19,7 +19,7 @@ export class SharedWatches {
   }
 
   /** Calls `listener` with each object that changes from now on; returns how to stop. */
-  subscribe(listener: (changed: KubernetesObject) => void): () => void {
+  subscribe(listener: (changed: ApiObject) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

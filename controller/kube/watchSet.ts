@@ -1,20 +1,24 @@
-import type { KubeConfig, KubernetesObject, ListPromise } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { ResilientWatch } from './resilientWatch.js';
+import type { ObjectKind } from '../objects/decode.js';
+import type { ApiObject } from '../objects/fields.js';
+import { ResilientWatch, type RawList, type UnreadableObject } from './resilientWatch.js';
 
 /** Watches whose every change calls the same `onChange` (a reconcile's scheduler) with the object, stopped together. */
 export class WatchSet {
   private readonly watches: { stop(): Promise<void> }[] = [];
 
   constructor(
-    private readonly onChange: (changed: KubernetesObject) => void,
+    private readonly onChange: (changed: ApiObject) => void,
     private readonly log: Logger,
   ) {}
 
-  /** A new watch, not yet started; `label` selects the same objects as `list`, `keep` trims what is cached. */
-  add<T extends KubernetesObject>(kc: KubeConfig, path: string, list: ListPromise<T>, label?: string, keep?: (o: T) => T): ResilientWatch<T> {
-    const changed = { upsert: (o: T) => this.onChange(o), remove: (o: T) => this.onChange(o) };
-    const w = new ResilientWatch<T>(kc, path, list, changed, (m) => this.log.warn(m), { ...(label ? { label } : {}), ...(keep ? { keep } : {}) });
+  /** A new watch of `kind`, not yet started; `label` selects the same objects as `list`. */
+  add<T extends ApiObject>(kc: KubeConfig, path: string, kind: ObjectKind<T>, list: RawList, label?: string): ResilientWatch<T> {
+    // An object that turned unreadable left the cache: the reconcile must run without it (the watch logs why).
+    const unreadable = ({ name, namespace }: UnreadableObject) => this.onChange({ metadata: { name, ...(namespace !== undefined ? { namespace } : {}), labels: {}, annotations: {} } });
+    const handlers = { upsert: (o: T) => this.onChange(o), remove: (o: T) => this.onChange(o), invalid: unreadable };
+    const w = new ResilientWatch<T>(kc, path, kind, list, handlers, (m) => this.log.warn(m), label ? { label } : {});
     this.watches.push(w);
     return w;
   }

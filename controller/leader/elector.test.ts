@@ -12,7 +12,9 @@ import { waitFor } from '../../test/harness/wait.js';
 import { LeaderElector, type LeaderCallbacks, type LeaderElectionConfig } from './elector.js';
 import { LeaderElectionError } from './errors.js';
 import type { LeaseApi } from './leaseClient.js';
-import { leaseRecordOf } from './leaseDecision.js';
+import { leaseRecordOf, type LeaseRecord } from './leaseDecision.js';
+import { LeaseKind } from '../objects/coordination.js';
+import { decodeObject } from '../objects/decode.js';
 
 const silent = pino({ level: 'silent' });
 const timings = { leaseDurationMs: 600, renewDeadlineMs: 400, retryPeriodMs: 100 };
@@ -50,6 +52,11 @@ class FakeLeases implements LeaseApi {
 
   holder(): string | undefined {
     return this.stored?.spec?.holderIdentity;
+  }
+
+  /** The stored Lease as leader election reads it. */
+  record(): LeaseRecord {
+    return leaseRecordOf(decodeObject(LeaseKind, this.stored).spec);
   }
 
   private store(body: V1Lease): V1Lease {
@@ -126,7 +133,7 @@ test('a lone candidate creates the Lease and leads; stop() stops acting first, t
   };
   await elector.stop();
   assert.equal(holderWhenStopped, 'a', 'onStoppedLeading ran while the Lease still named us');
-  const released = leaseRecordOf(api.stored?.spec);
+  const released = api.record();
   assert.equal(released.holderIdentity, '');
   assert.equal(released.leaseDurationSeconds, 1);
   assert.equal(released.leaseTransitions, 0);
@@ -156,7 +163,7 @@ test('a leader whose renewals fail steps down within renewDeadline, before the L
   // Once the API answers again the Lease still names us, so we lead again at once.
   api.mode = 'ok';
   await waitFor(leads(elector), { what: 'a to lead again', timeoutMs: 2000, intervalMs: 10 });
-  assert.equal(leaseRecordOf(api.stored?.spec).leaseTransitions, 0);
+  assert.equal(api.record().leaseTransitions, 0);
 });
 
 test('hanging requests: the leader still steps down on time, and stop() returns within renewDeadline', async (t) => {
@@ -190,7 +197,7 @@ test('two candidates: one wins the create race, the other follows it and takes o
 
   await first.stop();
   await waitFor(leads(second), { what: 'the other candidate to take over', timeoutMs: 2000, intervalMs: 10 });
-  assert.equal(leaseRecordOf(api.stored?.spec).leaseTransitions, 1);
+  assert.equal(api.record().leaseTransitions, 1);
 });
 
 test('a follower nudged when the Lease is released takes over at once, not at its next retry', async (t) => {
@@ -250,6 +257,6 @@ test('an apiserver outage longer than the Lease: the leader that was cut off kee
   await waitFor(() => Promise.resolve(b.isLeader || performance.now() >= watchUntil ? true : undefined), { what: 'a stretch of renewals', timeoutMs: 5000, intervalMs: 10 });
   assert.equal(b.isLeader, false, 'b never took the Lease');
   assert.equal(api.holder(), 'a');
-  assert.equal(leaseRecordOf(api.stored?.spec).leaseTransitions, 0);
+  assert.equal(api.record().leaseTransitions, 0);
   assert.deepEqual(shared.filter((e) => e === 'started').length, 2, 'a started leading twice: before and after the outage');
 });

@@ -1,9 +1,15 @@
 import { performance } from 'node:perf_hooks';
+import type { V1Lease } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { leaseDurationSeconds, validateLeaderElectionConfig, type LeaderElectionConfig } from './config.js';
 import { LeaderElectionError } from './errors.js';
 import { LeaseClient, type LeaseApi } from './leaseClient.js';
 import { decideLease, leaseRecordOf, releasedRecord, type LeaseObservation } from './leaseDecision.js';
+import { decodeObject } from '../objects/decode.js';
+import { LeaseKind } from '../objects/coordination.js';
+
+/** The Lease as read (kept whole for the next write), as election reads it. */
+const recordOf = (lease: V1Lease) => leaseRecordOf(decodeObject(LeaseKind, lease).spec);
 
 export { DEFAULT_LEADER_TIMINGS, type LeaderElectionConfig, type LeaderTimings } from './config.js';
 
@@ -149,7 +155,7 @@ export class LeaderElector {
     const current = await this.lease.read(signal);
     this.afterRead();
     const decision = decideLease({
-      lease: current ? leaseRecordOf(current.spec) : undefined,
+      lease: current ? recordOf(current) : undefined,
       previous: this.observed,
       identity: this.config.identity,
       leading: this.leading,
@@ -240,7 +246,7 @@ export class LeaderElector {
       // The loop's signal is aborted by now, so the release runs under a deadline of its own.
       await this.withDeadline(undefined, async (signal) => {
         const current = await this.lease.read(signal);
-        const record = current ? leaseRecordOf(current.spec) : undefined;
+        const record = current ? recordOf(current) : undefined;
         if (!current || record?.holderIdentity !== this.config.identity) return;
         const outcome = await this.lease.replace(current, releasedRecord(record, new Date()), signal);
         if (outcome === 'conflict') {

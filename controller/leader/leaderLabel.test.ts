@@ -9,6 +9,8 @@ import {
 } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { waitFor } from '../../test/harness/wait.js';
+import { PodMetadataKind } from '../objects/core.js';
+import { decodeItems } from '../objects/decode.js';
 import { LeaderElectionError } from './errors.js';
 import { LEADER_LABEL, LeaderPodLabeler, labelLeaderPod, podsToUnlabel, type PodApi } from './leaderLabel.js';
 
@@ -66,8 +68,11 @@ class FakePods implements PodApi {
 const target = { namespace: 'ns', podName: 'cnf-b', selector: 'app=cnf' };
 
 test('podsToUnlabel: every labelled pod but ours', () => {
-  const pods = [pod('cnf-a', { [LEADER_LABEL]: 'true' }), pod('cnf-b', { [LEADER_LABEL]: 'true' }), pod('cnf-c'), { metadata: {} }];
+  const invalid: string[] = [];
+  // Read as labelLeaderPod reads them: a pod without a name cannot be patched, so it is left out.
+  const pods = decodeItems(PodMetadataKind, [pod('cnf-a', { [LEADER_LABEL]: 'true' }), pod('cnf-b', { [LEADER_LABEL]: 'true' }), pod('cnf-c'), { metadata: {} }], (err) => invalid.push(err.object));
   assert.deepEqual(podsToUnlabel(pods, 'cnf-b'), ['cnf-a']);
+  assert.deepEqual(invalid, ['Pod (unnamed)']);
 });
 
 test('labelLeaderPod labels ours, unlabels other candidates, leaves pods outside the selector alone; gone pods are fine', async () => {

@@ -1,5 +1,7 @@
-import { PatchStrategy, setHeaderOptions, type CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type CoreV1Api } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { PodMetadataKind, type PodMetadata } from '../objects/core.js';
+import { decodeItems } from '../objects/decode.js';
 import { hasStatus, LeaderElectionError } from './errors.js';
 
 /** Set to "true" on the leader's pod, so Services and people can select it. */
@@ -17,10 +19,8 @@ export interface LeaderPodTarget {
 }
 
 /** Pods other than ours that still carry the leader label, e.g. a crashed former leader's. */
-export function podsToUnlabel(pods: readonly V1Pod[], self: string): string[] {
-  return pods
-    .filter((p) => p.metadata?.name !== undefined && p.metadata.name !== self && p.metadata.labels?.[LEADER_LABEL] !== undefined)
-    .map((p) => p.metadata?.name ?? '');
+export function podsToUnlabel(pods: readonly PodMetadata[], self: string): string[] {
+  return pods.filter((p) => p.metadata.name !== self && p.metadata.labels[LEADER_LABEL] !== undefined).map((p) => p.metadata.name);
 }
 
 /** Labels our pod as the leader, then takes the label off every other candidate pod. */
@@ -29,15 +29,23 @@ export async function labelLeaderPod(core: PodApi, target: LeaderPodTarget): Pro
   // endpoints (the old one is no longer leading) than with none.
   await patchLeaderLabel(core, target.namespace, target.podName, 'true');
   const labelSelector = [target.selector, LEADER_LABEL].filter((s) => s !== '').join(',');
-  let pods: V1Pod[];
+  let listed;
   try {
-    pods = (await core.listNamespacedPod({ namespace: target.namespace, labelSelector })).items;
+    listed = await core.listNamespacedPod({ namespace: target.namespace, labelSelector });
   } catch (err) {
     throw new LeaderElectionError('POD_LABEL_FAILED', `could not list pods "${labelSelector}" in ${target.namespace} to remove stale leader labels`, {
       cause: err,
     });
   }
-  for (const name of podsToUnlabel(pods, target.podName)) await unlabelPod(core, target.namespace, name);
+  // Only names and labels are read; a pod whose metadata cannot be read cannot be patched by name either.
+  const pods = decodeItems(PodMetadataKind, listed.items, () => undefined);
+  const failed: { name: string; err: unknown }[] = [];
+  for (const name of podsToUnlabel(pods, target.podName)) {
+    // Each pod on its own: one that cannot be patched does not keep the label on the others.
+    await unlabelPod(core, target.namespace, name).catch((err: unknown) => failed.push({ name, err }));
+  }
+  const [first] = failed;
+  if (first) throw new LeaderElectionError('POD_LABEL_FAILED', `could not remove the leader label from pod(s) ${failed.map((f) => f.name).join(', ')} in ${target.namespace}`, { cause: first.err });
 }
 
 /** Removes the leader label from a pod; a pod that no longer exists has none. */

@@ -11,6 +11,8 @@ import {
   type LeaseDecisionInput,
   type LeaseRecord,
 } from './leaseDecision.js';
+import { LeaseKind } from '../objects/coordination.js';
+import { decodeObject } from '../objects/decode.js';
 
 const wallTime = new Date('2030-01-02T03:04:05.678Z');
 const now = '2030-01-02T03:04:05.678000Z';
@@ -104,13 +106,16 @@ test('observeLease keeps the first sighting while the record is unchanged', () =
 });
 
 test('Lease spec round trip keeps microseconds and accepts Dates as well as strings', () => {
-  const record = leaseRecordOf({
-    holderIdentity: 'x',
-    leaseDurationSeconds: 15,
-    acquireTime: '2030-01-02T03:00:00.123456Z' as unknown as V1MicroTime,
-    renewTime: new V1MicroTime('2030-01-02T03:04:05.678Z'),
-    leaseTransitions: 2,
-  });
+  const lease = (spec?: object) => decodeObject(LeaseKind, { metadata: { name: 'cnf', namespace: 'ns' }, ...(spec ? { spec } : {}) });
+  const record = leaseRecordOf(
+    lease({
+      holderIdentity: 'x',
+      leaseDurationSeconds: 15,
+      acquireTime: '2030-01-02T03:00:00.123456Z',
+      renewTime: new V1MicroTime('2030-01-02T03:04:05.678Z'),
+      leaseTransitions: 2,
+    }).spec,
+  );
   assert.deepEqual(record, {
     holderIdentity: 'x',
     leaseDurationSeconds: 15,
@@ -121,7 +126,7 @@ test('Lease spec round trip keeps microseconds and accepts Dates as well as stri
   const json = JSON.parse(JSON.stringify(leaseSpecOf(record))) as Record<string, unknown>;
   assert.equal(json.acquireTime, '2030-01-02T03:00:00.123456Z');
   assert.equal(json.renewTime, now);
-  assert.deepEqual(leaseRecordOf(undefined), {
+  assert.deepEqual(leaseRecordOf(lease().spec), {
     holderIdentity: '',
     leaseDurationSeconds: 0,
     acquireTime: undefined,

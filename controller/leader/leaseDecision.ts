@@ -1,4 +1,5 @@
 import { V1MicroTime, type V1LeaseSpec } from '@kubernetes/client-node';
+import type { Lease } from '../objects/coordination.js';
 
 /**
  * The part of a Lease's spec leader election reads and writes. Times are kept
@@ -53,17 +54,14 @@ export function microTime(wall: Date): string {
   return new V1MicroTime(wall.getTime()).toISOString();
 }
 
-/**
- * Normalises a Lease spec. @kubernetes/client-node hands MicroTime fields back
- * as strings (it has no deserialiser for them), so both strings and Dates are accepted.
- */
-export function leaseRecordOf(spec: V1LeaseSpec | undefined): LeaseRecord {
+/** What leader election reads of a Lease's spec, with the API's defaults for what it leaves out. */
+export function leaseRecordOf(spec: Lease['spec']): LeaseRecord {
   return {
-    holderIdentity: spec?.holderIdentity ?? '',
-    leaseDurationSeconds: spec?.leaseDurationSeconds ?? 0,
-    acquireTime: timeString(spec?.acquireTime),
-    renewTime: timeString(spec?.renewTime),
-    leaseTransitions: spec?.leaseTransitions ?? 0,
+    holderIdentity: spec.holderIdentity ?? '',
+    leaseDurationSeconds: spec.leaseDurationSeconds ?? 0,
+    acquireTime: spec.acquireTime,
+    renewTime: spec.renewTime,
+    leaseTransitions: spec.leaseTransitions ?? 0,
   };
 }
 
@@ -151,9 +149,4 @@ class StoredMicroTime extends V1MicroTime {
   override toISOString(): string {
     return this.text;
   }
-}
-
-function timeString(value: Date | string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  return typeof value === 'string' ? value : microTime(value);
 }

@@ -1,10 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ServiceImport } from './api.js';
+import { decodeObject } from '../objects/decode.js';
+import { ServiceImportKind, type ServiceImport } from '../objects/mcs.js';
+import type { ServiceImportSpec } from './api.js';
 import { aggregateServices } from './aggregate.js';
 
-function described(cluster: string, exportedAt: string, spec: Partial<ServiceImport['spec']>, namespace = `fleetboard-cluster-${cluster}`): ServiceImport {
-  return {
+/** A cluster's view of a service it exports, as read back from the hub. */
+function described(cluster: string, exportedAt: string, spec: Partial<ServiceImportSpec>, namespace = `fleetboard-cluster-${cluster}`): ServiceImport {
+  return decodeObject(ServiceImportKind, {
     metadata: {
       name: 'nginx-svc.default',
       namespace,
@@ -12,7 +15,7 @@ function described(cluster: string, exportedAt: string, spec: Partial<ServiceImp
       annotations: { 'fleetboard.io/exported-at': exportedAt },
     },
     spec: { type: 'ClusterSetIP', ports: [{ name: 'http', protocol: 'TCP', port: 80 }], sessionAffinity: 'None', ...spec },
-  };
+  });
 }
 
 test('one exporting cluster: its service as it described it', () => {
@@ -45,14 +48,14 @@ test('two clusters: ports are the union; the oldest export decides, and the newe
 
 test('an export is trusted only in its own cluster\'s hub namespace', () => {
   assert.deepEqual(aggregateServices([described('cluster1', '2026-11-21T10:00:00.000Z', {}, 'fleetboard-cluster-cluster2')]), []);
-  assert.deepEqual(aggregateServices([{ ...described('cluster1', '', {}), metadata: { name: 'x', namespace: 'fleetboard-cluster-cluster1' } }]), [], 'no labels: not an export');
+  assert.deepEqual(aggregateServices([decodeObject(ServiceImportKind, { ...described('cluster1', '', {}), metadata: { name: 'x', namespace: 'fleetboard-cluster-cluster1' } })]), [], 'no labels: not an export');
 });
 
 test('the oldest export decides the extra DNS names', () => {
   const older = described('cluster1', '2026-11-21T10:00:00.000Z', {});
   const newer = described('cluster2', '2026-11-21T11:00:00.000Z', {});
-  Object.assign(older.metadata?.annotations ?? {}, { 'fleetboard.io/dns-name': 'nginx.shared.example' });
-  Object.assign(newer.metadata?.annotations ?? {}, { 'fleetboard.io/dns-name': 'other.shared.example' });
+  Object.assign(older.metadata.annotations, { 'fleetboard.io/dns-name': 'nginx.shared.example' });
+  Object.assign(newer.metadata.annotations, { 'fleetboard.io/dns-name': 'other.shared.example' });
   assert.equal(aggregateServices([newer, older])[0]?.dnsNames, 'nginx.shared.example');
   assert.equal(aggregateServices([described('cluster3', '2026-11-21T10:00:00.000Z', {})])[0]?.dnsNames, undefined);
 });
@@ -61,9 +64,9 @@ test('the oldest export decides the exported labels and annotations; a newer exp
   const older = described('cluster1', '2026-11-21T10:00:00.000Z', { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } } });
   const newer = described('cluster2', '2026-11-21T11:00:00.000Z', { sessionAffinity: 'ClientIP' });
   const broken = described('cluster3', '2026-11-21T12:00:00.000Z', { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 600 } } });
-  Object.assign(older.metadata?.annotations ?? {}, { 'fleetboard.io/exported-labels': '{"tier":"web","team":"shop"}', 'fleetboard.io/exported-annotations': '{"owner":"ops"}' });
-  Object.assign(newer.metadata?.annotations ?? {}, { 'fleetboard.io/exported-labels': '{"team":"shop","tier":"web"}', 'fleetboard.io/exported-annotations': '{"owner":"dev"}' });
-  Object.assign(broken.metadata?.annotations ?? {}, { 'fleetboard.io/exported-labels': '["tier"]', 'fleetboard.io/exported-annotations': '{"owner":' });
+  Object.assign(older.metadata.annotations, { 'fleetboard.io/exported-labels': '{"tier":"web","team":"shop"}', 'fleetboard.io/exported-annotations': '{"owner":"ops"}' });
+  Object.assign(newer.metadata.annotations, { 'fleetboard.io/exported-labels': '{"team":"shop","tier":"web"}', 'fleetboard.io/exported-annotations': '{"owner":"dev"}' });
+  Object.assign(broken.metadata.annotations, { 'fleetboard.io/exported-labels': '["tier"]', 'fleetboard.io/exported-annotations': '{"owner":' });
   const [merged] = aggregateServices([broken, newer, older]);
   assert.deepEqual(merged?.labels, { team: 'shop', tier: 'web' });
   assert.deepEqual(merged.annotations, { owner: 'ops' });

@@ -1,4 +1,3 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
 
 /**
  * The Multi-Cluster Services API (KEP-1645), group `multicluster.x-k8s.io`.
@@ -18,11 +17,6 @@ export interface McsCondition {
   message: string;
   lastTransitionTime: string;
   observedGeneration?: number;
-}
-
-export interface ServiceExport extends KubernetesObject {
-  spec?: { exportedLabels?: Record<string, string>; exportedAnnotations?: Record<string, string> };
-  status?: { conditions?: McsCondition[] };
 }
 
 /** Condition types and reasons of a ServiceExport, as the API names them. */
@@ -54,15 +48,24 @@ export interface ServiceImportPort {
   port: number;
 }
 
-export interface ServiceImport extends KubernetesObject {
-  spec: {
-    ports: ServiceImportPort[];
-    ips?: string[];
-    type: ServiceImportType;
-    sessionAffinity?: string;
-    sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } };
-  };
-  status?: { clusters?: { cluster: string }[]; conditions?: McsCondition[] };
+export interface ServiceImportSpec {
+  ports: ServiceImportPort[];
+  ips?: string[];
+  type: ServiceImportType;
+  sessionAffinity?: string;
+  sessionAffinityConfig?: { clientIP?: { timeoutSeconds?: number } };
+}
+
+/**
+ * A ServiceImport as FleetBoard writes it: each member's merged import, and
+ * each cluster's view of a service it exports in the hub. What is read back
+ * is objects/mcs.ts's ServiceImport, which may lack any of it.
+ */
+export interface ServiceImportBody {
+  apiVersion: string;
+  kind: 'ServiceImport';
+  metadata: { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string> };
+  spec: ServiceImportSpec;
 }
 
 /** On a cluster's ServiceImport in the hub: when the ServiceExport was created, for oldest-export-wins. */
@@ -90,4 +93,4 @@ export const EXPORTED_LABELS_ANNOTATION = 'fleetboard.io/exported-labels';
 export const EXPORTED_ANNOTATIONS_ANNOTATION = 'fleetboard.io/exported-annotations';
 
 /** A ServiceImport FleetBoard made (or adopted), as opposed to one written by hand. */
-export const importMadeByFleetBoard = (i: ServiceImport): boolean => i.metadata?.labels?.[IMPORT_MANAGED_BY_LABEL] === MANAGED_BY;
+export const importMadeByFleetBoard = (i: { metadata: { labels: Record<string, string> } }): boolean => i.metadata.labels[IMPORT_MANAGED_BY_LABEL] === MANAGED_BY;

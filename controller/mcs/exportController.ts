@@ -1,33 +1,35 @@
-import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type KubernetesObject, type V1EndpointSlice, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { mergePatch } from '../kube/mergePatch.js';
 import { API_WRITE_CONCURRENCY, eachLimited } from '../kube/eachLimited.js';
 import type { Logger } from 'pino';
 import { decodePodNetwork } from '../ipam/annotations.js';
 import { apiErrorDetail, isNotFound } from '../kube/apiErrors.js';
-import type { ResilientWatch } from '../kube/resilientWatch.js';
+import { ObjectRetries } from '../kube/objectRetries.js';
+import type { RawList, ResilientWatch } from '../kube/resilientWatch.js';
 import { WatchSet } from '../kube/watchSet.js';
+import { PodMetadataKind, ServiceKind, type PodMetadata, type Service } from '../objects/core.js';
+import { EndpointSliceKind, type EndpointSlice } from '../objects/discovery.js';
+import type { Condition } from '../objects/fields.js';
+import { ServiceExportKind, type ServiceExport, type ServiceImport } from '../objects/mcs.js';
 import { Debouncer } from '../tunnel/debouncer.js';
-import { EXPORT_READY, LABEL_SOURCE_CLUSTER, MCS_GROUP, MCS_VERSION, SERVICE_EXPORT_PLURAL, SERVICE_IMPORT_PLURAL, type McsCondition, type ServiceExport, type ServiceImport } from './api.js';
-import { exportedSlices, sliceContent } from './exportedSlices.js';
-import { exportValidity, withCondition, type ConditionVerdict } from './exportValidity.js';
-import { exportedService } from './exportedService.js';
-import { applyPlan, type ObjectWrites } from './applyPlan.js';
+import { EXPORT_READY, LABEL_SOURCE_CLUSTER, MCS_GROUP, MCS_VERSION, SERVICE_EXPORT_PLURAL, SERVICE_IMPORT_PLURAL, type ServiceImportBody } from './api.js';
+import { sliceContent } from './exportedSlices.js';
+import { withCondition, type ConditionVerdict } from './exportValidity.js';
+import { applyPlan, type ObjectWrites, type WriteFailure } from './applyPlan.js';
 import { canonicalJson, labelsAnnotationsAndSpec, objectPlan, type ObjectPlan } from './objectPlan.js';
-import { aggregateServices, type AggregatedService } from './aggregate.js';
+import type { AggregatedService, DescribedExport } from './aggregate.js';
 import { conflictVerdict } from './exportConflict.js';
+import { exportKey, planExports, publishedExportKey, SERVICE_SLICES, type ExportsPlan } from './exportPlan.js';
 import type { HubExports } from './hubExports.js';
 
 const api = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_EXPORT_PLURAL };
-const key = (namespace: string | undefined, name: string | undefined) => `${namespace ?? ''}/${name ?? ''}`;
-/** Selects the EndpointSlices Kubernetes keeps for a Service. */
-const SERVICE_SLICES = 'kubernetes.io/service-name';
 
-const summary = (p: ObjectPlan<unknown>) => ({ created: p.create.length, updated: p.update.length, removed: p.remove.length });
+const summary = (p: ObjectPlan<unknown, unknown>) => ({ created: p.create.length, updated: p.update.length, removed: p.remove.length });
 
 /** A pod's global address; none while its annotations are missing or malformed (the node's controller reports those). */
-function globalAddress(pod: V1Pod): string | undefined {
+function globalAddress(pod: PodMetadata): string | undefined {
   try {
-    return decodePodNetwork(pod.metadata?.annotations)?.ipAddress;
+    return decodePodNetwork(pod.metadata.annotations)?.ipAddress;
   } catch {
     return undefined;
   }
@@ -49,16 +51,12 @@ export interface ExportHub {
   published: HubExports;
 }
 
-/** Of what the hub holds, the objects this cluster published (in its namespace, labelled with its ID). */
-function ownedBy<T extends KubernetesObject>(hub: ExportHub, objects: readonly T[]): T[] {
-  return objects.filter((o) => o.metadata?.namespace === hub.namespace && o.metadata.labels?.[LABEL_SOURCE_CLUSTER] === hub.clusterID);
-}
+/** What the exporter reads of an object it published, whichever way it came. */
+type Named = { name: string; labels: Record<string, string> };
 
-/** The pod cache keeps what the exporter reads (names and the global address annotation), not whole pods. */
-function podAddressOnly(pod: V1Pod): V1Pod {
-  delete pod.spec;
-  delete pod.status;
-  return pod;
+/** Of what the hub holds, the objects this cluster published (in its namespace, labelled with its ID). */
+function ownedBy<T extends ServiceImport | EndpointSlice>(hub: ExportHub, objects: readonly T[]): T[] {
+  return objects.filter((o) => o.metadata.namespace === hub.namespace && o.metadata.labels[LABEL_SOURCE_CLUSTER] === hub.clusterID);
 }
 
 /**
@@ -75,14 +73,18 @@ export class ExportController {
   private readonly debouncer: Debouncer;
   private readonly watches: WatchSet;
   private exports: ResilientWatch<ServiceExport> | undefined;
-  private services: ResilientWatch<V1Service> | undefined;
-  private slices: ResilientWatch<V1EndpointSlice> | undefined;
-  private pods: ResilientWatch<V1Pod> | undefined;
+  private services: ResilientWatch<Service> | undefined;
+  private slices: ResilientWatch<EndpointSlice> | undefined;
+  /** Only the pods' metadata: the global address is an annotation. */
+  private pods: ResilientWatch<PodMetadata> | undefined;
   private hub: PublishingHub | undefined;
   /** The Conflict verdicts of our exports when the importer last merged the clusterset, to notice changes. */
   private conflicts = new Map<string, ConditionVerdict>();
   /** Every cluster's published exports, as the importer last saw them in the hub. */
-  private clusterSetExports: readonly ServiceImport[] | undefined;
+  private clusterSetExports: readonly DescribedExport[] | undefined;
+  /** Exports that could not be published, and exports whose status could not be written: each retried on its own. */
+  private readonly publishRetries = new ObjectRetries();
+  private readonly statusRetries = new ObjectRetries();
   /** Each export's conditions as the last reconcile judged them. */
   private verdicts: ReadonlyMap<string, readonly ConditionVerdict[]> = new Map();
   /**
@@ -104,8 +106,8 @@ export class ExportController {
   }
 
   async start(): Promise<void> {
-    this.exports = this.watches.add<ServiceExport>(this.kc, `/apis/${MCS_GROUP}/${MCS_VERSION}/${SERVICE_EXPORT_PLURAL}`, () => this.custom.listCustomObjectForAllNamespaces(api) as Promise<{ items: ServiceExport[] }>);
-    this.services = this.watches.add<V1Service>(this.kc, '/api/v1/services', () => this.core.listServiceForAllNamespaces());
+    this.exports = this.watches.add(this.kc, `/apis/${MCS_GROUP}/${MCS_VERSION}/${SERVICE_EXPORT_PLURAL}`, ServiceExportKind, () => this.custom.listCustomObjectForAllNamespaces(api) as ReturnType<RawList>);
+    this.services = this.watches.add(this.kc, '/api/v1/services', ServiceKind, () => this.core.listServiceForAllNamespaces());
     await this.exports.start();
     await this.services.start();
     this.debouncer.schedule();
@@ -117,15 +119,15 @@ export class ExportController {
    */
   async publishTo(hub: ExportHub): Promise<void> {
     if (!this.slices) {
-      this.slices = this.watches.add<V1EndpointSlice>(this.kc, '/apis/discovery.k8s.io/v1/endpointslices', () => this.discovery.listEndpointSliceForAllNamespaces({ labelSelector: SERVICE_SLICES }), SERVICE_SLICES);
-      this.pods = this.watches.add<V1Pod>(this.kc, '/api/v1/pods', () => this.core.listPodForAllNamespaces(), undefined, podAddressOnly);
+      this.slices = this.watches.add(this.kc, '/apis/discovery.k8s.io/v1/endpointslices', EndpointSliceKind, () => this.discovery.listEndpointSliceForAllNamespaces({ labelSelector: SERVICE_SLICES }), SERVICE_SLICES);
+      this.pods = this.watches.add(this.kc, '/api/v1/pods', PodMetadataKind, () => this.core.listPodForAllNamespaces());
       await this.slices.start();
       await this.pods.start();
     }
     const previous = this.hub;
     // Only our own namespace's changes concern the exporter; the importer follows the rest.
     const unsubscribe = hub.published.subscribe((changed) => {
-      if (changed.metadata?.namespace === hub.namespace) this.debouncer.schedule();
+      if (changed.metadata.namespace === hub.namespace) this.debouncer.schedule();
     });
     this.hub = { ...hub, discovery: hub.kc.makeApiClient(DiscoveryV1Api), custom: hub.kc.makeApiClient(CustomObjectsApi), unsubscribe };
     previous?.unsubscribe();
@@ -136,10 +138,10 @@ export class ExportController {
    * What the clusterset makes of every exported service (the importer merges
    * them from `exports`, every cluster's): conflicts show on our exports.
    */
-  clusterSetChanged(services: readonly AggregatedService[], exports: readonly ServiceImport[]): void {
+  clusterSetChanged(services: readonly AggregatedService[], exports: readonly DescribedExport[]): void {
     this.clusterSetExports = exports;
     const clusterID = this.hub?.clusterID;
-    const next = new Map(services.filter((s) => clusterID !== undefined && s.clusters.includes(clusterID)).map((s) => [key(s.namespace, s.name), conflictVerdict(s)]));
+    const next = new Map(services.filter((s) => clusterID !== undefined && s.clusters.includes(clusterID)).map((s) => [exportKey(s.namespace, s.name), conflictVerdict(s)]));
     if (JSON.stringify([...next]) === JSON.stringify([...this.conflicts])) return;
     this.conflicts = next;
     this.debouncer.schedule();
@@ -157,111 +159,127 @@ export class ExportController {
   }
 
   private async reconcile(): Promise<void> {
-    const services = new Map((this.services?.cached() ?? []).map((s) => [key(s.metadata?.namespace, s.metadata?.name), s]));
-    const verdicts = new Map<string, ConditionVerdict[]>();
-    const desired: V1EndpointSlice[] = [];
-    const described: ServiceImport[] = [];
     const hub = this.hub;
-    const slicesByService = new Map<string, V1EndpointSlice[]>();
-    for (const s of this.slices?.cached() ?? []) {
-      const service = key(s.metadata?.namespace, s.metadata?.labels?.[SERVICE_SLICES]);
-      slicesByService.set(service, [...(slicesByService.get(service) ?? []), s]);
-    }
-    const globalIps = new Map((this.pods?.cached() ?? []).map((p) => [key(p.metadata?.namespace, p.metadata?.name), globalAddress(p)]));
-    for (const exp of this.exports?.cached() ?? []) {
-      const namespace = exp.metadata?.namespace ?? '';
-      const name = exp.metadata?.name ?? '';
-      const service = services.get(key(namespace, name));
-      const valid = exportValidity(namespace, name, service);
-      const found: ConditionVerdict[] = [valid];
-      if (hub && service && valid.status === 'True') {
-        described.push(exportedService(hub.clusterID, hub.namespace, service, exp));
-        const local = slicesByService.get(key(namespace, name)) ?? [];
-        const exported = exportedSlices(hub.clusterID, hub.namespace, { namespace, name }, local, (ns, pod) => globalIps.get(key(ns, pod)));
-        desired.push(...exported.slices);
-        const endpoints = exported.slices.reduce((n, s) => n + s.endpoints.length, 0);
-        found.push(
-          exported.withoutGlobalAddress === 0
-            ? { type: EXPORT_READY, status: 'True', reason: 'Exported', message: `${endpoints} endpoint(s) published to the clusterset` }
-            : { type: EXPORT_READY, status: 'False', reason: 'Pending', message: `${exported.withoutGlobalAddress} endpoint(s) have no global address yet; ${endpoints} published` },
-        );
-      }
-      verdicts.set(key(namespace, name), found);
-    }
-    // Judged against what we publish now, not what the hub last echoed, so an
-    // export's first status already says whether it conflicts: one write, not two.
-    if (hub && this.clusterSetExports) {
-      const others = this.clusterSetExports.filter((d) => d.metadata?.labels?.[LABEL_SOURCE_CLUSTER] !== hub.clusterID);
-      for (const s of aggregateServices([...others, ...described])) {
-        if (s.clusters.includes(hub.clusterID)) verdicts.get(key(s.namespace, s.name))?.push(conflictVerdict(s));
-      }
+    const exports = this.exports?.cached() ?? [];
+    const present = new Set(exports.map((e) => exportKey(e.metadata.namespace, e.metadata.name)));
+    this.publishRetries.keepOnly(present);
+    this.statusRetries.keepOnly(present);
+    // An export, or its Service, that cannot be read still exists: what was published for it stays as it is.
+    const unreadable = new Set([...(this.exports?.unreadable() ?? []), ...(this.services?.unreadable() ?? [])].map((u) => exportKey(u.namespace, u.name)));
+    const leftAlone = (key: string) => this.publishRetries.waiting(key) || unreadable.has(key);
+    const globalIps = new Map((this.pods?.cached() ?? []).map((p) => [exportKey(p.metadata.namespace, p.metadata.name), globalAddress(p)]));
+    const plan = planExports({
+      exports,
+      services: this.services?.cached() ?? [],
+      slices: this.slices?.cached() ?? [],
+      globalAddressOf: (ns, pod) => globalIps.get(exportKey(ns, pod)),
+      hub,
+      clusterSetExports: this.clusterSetExports,
+      waiting: leftAlone,
+    });
+    const verdicts = plan.verdicts;
+    const failed = [...plan.failed, ...(hub ? await this.publish(hub, plan, leftAlone) : [])];
+    const failedKeys = new Set(failed.map((f) => f.key));
+    for (const key of verdicts.keys()) if (!failedKeys.has(key)) this.publishRetries.succeeded(key);
+    for (const f of failed) this.publishFailed(verdicts, f.key, f.message);
+    // An export waiting for its retry keeps what it was last judged (its failure).
+    for (const key of present) {
+      const before = this.verdicts.get(key);
+      if (!verdicts.has(key) && before) verdicts.set(key, [...before]);
     }
     this.verdicts = verdicts;
-    if (hub) await this.publish(hub, described, desired);
     await this.writeConditions(verdicts);
+    const next = Math.min(this.publishRetries.nextRetryIn() ?? Infinity, this.statusRetries.nextRetryIn() ?? Infinity);
+    if (next !== Infinity) this.debouncer.retryIn(next);
   }
 
-  /** Makes the cluster's hub namespace hold exactly these exported services and slices. */
-  private async publish(hub: PublishingHub, services: ServiceImport[], slices: V1EndpointSlice[]): Promise<void> {
+  /** One export could not be planned or published: it says so, and is tried again on its own after a backoff. */
+  private publishFailed(verdicts: Map<string, ConditionVerdict[]>, key: string, message: string): void {
+    const wait = this.publishRetries.failed(key, message);
+    this.log.warn({ export: key, err: message, retryInMs: wait }, 'cannot publish the ServiceExport to the hub; retrying it');
+    const found = (verdicts.get(key) ?? []).filter((v) => v.type !== EXPORT_READY);
+    found.push({ type: EXPORT_READY, status: 'False', reason: 'PublishFailed', message: `${message}; retrying in ${Math.round(wait / 1000)} s` });
+    verdicts.set(key, found);
+  }
+
+  /**
+   * Makes the cluster's hub namespace hold exactly the planned exports'
+   * services and slices, leaving alone those of exports that wait for a retry;
+   * returns the exports whose objects could not be written.
+   */
+  private async publish(hub: PublishingHub, plan: ExportsPlan, leftAlone: (key: string) => boolean): Promise<{ key: string; message: string }[]> {
     const namespace = hub.namespace;
     const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL, namespace };
-    const liveServices = ownedBy(hub, hub.published.services());
-    const servicePlan = objectPlan(services, liveServices, labelsAnnotationsAndSpec);
-    const serviceWrites: ObjectWrites<ServiceImport> = {
+    const handled = (o: { metadata: { labels: Record<string, string> } }) => !leftAlone(publishedExportKey(o));
+    const liveServices = ownedBy(hub, hub.published.services()).filter(handled);
+    const servicePlan = objectPlan(plan.services, liveServices, labelsAnnotationsAndSpec);
+    const serviceWrites: ObjectWrites<ServiceImportBody, ServiceImport> = {
       create: (body) => hub.custom.createNamespacedCustomObject({ ...importApi, body }),
-      replace: (body) => hub.custom.replaceNamespacedCustomObject({ ...importApi, name: body.metadata?.name ?? '', body }),
-      remove: (live) => hub.custom.deleteNamespacedCustomObject({ ...importApi, name: live.metadata?.name ?? '' }),
+      replace: (body) => hub.custom.replaceNamespacedCustomObject({ ...importApi, name: body.metadata.name, body }),
+      remove: (live) => hub.custom.deleteNamespacedCustomObject({ ...importApi, name: live.metadata.name }),
     };
     // A service is described before its endpoints appear and removed after they went, so an importer never sees endpoints it cannot place.
-    await applyPlan({ ...servicePlan, remove: [] }, liveServices, serviceWrites);
-    const liveSlices = ownedBy(hub, hub.published.slices());
-    const slicePlan = objectPlan(slices, liveSlices, sliceContent);
-    await applyPlan(slicePlan, liveSlices, {
-      create: (body) => hub.discovery.createNamespacedEndpointSlice({ namespace, body }),
-      replace: (body) => hub.discovery.replaceNamespacedEndpointSlice({ namespace, name: body.metadata?.name ?? '', body }),
-      remove: (live) => hub.discovery.deleteNamespacedEndpointSlice({ namespace, name: live.metadata?.name ?? '' }),
-    });
-    await applyPlan({ create: [], update: [], remove: servicePlan.remove }, liveServices, serviceWrites);
-    const changes = (p: ObjectPlan<unknown>) => p.create.length + p.update.length + p.remove.length;
-    if (changes(servicePlan) + changes(slicePlan) > 0) {
-      this.log.info({ services: summary(servicePlan), slices: summary(slicePlan) }, 'exports published to the hub');
+    const failed: { kind: string; failure: WriteFailure<{ metadata: Named }, { metadata: Named }> }[] = [];
+    const note = (kind: string) => (failures: WriteFailure<{ metadata: Named }, { metadata: Named }>[]) => failed.push(...failures.map((failure) => ({ kind, failure })));
+    note('ServiceImport')(await applyPlan({ ...servicePlan, remove: [] }, liveServices, serviceWrites));
+    const liveSlices = ownedBy(hub, hub.published.slices()).filter(handled);
+    const slicePlan = objectPlan(plan.slices, liveSlices, sliceContent);
+    note('EndpointSlice')(
+      await applyPlan(slicePlan, liveSlices, {
+        create: (body) => hub.discovery.createNamespacedEndpointSlice({ namespace, body }),
+        replace: (body) => hub.discovery.replaceNamespacedEndpointSlice({ namespace, name: body.metadata.name, body }),
+        remove: (live) => hub.discovery.deleteNamespacedEndpointSlice({ namespace, name: live.metadata.name }),
+      }),
+    );
+    note('ServiceImport')(await applyPlan({ create: [], update: [], remove: servicePlan.remove }, liveServices, serviceWrites));
+    const changes = (p: ObjectPlan<unknown, unknown>) => p.create.length + p.update.length + p.remove.length;
+    if (changes(servicePlan) + changes(slicePlan) > failed.length) {
+      this.log.info({ services: summary(servicePlan), slices: summary(slicePlan), failed: failed.length }, 'exports published to the hub');
     }
+    const byExport = new Map<string, string>();
+    for (const { kind, failure } of failed) {
+      const { metadata } = failure.object;
+      byExport.set(publishedExportKey(failure.object), `${failure.verb} ${kind} ${namespace}/${metadata.name} in the hub failed: ${apiErrorDetail(failure.err)}`);
+    }
+    return [...byExport].map(([key, message]) => ({ key, message }));
   }
 
+  /** Writes each export's conditions where they changed; one whose write fails is retried on its own with backoff. */
   private async writeConditions(verdicts: ReadonlyMap<string, ConditionVerdict[]>): Promise<void> {
-    const writes: { namespace: string; name: string; conditions: McsCondition[]; said: string; over: string }[] = [];
+    const writes: { namespace: string; name: string; conditions: Condition[]; said: string; over: string }[] = [];
     const current = new Set<string>();
     for (const exp of this.exports?.cached() ?? []) {
-      const namespace = exp.metadata?.namespace ?? '';
-      const name = exp.metadata?.name ?? '';
-      const resourceVersion = exp.metadata?.resourceVersion ?? '';
-      current.add(key(namespace, name));
-      let conditions: McsCondition[] | undefined = exp.status?.conditions;
+      const namespace = exp.metadata.namespace ?? '';
+      const name = exp.metadata.name;
+      const resourceVersion = exp.metadata.resourceVersion ?? '';
+      const k = exportKey(namespace, name);
+      current.add(k);
+      if (this.statusRetries.waiting(k)) continue;
+      let conditions: Condition[] = exp.status.conditions;
       let changed = false;
-      for (const verdict of verdicts.get(key(namespace, name)) ?? []) {
-        const next = withCondition(conditions, verdict, exp.metadata?.generation, new Date());
+      for (const verdict of verdicts.get(k) ?? []) {
+        const next = withCondition(conditions, verdict, exp.metadata.generation, new Date());
         if (next) [conditions, changed] = [next, true];
       }
-      if (!changed || !conditions) continue;
+      if (!changed) continue;
       const said = canonicalJson(conditions.map((c) => [c.type, c.status, c.reason, c.message, c.observedGeneration]));
-      const last = this.written.get(key(namespace, name));
+      const last = this.written.get(k);
       // The cache still shows the export as it was before our last write, which said this already.
       if (last?.said === said && last.over === resourceVersion) continue;
       writes.push({ namespace, name, conditions, said, over: resourceVersion });
     }
     for (const k of this.written.keys()) if (!current.has(k)) this.written.delete(k);
-    let failed = 0;
     await eachLimited(writes, API_WRITE_CONCURRENCY, async ({ namespace, name, conditions, said, over }) => {
+      const k = exportKey(namespace, name);
       try {
         await this.custom.patchNamespacedCustomObjectStatus({ ...api, namespace, name, body: { status: { conditions } } }, mergePatch);
-        this.written.set(key(namespace, name), { said, over });
+        this.written.set(k, { said, over });
+        this.statusRetries.succeeded(k);
       } catch (err) {
         if (isNotFound(err)) return; // deleted meanwhile: nothing to report on
-        failed += 1;
-        this.log.warn({ export: key(namespace, name), err: apiErrorDetail(err) }, 'cannot write the ServiceExport\'s status');
+        const wait = this.statusRetries.failed(k, apiErrorDetail(err));
+        this.log.warn({ export: k, err: apiErrorDetail(err), retryInMs: wait }, 'cannot write the ServiceExport\'s status; retrying it');
       }
     });
-    // The debouncer retries: the watch caches hold what is still to write.
-    if (failed > 0) throw new Error(`${failed} ServiceExport status writes failed`);
   }
 }

@@ -1,9 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Service } from '@kubernetes/client-node';
+import { ServiceKind, type Service } from '../objects/core.js';
+import { decodeObject } from '../objects/decode.js';
 import { exportValidity, withCondition } from './exportValidity.js';
 
-const service = (type: string, extra: Partial<V1Service['metadata']> = {}): V1Service => ({ metadata: { name: 'nginx-svc', namespace: 'default', ...extra }, spec: { type } });
+const service = (type: string, extra: Partial<V1Service['metadata']> = {}): Service =>
+  decodeObject(ServiceKind, { metadata: { name: 'nginx-svc', namespace: 'default', ...extra }, spec: { type } } satisfies V1Service);
 
 test('a ServiceExport is valid only with a Service that has endpoints to export', () => {
   assert.deepEqual(exportValidity('default', 'nginx-svc', service('ClusterIP')), { type: 'Valid', status: 'True', reason: 'Valid', message: 'Service default/nginx-svc can be exported' });

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1EndpointSlice } from '@kubernetes/client-node';
+import { decodeObject } from '../objects/decode.js';
+import { EndpointSliceKind } from '../objects/discovery.js';
 import { exportedSliceName, exportedSlices } from './exportedSlices.js';
 
 const globals = new Map([
@@ -23,7 +25,7 @@ const local: V1EndpointSlice = {
 };
 
 test('an exported slice carries the global addresses of the pods, their conditions, and the MCS labels', () => {
-  const { slices, withoutGlobalAddress } = exportedSlices('cluster1', 'fleetboard-cluster-cluster1', { namespace: 'default', name: 'nginx-svc' }, [local], globalOf);
+  const { slices, withoutGlobalAddress } = exportedSlices('cluster1', 'fleetboard-cluster-cluster1', { namespace: 'default', name: 'nginx-svc' }, [decodeObject(EndpointSliceKind, local)], globalOf);
   assert.equal(withoutGlobalAddress, 2, 'a pod without a global address and an endpoint that is no pod are left out');
   assert.deepEqual(slices, [
     {
@@ -52,8 +54,8 @@ test('an exported slice carries the global addresses of the pods, their conditio
 test('IPv6 slices are skipped (the global CIDR is IPv4); an empty Service exports an empty slice', () => {
   const v6: V1EndpointSlice = { metadata: { name: 'nginx-svc-v6' }, addressType: 'IPv6', endpoints: local.endpoints };
   const empty: V1EndpointSlice = { metadata: { name: 'nginx-svc-empty' }, addressType: 'IPv4', endpoints: [] };
-  const { slices } = exportedSlices('cluster1', 'hub-ns', { namespace: 'default', name: 'nginx-svc' }, [v6, empty], globalOf);
-  assert.deepEqual(slices.map((s) => [s.metadata?.name, s.endpoints.length]), [['cluster1-default-nginx-svc-empty', 0]]);
+  const { slices } = exportedSlices('cluster1', 'hub-ns', { namespace: 'default', name: 'nginx-svc' }, [v6, empty].map((s) => decodeObject(EndpointSliceKind, s)), globalOf);
+  assert.deepEqual(slices.map((s) => [s.metadata.name, s.endpoints.length]), [['cluster1-default-nginx-svc-empty', 0]]);
 });
 
 test('slice names stay unique and within 253 characters', () => {

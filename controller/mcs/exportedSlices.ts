@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { V1Endpoint, V1EndpointSlice } from '@kubernetes/client-node';
+import type { DiscoveryV1EndpointPort, V1Endpoint, V1EndpointConditions, V1EndpointSlice } from '@kubernetes/client-node';
+import type { Endpoint, EndpointPort, EndpointSlice } from '../objects/discovery.js';
 import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, MANAGED_BY } from './api.js';
 
+/** An EndpointSlice as FleetBoard writes it (in the hub, and imported in members): always named. */
+export type SliceBody = V1EndpointSlice & { metadata: { name: string; namespace: string; labels: Record<string, string> } };
+
 export interface ExportedSlices {
-  slices: V1EndpointSlice[];
+  slices: SliceBody[];
   /** Endpoints left out because their pod has no global address (yet): the export is not fully Ready. */
   withoutGlobalAddress: number;
 }
@@ -14,7 +18,28 @@ export type GlobalAddressOf = (namespace: string, podName: string) => string | u
 const MAX_NAME = 253;
 
 /** The fields FleetBoard owns in a slice it publishes or imports: what decides whether the live copy must be rewritten. */
-export const sliceContent = (s: V1EndpointSlice): unknown => [s.metadata?.labels, s.addressType, s.endpoints, s.ports ?? []];
+export const sliceContent = (s: SliceBody | EndpointSlice): unknown => [s.metadata.labels, s.addressType, s.endpoints, s.ports];
+
+/** An endpoint as FleetBoard publishes and imports it: its addresses and conditions as given, hostname, nodeName and zone as read. */
+export function endpointBody(ep: Endpoint, addresses: string[], conditions: V1EndpointConditions): V1Endpoint {
+  return {
+    addresses,
+    conditions,
+    ...(ep.hostname ? { hostname: ep.hostname } : {}),
+    ...(ep.nodeName ? { nodeName: ep.nodeName } : {}),
+    ...(ep.zone ? { zone: ep.zone } : {}),
+  };
+}
+
+/** A slice's port as FleetBoard publishes and imports it, with the protocol the API defaults. */
+export function portBody(p: EndpointPort): DiscoveryV1EndpointPort {
+  return { ...(p.name !== undefined ? { name: p.name } : {}), protocol: p.protocol ?? 'TCP', ...(p.port !== undefined ? { port: p.port } : {}), ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}) };
+}
+
+/** The conditions an endpoint states, and none it leaves unknown (unknown counts as ready to readers). */
+export function statedConditions(c: Endpoint['conditions']): V1EndpointConditions {
+  return { ...(c.ready !== undefined ? { ready: c.ready } : {}), ...(c.serving !== undefined ? { serving: c.serving } : {}), ...(c.terminating !== undefined ? { terminating: c.terminating } : {}) };
+}
 
 /** `<cluster>-<namespace>-<slice>`, shortened with a hash of the whole when too long; unique per source slice. */
 export function exportedSliceName(clusterID: string, namespace: string, localSlice: string): string {
@@ -32,9 +57,9 @@ export function exportedSliceName(clusterID: string, namespace: string, localSli
  * zone are kept; endpoints that are not pods, or pods without a global
  * address, are left out and counted. Pure.
  */
-export function exportedSlices(clusterID: string, hubNamespace: string, service: { namespace: string; name: string }, local: readonly V1EndpointSlice[], globalAddressOf: GlobalAddressOf): ExportedSlices {
+export function exportedSlices(clusterID: string, hubNamespace: string, service: { namespace: string; name: string }, local: readonly EndpointSlice[], globalAddressOf: GlobalAddressOf): ExportedSlices {
   let withoutGlobalAddress = 0;
-  const slices: V1EndpointSlice[] = [];
+  const slices: SliceBody[] = [];
   for (const slice of local) {
     if (slice.addressType !== 'IPv4') continue; // the global CIDR is IPv4
     const endpoints: V1Endpoint[] = [];
@@ -45,28 +70,23 @@ export function exportedSlices(clusterID: string, hubNamespace: string, service:
         withoutGlobalAddress += 1;
         continue;
       }
-      endpoints.push({
-        addresses: [address],
-        conditions: { ready: ep.conditions?.ready ?? false, serving: ep.conditions?.serving ?? ep.conditions?.ready ?? false, terminating: ep.conditions?.terminating ?? false },
-        ...(ep.hostname ? { hostname: ep.hostname } : {}),
-        ...(ep.nodeName ? { nodeName: ep.nodeName } : {}),
-        ...(ep.zone ? { zone: ep.zone } : {}),
-      });
+      const { ready, serving, terminating } = ep.conditions;
+      endpoints.push(endpointBody(ep, [address], { ready: ready ?? false, serving: serving ?? ready ?? false, terminating: terminating ?? false }));
     }
     endpoints.sort((a, b) => (a.addresses[0] ?? '').localeCompare(b.addresses[0] ?? ''));
     slices.push({
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
       metadata: {
-        name: exportedSliceName(clusterID, service.namespace, slice.metadata?.name ?? ''),
+        name: exportedSliceName(clusterID, service.namespace, slice.metadata.name),
         namespace: hubNamespace,
         labels: { [LABEL_SERVICE_NAME]: service.name, [LABEL_SERVICE_NAMESPACE]: service.namespace, [LABEL_SOURCE_CLUSTER]: clusterID, [LABEL_MANAGED_BY]: MANAGED_BY },
       },
       addressType: 'IPv4',
       endpoints,
-      ports: (slice.ports ?? []).map((p) => ({ ...(p.name !== undefined ? { name: p.name } : {}), protocol: p.protocol ?? 'TCP', ...(p.port !== undefined ? { port: p.port } : {}), ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}) })),
+      ports: slice.ports.map(portBody),
     });
   }
-  slices.sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? ''));
+  slices.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   return { slices, withoutGlobalAddress };
 }

@@ -1,8 +1,10 @@
-import { CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice } from '@kubernetes/client-node';
+import { CustomObjectsApi, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { ResilientWatch } from '../kube/resilientWatch.js';
+import type { RawList, ResilientWatch } from '../kube/resilientWatch.js';
 import { SharedWatches } from '../kube/sharedWatches.js';
-import { LABEL_MANAGED_BY, LABEL_SOURCE_CLUSTER, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL, type ServiceImport } from './api.js';
+import { LABEL_MANAGED_BY, LABEL_SOURCE_CLUSTER, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL } from './api.js';
+import { EndpointSliceKind, type EndpointSlice } from '../objects/discovery.js';
+import { ServiceImportKind, type ServiceImport } from '../objects/mcs.js';
 
 /**
  * What every cluster published in the hub (exported services and their
@@ -12,7 +14,7 @@ import { LABEL_MANAGED_BY, LABEL_SOURCE_CLUSTER, MANAGED_BY, MCS_GROUP, MCS_VERS
  */
 export class HubExports extends SharedWatches {
   private serviceWatch: ResilientWatch<ServiceImport> | undefined;
-  private sliceWatch: ResilientWatch<V1EndpointSlice> | undefined;
+  private sliceWatch: ResilientWatch<EndpointSlice> | undefined;
 
   constructor(
     private readonly hubKc: KubeConfig,
@@ -26,8 +28,8 @@ export class HubExports extends SharedWatches {
     const discovery = this.hubKc.makeApiClient(DiscoveryV1Api);
     const managed = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
     const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL };
-    this.serviceWatch = this.watches.add<ServiceImport>(this.hubKc, `/apis/${MCS_GROUP}/${MCS_VERSION}/${SERVICE_IMPORT_PLURAL}`, () => custom.listCustomObjectForAllNamespaces({ ...importApi, labelSelector: LABEL_SOURCE_CLUSTER }) as Promise<{ items: ServiceImport[] }>, LABEL_SOURCE_CLUSTER);
-    this.sliceWatch = this.watches.add<V1EndpointSlice>(this.hubKc, '/apis/discovery.k8s.io/v1/endpointslices', () => discovery.listEndpointSliceForAllNamespaces({ labelSelector: managed }), managed);
+    this.serviceWatch = this.watches.add(this.hubKc, `/apis/${MCS_GROUP}/${MCS_VERSION}/${SERVICE_IMPORT_PLURAL}`, ServiceImportKind, () => custom.listCustomObjectForAllNamespaces({ ...importApi, labelSelector: LABEL_SOURCE_CLUSTER }) as ReturnType<RawList>, LABEL_SOURCE_CLUSTER);
+    this.sliceWatch = this.watches.add(this.hubKc, '/apis/discovery.k8s.io/v1/endpointslices', EndpointSliceKind, () => discovery.listEndpointSliceForAllNamespaces({ labelSelector: managed }), managed);
     await this.startAll(this.serviceWatch, this.sliceWatch);
   }
 
@@ -37,7 +39,7 @@ export class HubExports extends SharedWatches {
   }
 
   /** Every cluster's exported EndpointSlices (managed by fleetboard.io). */
-  slices(): readonly V1EndpointSlice[] {
+  slices(): readonly EndpointSlice[] {
     return this.sliceWatch?.cached() ?? [];
   }
 }

@@ -1,31 +1,56 @@
-import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice, type V1Namespace } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { mergePatch } from '../kube/mergePatch.js';
 import { API_WRITE_CONCURRENCY, eachLimited } from '../kube/eachLimited.js';
 import type { Logger } from 'pino';
-import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, PEER_PLURAL, memberNamespace, type Peer } from '../clusterset/peer.js';
-import { disconnectedClusters } from './sourceHealth.js';
-import type { ResilientWatch } from '../kube/resilientWatch.js';
+import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, PEER_PLURAL, memberNamespace } from '../clusterset/peer.js';
+import { apiErrorDetail } from '../kube/apiErrors.js';
+import type { EventRecorder } from '../kube/events.js';
+import { ObjectRetries } from '../kube/objectRetries.js';
+import type { RawList, ResilientWatch } from '../kube/resilientWatch.js';
 import { WatchSet } from '../kube/watchSet.js';
+import { NamespaceKind, type Namespace } from '../objects/core.js';
+import { PeerKind, type Peer } from '../objects/fleetboard.js';
+import type { ServiceImport } from '../objects/mcs.js';
 import { Debouncer } from '../tunnel/debouncer.js';
-import { DNS_NAME_ANNOTATION, IMPORT_MANAGED_BY_LABEL, importMadeByFleetBoard, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL, type ServiceImport } from './api.js';
-import { aggregateServices, type AggregatedService } from './aggregate.js';
+import { disconnectedClusters } from './sourceHealth.js';
+import { DNS_NAME_ANNOTATION, IMPORT_MANAGED_BY_LABEL, importMadeByFleetBoard, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL, type ServiceImportBody } from './api.js';
+import { aggregateServices, exportProblem, type AggregatedService, type DescribedExport } from './aggregate.js';
 import type { LocalImports } from './localImports.js';
 import type { HubExports } from './hubExports.js';
 import { placeImports, type PlacedImport } from './importPlacement.js';
-import { applyPlan } from './applyPlan.js';
-import { sliceContent } from './exportedSlices.js';
+import { applyPlan, type WriteFailure } from './applyPlan.js';
+import { endpointBody, portBody, sliceContent, statedConditions, type SliceBody } from './exportedSlices.js';
 import { labelsAnnotationsAndSpec, objectPlan } from './objectPlan.js';
 import { assignClusterSetIps } from '../ipam/clusterSetIps.js';
 import type { Cidr } from '../ipam/cidr.js';
 
 const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL };
+const importKey = (namespace: string | undefined, name: string) => `${namespace ?? ''}/${name}`;
+/** The import an imported EndpointSlice belongs to (it sits beside it, labelled with its name). */
+const sliceImportKey = (s: { metadata: { namespace?: string | undefined; labels: Record<string, string> } }) => importKey(s.metadata.namespace, s.metadata.labels[LABEL_SERVICE_NAME] ?? '');
+
+export interface ImportControllerOptions {
+  /** Where services published under names of their own go when their namespace does not exist here (the agent's). */
+  fallbackNamespace: string;
+  /** This cluster's ID: its own endpoints are reachable whatever its hub tunnel does. */
+  clusterID: string;
+  /** Where this cluster's ClusterSetIPs come from (clusterSetIpRange). */
+  clusterSetIps: Cidr;
+  /** Told every merged service and the exports it was merged from (every cluster's, as the hub holds them), e.g. for the exports' Conflict conditions. */
+  onAggregated: (services: readonly AggregatedService[], exports: readonly DescribedExport[]) => void;
+  /** Where an import that cannot be written is reported, on the ServiceImport. */
+  events: EventRecorder;
+  log: Logger;
+}
 
 /**
  * The cluster leader's imports: for every service some cluster exports (this
  * one included), one ServiceImport in the namespace of the same name, merged
  * from every export, and the exporters' EndpointSlices beside it. A namespace
  * that does not exist here imports nothing (namespace sameness). Objects the
- * hub holds are trusted only in their cluster's own namespace.
+ * hub holds are trusted only in their cluster's own namespace. Each import is
+ * written on its own: one that fails gets an Event and is retried with
+ * backoff, and the others are imported as usual.
  */
 export class ImportController {
   private readonly api: { custom: CustomObjectsApi; core: CoreV1Api; discovery: DiscoveryV1Api };
@@ -33,8 +58,11 @@ export class ImportController {
   private readonly debouncer: Debouncer;
   private readonly watches: WatchSet;
   private hubPeers: ResilientWatch<Peer> | undefined;
-  private namespaces: ResilientWatch<V1Namespace> | undefined;
+  private namespaces: ResilientWatch<Namespace> | undefined;
   private readonly unsubscribe: (() => void)[] = [];
+  private readonly retries = new ObjectRetries();
+  /** Exports in the hub that cannot be merged, as last logged. */
+  private unusable = new Set<string>();
 
   constructor(
     private readonly kc: KubeConfig,
@@ -43,26 +71,18 @@ export class ImportController {
     private readonly hubExports: HubExports,
     /** This cluster's imports and imported slices, shared with the ClusterSetIP load balancer. */
     private readonly local: LocalImports,
-    /** Where services published under names of their own go when their namespace does not exist here (the agent's). */
-    private readonly fallbackNamespace: string,
-    /** This cluster's ID: its own endpoints are reachable whatever its hub tunnel does. */
-    private readonly clusterID: string,
-    /** Where this cluster's ClusterSetIPs come from (clusterSetIpRange). */
-    private readonly clusterSetIps: Cidr,
-    /** Told every merged service and the exports it was merged from (every cluster's, as the hub holds them), e.g. for the exports' Conflict conditions. */
-    private readonly onAggregated: (services: readonly AggregatedService[], exports: readonly ServiceImport[]) => void,
-    private readonly log: Logger,
+    private readonly opts: ImportControllerOptions,
   ) {
     this.api = { custom: kc.makeApiClient(CustomObjectsApi), core: kc.makeApiClient(CoreV1Api), discovery: kc.makeApiClient(DiscoveryV1Api) };
     this.hubCustom = hubKc.makeApiClient(CustomObjectsApi);
-    this.debouncer = new Debouncer(() => this.reconcile(), log, 'importing services');
-    this.watches = new WatchSet(() => this.debouncer.schedule(), log);
+    this.debouncer = new Debouncer(() => this.reconcile(), opts.log, 'importing services');
+    this.watches = new WatchSet(() => this.debouncer.schedule(), opts.log);
   }
 
   async start(): Promise<void> {
     const peerApi = { group: FLEETBOARD_GROUP, version: FLEETBOARD_VERSION, plural: PEER_PLURAL };
-    this.hubPeers = this.watches.add<Peer>(this.hubKc, `/apis/${FLEETBOARD_GROUP}/${FLEETBOARD_VERSION}/${PEER_PLURAL}`, () => this.hubCustom.listCustomObjectForAllNamespaces(peerApi) as Promise<{ items: Peer[] }>);
-    this.namespaces = this.watches.add<V1Namespace>(this.kc, '/api/v1/namespaces', () => this.api.core.listNamespace());
+    this.hubPeers = this.watches.add(this.hubKc, `/apis/${FLEETBOARD_GROUP}/${FLEETBOARD_VERSION}/${PEER_PLURAL}`, PeerKind, () => this.hubCustom.listCustomObjectForAllNamespaces(peerApi) as ReturnType<RawList>);
+    this.namespaces = this.watches.add(this.kc, '/api/v1/namespaces', NamespaceKind, () => this.api.core.listNamespace());
     for (const w of [this.hubPeers, this.namespaces]) await w.start();
     this.unsubscribe.push(this.local.subscribe(() => this.debouncer.schedule()), this.hubExports.subscribe(() => this.debouncer.schedule()));
     this.debouncer.schedule();
@@ -80,20 +100,53 @@ export class ImportController {
   }
 
   private async reconcile(): Promise<void> {
-    const present = new Set((this.namespaces?.cached() ?? []).filter((n) => !n.metadata?.deletionTimestamp).map((n) => n.metadata?.name ?? ''));
+    const present = new Set((this.namespaces?.cached() ?? []).filter((n) => !n.metadata.deletionTimestamp).map((n) => n.metadata.name));
     const exports = this.hubExports.services();
+    this.reportUnusable(exports);
     const aggregated = aggregateServices(exports);
-    this.onAggregated(aggregated, exports);
-    const services = placeImports(aggregated, present, this.fallbackNamespace);
-    await this.importServices(services);
-    await this.importSlices(services);
+    this.opts.onAggregated(aggregated, exports);
+    const services = placeImports(aggregated, present, this.opts.fallbackNamespace);
+    this.retries.keepOnly(new Set(services.map((s) => importKey(s.at.namespace, s.at.name))));
+    const failed = new Map<string, string>();
+    // An import waiting for its retry is left as it is, slices and all.
+    const handled = services.filter((s) => !this.retries.waiting(importKey(s.at.namespace, s.at.name)));
+    for (const [key, message] of await this.importServices(handled)) failed.set(key, message);
+    for (const [key, message] of await this.importSlices(handled)) failed.set(key, failed.get(key) ?? message);
+    for (const s of handled) {
+      const key = importKey(s.at.namespace, s.at.name);
+      const message = failed.get(key);
+      if (message === undefined) {
+        this.retries.succeeded(key);
+        continue;
+      }
+      const wait = this.retries.failed(key, message);
+      this.opts.log.warn({ import: key, err: message, retryInMs: wait }, 'cannot import the service; retrying it');
+      const ref = { apiVersion: `${MCS_GROUP}/${MCS_VERSION}`, kind: 'ServiceImport', namespace: s.at.namespace, name: s.at.name };
+      this.opts.events.emit(ref, 'Warning', 'ImportFailed', `${message}; retrying in ${Math.round(wait / 1000)} s`);
+    }
+    const next = this.retries.nextRetryIn();
+    if (next !== undefined) this.debouncer.retryIn(next);
   }
 
-  private async importServices(services: PlacedImport[]): Promise<void> {
+  /** Logs each export in the hub that cannot be merged, once while it stays so. */
+  private reportUnusable(exports: readonly ServiceImport[]): void {
+    const now = new Set<string>();
+    for (const e of exports) {
+      const problem = exportProblem(e);
+      if (!problem) continue;
+      now.add(problem);
+      if (!this.unusable.has(problem)) this.opts.log.warn({ source: importKey(e.metadata.namespace, e.metadata.name) }, problem);
+    }
+    this.unusable = now;
+  }
+
+  /** Writes the ServiceImports; returns the imports that failed, with why. */
+  private async importServices(services: PlacedImport[]): Promise<Map<string, string>> {
+    const handled = new Set(services.map((s) => importKey(s.at.namespace, s.at.name)));
     const all = this.local.imports();
     const ips = this.allocateClusterSetIps(services, all);
-    const desired: ServiceImport[] = services.map((s) => {
-      const ip = ips.get(`${s.at.namespace}/${s.at.name}`);
+    const desired: ServiceImportBody[] = services.map((s) => {
+      const ip = ips.get(importKey(s.at.namespace, s.at.name));
       return {
         apiVersion: `${MCS_GROUP}/${MCS_VERSION}`,
         kind: 'ServiceImport',
@@ -102,68 +155,92 @@ export class ImportController {
         spec: { ...s.spec, ...(ip ? { ips: [ip] } : {}) },
       };
     });
-    const ours = all.filter(importMadeByFleetBoard);
+    // Ours, except those of imports waiting for a retry; an import no export wants any more is not waiting.
+    const ours = all.filter((i) => importMadeByFleetBoard(i) && (handled.has(importKey(i.metadata.namespace, i.metadata.name)) || !this.retries.waiting(importKey(i.metadata.namespace, i.metadata.name))));
     // A ServiceImport made by hand for the same service is adopted: replaced with ours, keeping its resourceVersion.
-    const adoptable = all.filter((i) => !ours.includes(i) && desired.some((d) => d.metadata?.namespace === i.metadata?.namespace && d.metadata?.name === i.metadata?.name));
+    const adoptable = all.filter((i) => !importMadeByFleetBoard(i) && handled.has(importKey(i.metadata.namespace, i.metadata.name)));
     const live = [...ours, ...adoptable];
     const plan = objectPlan(desired, live, labelsAnnotationsAndSpec);
-    await applyPlan(plan, live, {
-      create: (body) => this.api.custom.createNamespacedCustomObject({ ...importApi, namespace: body.metadata?.namespace ?? '', body }),
-      replace: (body) => this.api.custom.replaceNamespacedCustomObject({ ...importApi, namespace: body.metadata?.namespace ?? '', name: body.metadata?.name ?? '', body }),
-      remove: (gone) => this.api.custom.deleteNamespacedCustomObject({ ...importApi, namespace: gone.metadata?.namespace ?? '', name: gone.metadata?.name ?? '' }),
+    const failures = await applyPlan(plan, live, {
+      create: (body) => this.api.custom.createNamespacedCustomObject({ ...importApi, namespace: body.metadata.namespace, body }),
+      replace: (body) => this.api.custom.replaceNamespacedCustomObject({ ...importApi, namespace: body.metadata.namespace, name: body.metadata.name, body }),
+      remove: (gone) => this.api.custom.deleteNamespacedCustomObject({ ...importApi, namespace: gone.metadata.namespace ?? '', name: gone.metadata.name }),
     });
-    if (plan.create.length + plan.update.length + plan.remove.length > 0) {
-      this.log.info({ imported: plan.create.map((i) => `${i.metadata?.namespace ?? ''}/${i.metadata?.name ?? ''}`), updated: plan.update.length, removed: plan.remove.length }, 'service imports changed');
+    if (plan.create.length + plan.update.length + plan.remove.length > failures.length) {
+      this.opts.log.info({ imported: plan.create.map((i) => importKey(i.metadata.namespace, i.metadata.name)), updated: plan.update.length, removed: plan.remove.length, failed: failures.length }, 'service imports changed');
     }
+    const failed = failedByImport('ServiceImport', failures, (o) => importKey(o.metadata.namespace, o.metadata.name));
     // Which clusters export each service, as the MCS API reports it.
-    const byKey = new Map(all.map((i) => [`${i.metadata?.namespace ?? ''}/${i.metadata?.name ?? ''}`, i]));
-    const stale = services.filter((s) => JSON.stringify(byKey.get(`${s.at.namespace}/${s.at.name}`)?.status?.clusters ?? []) !== JSON.stringify(s.clusters.map((cluster) => ({ cluster }))));
-    await eachLimited(stale, API_WRITE_CONCURRENCY, (s) =>
-      this.api.custom.patchNamespacedCustomObjectStatus({ ...importApi, namespace: s.at.namespace, name: s.at.name, body: { status: { clusters: s.clusters.map((cluster) => ({ cluster })) } } }, mergePatch),
-    );
+    const byKey = new Map(all.map((i) => [importKey(i.metadata.namespace, i.metadata.name), i]));
+    const stale = services.filter((s) => {
+      const key = importKey(s.at.namespace, s.at.name);
+      // A new import is written just above: its status goes with it, not a pass later.
+      return !failed.has(key) && JSON.stringify(byKey.get(key)?.status.clusters ?? []) !== JSON.stringify(s.clusters.map((cluster) => ({ cluster })));
+    });
+    await eachLimited(stale, API_WRITE_CONCURRENCY, async (s) => {
+      try {
+        await this.api.custom.patchNamespacedCustomObjectStatus({ ...importApi, namespace: s.at.namespace, name: s.at.name, body: { status: { clusters: s.clusters.map((cluster) => ({ cluster })) } } }, mergePatch);
+      } catch (err) {
+        failed.set(importKey(s.at.namespace, s.at.name), `writing the status of ServiceImport ${s.at.namespace}/${s.at.name} failed: ${apiErrorDetail(err)}`);
+      }
+    });
+    return failed;
   }
 
   /** Each ClusterSetIP import's address here: kept once recorded on the ServiceImport, which is the record. */
   private allocateClusterSetIps(services: PlacedImport[], live: readonly ServiceImport[]): Map<string, string> {
-    const key = (namespace: string | undefined, name: string | undefined) => `${namespace ?? ''}/${name ?? ''}`;
     const recorded = new Map<string, string>();
     for (const i of live) {
-      const ip = i.spec.ips?.[0];
-      if (ip) recorded.set(key(i.metadata?.namespace, i.metadata?.name), ip);
+      const ip = i.spec.ips[0];
+      if (ip) recorded.set(importKey(i.metadata.namespace, i.metadata.name), ip);
     }
-    const wanting = services.filter((s) => s.spec.type === 'ClusterSetIP').map((s) => key(s.at.namespace, s.at.name));
-    const { assignment, exhausted } = assignClusterSetIps(this.clusterSetIps, wanting, recorded);
-    for (const e of exhausted) this.log.warn({ service: e.service }, e.message);
+    const wanting = services.filter((s) => s.spec.type === 'ClusterSetIP').map((s) => importKey(s.at.namespace, s.at.name));
+    const { assignment, exhausted } = assignClusterSetIps(this.opts.clusterSetIps, wanting, recorded);
+    for (const e of exhausted) this.opts.log.warn({ service: e.service }, e.message);
     return assignment;
   }
 
-  private async importSlices(services: PlacedImport[]): Promise<void> {
+  /** Writes the imported EndpointSlices; returns the imports some of whose slices failed, with why. */
+  private async importSlices(services: PlacedImport[]): Promise<Map<string, string>> {
     const placement = new Map(services.map((s) => [`${s.namespace}/${s.name}`, s.at]));
-    const down = disconnectedClusters(this.hubPeers?.cached() ?? [], this.clusterID);
-    const desired: V1EndpointSlice[] = [];
+    const handled = new Set(services.map((s) => importKey(s.at.namespace, s.at.name)));
+    const down = disconnectedClusters(this.hubPeers?.cached() ?? [], this.opts.clusterID);
+    const desired: SliceBody[] = [];
     for (const slice of this.hubExports.slices()) {
-      const labels = slice.metadata?.labels ?? {};
+      const labels = slice.metadata.labels;
       const cluster = labels[LABEL_SOURCE_CLUSTER];
       const namespace = labels[LABEL_SERVICE_NAMESPACE] ?? '';
       const name = labels[LABEL_SERVICE_NAME] ?? '';
       const at = placement.get(`${namespace}/${name}`);
-      if (!cluster || slice.metadata?.namespace !== memberNamespace(cluster) || !at) continue;
+      if (!cluster || slice.metadata.namespace !== memberNamespace(cluster) || !at) continue;
       desired.push({
         apiVersion: 'discovery.k8s.io/v1',
         kind: 'EndpointSlice',
         // Not labelled kubernetes.io/service-name: no local Service may pick these up.
-        metadata: { name: slice.metadata.name ?? '', namespace: at.namespace, labels: { [LABEL_SERVICE_NAME]: at.name, [LABEL_SOURCE_CLUSTER]: cluster, [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_SOURCE_CONNECTED]: String(!down.has(cluster)) } },
+        metadata: { name: slice.metadata.name, namespace: at.namespace, labels: { [LABEL_SERVICE_NAME]: at.name, [LABEL_SOURCE_CLUSTER]: cluster, [LABEL_MANAGED_BY]: MANAGED_BY, [LABEL_SOURCE_CONNECTED]: String(!down.has(cluster)) } },
         addressType: slice.addressType,
-        endpoints: slice.endpoints,
-        ...(slice.ports ? { ports: slice.ports } : {}),
+        endpoints: slice.endpoints.map((e) => endpointBody(e, e.addresses, statedConditions(e.conditions))),
+        ports: slice.ports.map(portBody),
       });
     }
-    const live = this.local.slices();
+    // Slices of imports waiting for a retry stay as they are; those of imports nothing wants any more go.
+    const live = this.local.slices().filter((s) => handled.has(sliceImportKey(s)) || !this.retries.waiting(sliceImportKey(s)));
     const plan = objectPlan(desired, live, sliceContent);
-    await applyPlan(plan, live, {
-      create: (body) => this.api.discovery.createNamespacedEndpointSlice({ namespace: body.metadata?.namespace ?? '', body }),
-      replace: (body) => this.api.discovery.replaceNamespacedEndpointSlice({ namespace: body.metadata?.namespace ?? '', name: body.metadata?.name ?? '', body }),
-      remove: (gone) => this.api.discovery.deleteNamespacedEndpointSlice({ namespace: gone.metadata?.namespace ?? '', name: gone.metadata?.name ?? '' }),
+    const failures = await applyPlan(plan, live, {
+      create: (body) => this.api.discovery.createNamespacedEndpointSlice({ namespace: body.metadata.namespace, body }),
+      replace: (body) => this.api.discovery.replaceNamespacedEndpointSlice({ namespace: body.metadata.namespace, name: body.metadata.name, body }),
+      remove: (gone) => this.api.discovery.deleteNamespacedEndpointSlice({ namespace: gone.metadata.namespace ?? '', name: gone.metadata.name }),
     });
+    return failedByImport('EndpointSlice', failures, sliceImportKey);
   }
+}
+
+/** Failed writes by the import they belong to: the first failure's explanation for each. */
+function failedByImport<D extends { metadata: { name: string } }, L extends { metadata: { name: string } }>(kind: string, failures: readonly WriteFailure<D, L>[], importOf: (o: D | L) => string): Map<string, string> {
+  const failed = new Map<string, string>();
+  for (const f of failures) {
+    const key = importOf(f.object);
+    if (!failed.has(key)) failed.set(key, `${f.verb} ${kind} ${f.object.metadata.name} failed: ${apiErrorDetail(f.err)}`);
+  }
+  return failed;
 }

@@ -1,8 +1,10 @@
-import { CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice } from '@kubernetes/client-node';
+import { CustomObjectsApi, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { ResilientWatch } from '../kube/resilientWatch.js';
+import type { RawList, ResilientWatch } from '../kube/resilientWatch.js';
 import { SharedWatches } from '../kube/sharedWatches.js';
-import { LABEL_MANAGED_BY, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL, type ServiceImport } from './api.js';
+import { LABEL_MANAGED_BY, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL } from './api.js';
+import { EndpointSliceKind, type EndpointSlice } from '../objects/discovery.js';
+import { ServiceImportKind, type ServiceImport } from '../objects/mcs.js';
 
 /**
  * This cluster's ServiceImports and the EndpointSlices FleetBoard imported,
@@ -11,7 +13,7 @@ import { LABEL_MANAGED_BY, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PL
  */
 export class LocalImports extends SharedWatches {
   private importWatch: ResilientWatch<ServiceImport> | undefined;
-  private sliceWatch: ResilientWatch<V1EndpointSlice> | undefined;
+  private sliceWatch: ResilientWatch<EndpointSlice> | undefined;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -25,8 +27,8 @@ export class LocalImports extends SharedWatches {
     const discovery = this.kc.makeApiClient(DiscoveryV1Api);
     const managed = `${LABEL_MANAGED_BY}=${MANAGED_BY}`;
     const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL };
-    this.importWatch = this.watches.add<ServiceImport>(this.kc, `/apis/${MCS_GROUP}/${MCS_VERSION}/${SERVICE_IMPORT_PLURAL}`, () => custom.listCustomObjectForAllNamespaces(importApi) as Promise<{ items: ServiceImport[] }>);
-    this.sliceWatch = this.watches.add<V1EndpointSlice>(this.kc, '/apis/discovery.k8s.io/v1/endpointslices', () => discovery.listEndpointSliceForAllNamespaces({ labelSelector: managed }), managed);
+    this.importWatch = this.watches.add(this.kc, `/apis/${MCS_GROUP}/${MCS_VERSION}/${SERVICE_IMPORT_PLURAL}`, ServiceImportKind, () => custom.listCustomObjectForAllNamespaces(importApi) as ReturnType<RawList>);
+    this.sliceWatch = this.watches.add(this.kc, '/apis/discovery.k8s.io/v1/endpointslices', EndpointSliceKind, () => discovery.listEndpointSliceForAllNamespaces({ labelSelector: managed }), managed);
     await this.startAll(this.importWatch, this.sliceWatch);
   }
 
@@ -41,7 +43,7 @@ export class LocalImports extends SharedWatches {
   }
 
   /** The EndpointSlices FleetBoard imported (managed by fleetboard.io). */
-  slices(): readonly V1EndpointSlice[] {
+  slices(): readonly EndpointSlice[] {
     return this.sliceWatch?.cached() ?? [];
   }
 }

@@ -1,4 +1,5 @@
-import { memberNamespace, type Peer } from '../clusterset/peer.js';
+import { memberNamespace } from '../clusterset/peer.js';
+import type { Peer } from '../objects/fleetboard.js';
 
 /**
  * The clusters whose tunnel the hub reports down (`Connected=False` on their
@@ -10,9 +11,9 @@ import { memberNamespace, type Peer } from '../clusterset/peer.js';
 export function disconnectedClusters(peers: readonly Peer[], self: string): Set<string> {
   const down = new Set<string>();
   for (const p of peers) {
-    const cluster = p.spec.clusterID;
-    if (cluster === self || p.spec.isHub || p.metadata?.namespace !== memberNamespace(cluster)) continue;
-    if (p.status?.conditions?.find((c) => c.type === 'Connected')?.status === 'False') down.add(cluster);
+    const cluster = p.spec?.clusterID;
+    if (cluster === undefined || cluster === self || p.spec?.isHub || p.metadata.namespace !== memberNamespace(cluster)) continue;
+    if (p.status.conditions.find((c) => c.type === 'Connected')?.status === 'False') down.add(cluster);
   }
   return down;
 }

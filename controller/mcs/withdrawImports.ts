@@ -15,9 +15,9 @@ export async function withdrawImports(kc: KubeConfig, local: LocalImports): Prom
   const discovery = kc.makeApiClient(DiscoveryV1Api);
   const imports = local.imports().filter(importMadeByFleetBoard);
   await eachLimited(imports, API_WRITE_CONCURRENCY, (i) =>
-    custom.deleteNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL, namespace: i.metadata?.namespace ?? '', name: i.metadata?.name ?? '' }).catch(ignoreNotFound),
+    custom.deleteNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL, namespace: i.metadata.namespace ?? '', name: i.metadata.name }).catch(ignoreNotFound),
   );
   // LocalImports watches only the EndpointSlices FleetBoard manages, which in a member are the imported ones.
-  await eachLimited(local.slices(), API_WRITE_CONCURRENCY, (s) => discovery.deleteNamespacedEndpointSlice({ namespace: s.metadata?.namespace ?? '', name: s.metadata?.name ?? '' }).catch(ignoreNotFound));
+  await eachLimited(local.slices(), API_WRITE_CONCURRENCY, (s) => discovery.deleteNamespacedEndpointSlice({ namespace: s.metadata.namespace ?? '', name: s.metadata.name }).catch(ignoreNotFound));
   return imports.length;
 }

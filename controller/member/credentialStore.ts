@@ -1,5 +1,7 @@
 import type { CoreV1Api, V1Secret } from '@kubernetes/client-node';
 import { isNotFound } from '../kube/apiErrors.js';
+import { SecretKind, type Secret } from '../objects/core.js';
+import { decodeObject } from '../objects/decode.js';
 
 /** What the member keeps in its own cluster about its place in the hub. */
 export interface HubMembership {
@@ -20,8 +22,8 @@ export interface JoinSession {
 
 export const HUB_CREDENTIALS_SECRET = 'fleetboard-hub-credentials';
 
-const text = (s: V1Secret | undefined, key: string) => {
-  const v = s?.data?.[key];
+const text = (s: Secret | undefined, key: string) => {
+  const v = s?.data[key];
   return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8');
 };
 
@@ -35,11 +37,14 @@ export class CredentialStore {
     private readonly namespace: string,
   ) {}
 
-  private async read(): Promise<V1Secret | undefined> {
-    return this.core.readNamespacedSecret({ name: HUB_CREDENTIALS_SECRET, namespace: this.namespace }).catch((err: unknown) => {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    });
+  private async read(): Promise<Secret | undefined> {
+    return this.core.readNamespacedSecret({ name: HUB_CREDENTIALS_SECRET, namespace: this.namespace }).then(
+      (s) => decodeObject(SecretKind, s),
+      (err: unknown) => {
+        if (isNotFound(err)) return undefined;
+        throw err;
+      },
+    );
   }
 
   async membership(): Promise<HubMembership | undefined> {

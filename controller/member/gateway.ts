@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import { apiErrorDetail, httpCode } from '../kube/apiErrors.js';
 import type { ResilientWatch } from '../kube/resilientWatch.js';
 import { PeerClient } from '../clusterset/peerClient.js';
-import { checkPeer, linkMtuStatus, type Peer } from '../clusterset/peer.js';
+import { checkPeer, linkMtuStatus, type CheckedPeer } from '../clusterset/peer.js';
+import type { Peer } from '../objects/fleetboard.js';
 import type { TunnelMesh } from '../tunnel/mesh.js';
 import { Debouncer } from '../tunnel/debouncer.js';
 import type { HubMembership } from './credentialStore.js';
@@ -107,16 +108,16 @@ export class ClusterGateway {
     this.mesh.setClustersetPeers([]);
   }
 
-  private ownPeer(): Peer | undefined {
+  private ownPeer(): CheckedPeer | undefined {
     const { namespace, clusterID } = this.opts.membership;
-    const p = this.watch?.cached().find((o) => o.metadata?.namespace === namespace && o.metadata.name === clusterID);
+    const p = this.watch?.cached().find((o) => o.metadata.namespace === namespace && o.metadata.name === clusterID);
     const checked = p && checkPeer(p);
     return typeof checked === 'object' ? checked : undefined;
   }
 
   private async reconcile(): Promise<void> {
-    // Objects others wrote: any field may be missing until checkPeer has vouched for them.
-    const objects: readonly Partial<Peer>[] = this.watch?.cached() ?? [];
+    // Objects others wrote: no field is to be trusted until checkPeer has vouched for them.
+    const objects = this.watch?.cached() ?? [];
     const dialable = objects.filter((p) => p.spec?.isHub || p.spec?.isPublic).map((p) => p.spec?.endpoint);
     const unresolvable = await this.resolver.refresh(dialable.filter((e): e is string => typeof e === 'string' && e !== ''));
     const { namespace, clusterID } = this.opts.membership;
@@ -201,9 +202,9 @@ export class ClusterGateway {
     }
   }
 
-  /** The hub's key, from Peers others wrote: any field may be missing. */
+  /** The hub's key, from Peers others wrote: a Peer may have no spec. */
   private hubKey(): string | undefined {
-    const peers: readonly Partial<Peer>[] = this.watch?.cached() ?? [];
+    const peers: readonly Peer[] = this.watch?.cached() ?? [];
     return peers.find((p) => p.spec?.isHub)?.spec?.publicKey;
   }
 

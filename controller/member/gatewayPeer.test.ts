@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generatePrivateKey, publicKeyOf } from '../wireguard/keys.js';
-import { memberNamespace, type Peer, type PeerSpec } from '../clusterset/peer.js';
+import { memberNamespace, type PeerSpec } from '../clusterset/peer.js';
+import { decodeObject } from '../objects/decode.js';
+import { PeerKind, type Peer } from '../objects/fleetboard.js';
 import { gatewayView, restartedPeers } from './gatewayPeer.js';
 
 const key = () => publicKeyOf(generatePrivateKey());
@@ -10,14 +12,15 @@ const self = { namespace: memberNamespace('cluster1'), clusterID: 'cluster1', pu
 const resolveAll = (e: string) => (e === 'hub.example' ? '198.18.0.21' : e);
 
 function member(id: string, cidr: string, publicKey: string, extra: Partial<PeerSpec> = {}, accepted: string | undefined = publicKey): Peer {
-  return {
+  return decodeObject(PeerKind, {
     metadata: { name: id, namespace: memberNamespace(id) },
     spec: { clusterID: id, clusterCIDR: [cidr], publicKey, isHub: false, isPublic: false, ...extra },
     ...(accepted ? { status: { acceptedPublicKey: accepted } } : {}),
-  };
+  });
 }
 
-const hub: Peer = { metadata: { name: 'hub', namespace: 'fleetboard-system' }, spec: { clusterID: 'hub', clusterCIDR: [], publicKey: keys.hub, endpoint: 'hub.example', port: 31820, isHub: true, isPublic: false } };
+const rawHub = { metadata: { name: 'hub', namespace: 'fleetboard-system' }, spec: { clusterID: 'hub', clusterCIDR: [], publicKey: keys.hub, endpoint: 'hub.example', port: 31820, isHub: true, isPublic: false } };
+const hub = decodeObject(PeerKind, rawHub);
 const c1 = (extra: Partial<PeerSpec> = {}) => member('cluster1', '10.112.0.0/16', keys.self, extra);
 const c2 = (extra: Partial<PeerSpec> = {}, accepted?: string) => member('cluster2', '10.113.0.0/16', keys.c2, extra, accepted ?? keys.c2);
 const c3 = member('cluster3', '10.114.0.0/16', keys.c3);
@@ -26,7 +29,7 @@ const publicAt = (endpoint: string, port = 31821): Partial<PeerSpec> => ({ isPub
 test('waits, saying why, until its own Peer exists, the hub accepted its key and published its endpoint', () => {
   assert.match(gatewayView([hub], self, 25, resolveAll).waiting ?? '', /no Peer fleetboard-cluster-cluster1\/cluster1/);
   assert.match(gatewayView([hub, member('cluster1', '10.112.0.0/16', keys.self, {}, key())], self, 25, resolveAll).waiting ?? '', /not accepted this gateway's public key/);
-  const noEndpoint = { ...hub, spec: { ...hub.spec, endpoint: '' } };
+  const noEndpoint = decodeObject(PeerKind, { ...rawHub, spec: { ...rawHub.spec, endpoint: '' } });
   assert.match(gatewayView([noEndpoint, c1()], self, 25, resolveAll).waiting ?? '', /not published its endpoint/);
   assert.match(gatewayView([hub, c1()], self, 25, () => undefined).waiting ?? '', /hub endpoint hub.example does not resolve/);
   assert.deepEqual(gatewayView([hub, c1()], self, 25, resolveAll).hubPeer?.endpoint, '198.18.0.21:31820');
@@ -84,7 +87,7 @@ test('IPv6 endpoints are bracketed, and a Peer that claims isPublic without an e
 });
 
 test('a dialled gateway configured anew under the same key is re-created once, so the session restarts at once', () => {
-  const since = (p: Peer, t: string): Peer => ({ ...p, status: { ...p.status, tunnel: { gatewayNode: 'n1', since: t } } });
+  const since = (p: Peer, t: string): Peer => decodeObject(PeerKind, { ...p, status: { ...p.status, tunnel: { gatewayNode: 'n1', since: t } } });
   const c2Public = c2(publicAt('c2.example'));
   const first = gatewayView([since(hub, '2026-11-21T10:00:00.000Z'), c1(), since(c2Public, '2026-11-21T09:00:00.000Z'), c3], self, 25, resolveAll);
   assert.deepEqual([...first.dialled], [[keys.hub, '2026-11-21T10:00:00.000Z'], [keys.c2, '2026-11-21T09:00:00.000Z']], 'cluster3 dials this side, so it is not dialled');

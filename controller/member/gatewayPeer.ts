@@ -1,4 +1,5 @@
-import { checkPeer, HUB_PEER_NAME, MEMBER_NAMESPACE_PREFIX, type Peer } from '../clusterset/peer.js';
+import { checkPeer, HUB_PEER_NAME, MEMBER_NAMESPACE_PREFIX, type CheckedPeer } from '../clusterset/peer.js';
+import type { Peer } from '../objects/fleetboard.js';
 import type { PeerConfig } from '../wireguard/device.js';
 
 /** A tunnel to another member that bypasses the hub. */
@@ -40,28 +41,28 @@ const withPort = (address: string, port: number) => (address.includes(':') ? `[$
  * the same two Peers, so they agree on which path a pair uses. Only keys the
  * hub has accepted are trusted, for the CIDRs it checked. Pure.
  */
-export function gatewayView(objects: readonly unknown[], self: { namespace: string; clusterID: string; publicKey: string }, keepaliveSeconds: number, resolve: Resolve): GatewayView {
+export function gatewayView(objects: readonly Peer[], self: { namespace: string; clusterID: string; publicKey: string }, keepaliveSeconds: number, resolve: Resolve): GatewayView {
   const none = (waiting: string): GatewayView => ({ hubPeer: undefined, hubClusterID: '', direct: [], waiting, unresolved: [], dialled: new Map() });
-  const peers = objects.map(checkPeer).filter((p): p is Peer => typeof p !== 'string');
-  const own = peers.find((p) => p.metadata?.namespace === self.namespace && p.metadata.name === self.clusterID);
+  const peers = objects.map(checkPeer).filter((p): p is CheckedPeer => typeof p !== 'string');
+  const own = peers.find((p) => p.metadata.namespace === self.namespace && p.metadata.name === self.clusterID);
   if (!own) return none(`the hub has no Peer ${self.namespace}/${self.clusterID} yet`);
-  if (own.status?.acceptedPublicKey !== self.publicKey) return none('the hub has not accepted this gateway\'s public key yet');
-  const hub = peers.find((p) => p.spec.isHub && p.metadata?.name === HUB_PEER_NAME && !(p.metadata.namespace ?? '').startsWith(MEMBER_NAMESPACE_PREFIX));
+  if (own.status.acceptedPublicKey !== self.publicKey) return none('the hub has not accepted this gateway\'s public key yet');
+  const hub = peers.find((p) => p.spec.isHub && p.metadata.name === HUB_PEER_NAME && !(p.metadata.namespace ?? '').startsWith(MEMBER_NAMESPACE_PREFIX));
   if (!hub?.spec.publicKey || !hub.spec.endpoint || !hub.spec.port) return none('the hub has not published its endpoint and key yet');
   const hubAddress = resolve(hub.spec.endpoint);
   if (!hubAddress) return none(`the hub endpoint ${hub.spec.endpoint} does not resolve`);
 
-  const members = peers.filter((p) => !p.spec.isHub && p !== own && (p.metadata?.namespace ?? '').startsWith(MEMBER_NAMESPACE_PREFIX));
+  const members = peers.filter((p) => !p.spec.isHub && p !== own && (p.metadata.namespace ?? '').startsWith(MEMBER_NAMESPACE_PREFIX));
   const viaHub: string[] = [];
   const direct: DirectPeer[] = [];
   const unresolved: string[] = [];
-  const dialled = new Map([[hub.spec.publicKey, hub.status?.tunnel?.since]]);
+  const dialled = new Map([[hub.spec.publicKey, hub.status.tunnel?.since]]);
   const keys = new Set([self.publicKey, hub.spec.publicKey]);
   for (const p of members) {
     const cidrs = p.spec.clusterCIDR.filter((c) => !own.spec.clusterCIDR.includes(c));
     const key = p.spec.publicKey;
     // A key the hub has not accepted (or one already in use) is not trusted for a direct tunnel.
-    const trusted = key !== undefined && key !== '' && p.status?.acceptedPublicKey === key && !keys.has(key);
+    const trusted = key !== undefined && key !== '' && p.status.acceptedPublicKey === key && !keys.has(key);
     if (!trusted || !(own.spec.isPublic || p.spec.isPublic)) {
       viaHub.push(...cidrs);
       continue;
@@ -72,7 +73,7 @@ export function gatewayView(objects: readonly unknown[], self: { namespace: stri
     const peer: PeerConfig = { publicKey: key, allowedIps: [...new Set(cidrs)].sort() };
     if (address && p.spec.port) {
       Object.assign(peer, { endpoint: withPort(address, p.spec.port), persistentKeepalive: keepaliveSeconds });
-      dialled.set(key, p.status?.tunnel?.since);
+      dialled.set(key, p.status.tunnel?.since);
     }
     direct.push({ clusterID: p.spec.clusterID, peer });
   }

@@ -2,7 +2,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { CustomObjectsApi } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { apiErrorDetail, httpCode, isConflict } from '../kube/apiErrors.js';
-import { JOIN_REQUEST_KIND, JOIN_REQUEST_PLURAL, type JoinRequest } from '../clusterset/joinRequest.js';
+import { JOIN_REQUEST_KIND, JOIN_REQUEST_PLURAL, type JoinRequestSpec } from '../clusterset/joinRequest.js';
+import { decodeObject } from '../objects/decode.js';
+import { JoinRequestKind } from '../objects/fleetboard.js';
 import { FLEETBOARD_GROUP, FLEETBOARD_VERSION } from '../clusterset/peer.js';
 import { newSessionKeyPair, open, SealedBoxError } from '../clusterset/sealedBox.js';
 import type { CredentialStore, HubMembership, JoinSession } from './credentialStore.js';
@@ -64,14 +66,16 @@ export class HubJoiner {
     this.log.info({ cluster: session.clusterID, hub: this.material.hubUrl }, 'join requested; waiting for the hub');
     for (;;) {
       signal.throwIfAborted();
-      const req = (await custom.getClusterCustomObject({ ...api, name: session.clusterID }).catch((err: unknown) => this.explain(err))) as Partial<JoinRequest>;
+      const req = decodeObject(JoinRequestKind, await custom.getClusterCustomObject({ ...api, name: session.clusterID }).catch((err: unknown) => this.explain(err)));
       if (req.spec?.sessionKey !== session.sessionPublicKey) throw this.taken();
       const status = req.status;
-      if (status?.phase === 'Refused') throw new JoinError('REFUSED', `the hub refused to let cluster "${session.clusterID}" join: ${status.message ?? 'no reason given'}`);
-      if (status?.phase === 'Approved' && status.credentials && status.namespace && status.clusterCIDR) {
+      if (status.phase === 'Refused') throw new JoinError('REFUSED', `the hub refused to let cluster "${session.clusterID}" join: ${status.message ?? 'no reason given'}`);
+      if (status.phase === 'Approved' && status.credentials && status.namespace && status.clusterCIDR) {
+        const { ciphertext, nonce, senderKey } = status.credentials;
         let token: string;
         try {
-          token = open(status.credentials, session.sessionSecretKey);
+          if (ciphertext === undefined || nonce === undefined || senderKey === undefined) throw new SealedBoxError('the sealed credentials lack their ciphertext, nonce or sender key');
+          token = open({ ciphertext, nonce, senderKey }, session.sessionSecretKey);
         } catch (err) {
           if (err instanceof SealedBoxError) throw new JoinError('CREDENTIALS_UNREADABLE', `the hub's answer cannot be opened: ${err.message}`);
           throw err;
@@ -86,12 +90,8 @@ export class HubJoiner {
   }
 
   private async request(custom: CustomObjectsApi, session: JoinSession, publicKey: string): Promise<void> {
-    const body: JoinRequest = {
-      apiVersion: `${FLEETBOARD_GROUP}/${FLEETBOARD_VERSION}`,
-      kind: JOIN_REQUEST_KIND,
-      metadata: { name: session.clusterID },
-      spec: { clusterID: session.clusterID, publicKey, sessionKey: session.sessionPublicKey },
-    };
+    const spec: JoinRequestSpec = { clusterID: session.clusterID, publicKey, sessionKey: session.sessionPublicKey };
+    const body = { apiVersion: `${FLEETBOARD_GROUP}/${FLEETBOARD_VERSION}`, kind: JOIN_REQUEST_KIND, metadata: { name: session.clusterID }, spec };
     await custom.createClusterCustomObject({ ...api, body }).catch((err: unknown) => {
       // Our own earlier request (a restart mid-join) is fine; whose it is shows in the session key, checked next.
       if (!isConflict(err)) this.explain(err);

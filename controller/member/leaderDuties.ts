@@ -182,7 +182,14 @@ export class LeaderDuties {
       await this.imports?.stop();
       await this.hubExports?.stop();
       this.hubExports = published;
-      this.imports = new ImportController(this.kc, hubKc, published, this.localImports, this.opts.namespace, membership.clusterID, clusterSetIpRange(membership.clusterCidr, this.opts.nodeCidrPrefix), (services, exports) => this.exports?.clusterSetChanged(services, exports), this.opts.log);
+      this.imports = new ImportController(this.kc, hubKc, published, this.localImports, {
+        fallbackNamespace: this.opts.namespace,
+        clusterID: membership.clusterID,
+        clusterSetIps: clusterSetIpRange(membership.clusterCidr, this.opts.nodeCidrPrefix),
+        onAggregated: (services, exports) => this.exports?.clusterSetChanged(services, exports),
+        events: this.events,
+        log: this.opts.log,
+      });
       await this.imports.start();
     } catch (err) {
       if (this.hubExports !== published) await published.stop();

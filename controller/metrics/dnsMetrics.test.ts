@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encode } from 'dns-packet';
 import { Responder } from '../crossdns/responder.js';
-import { serviceImport } from '../crossdns/testFixtures.js';
+import { indexInput, serviceImport } from '../crossdns/testFixtures.js';
 import { buildIndex } from '../crossdns/zoneIndex.js';
 import { dnsMetrics } from './dnsMetrics.js';
 
@@ -11,7 +11,7 @@ const query = (name: string) => encode({ type: 'query', id: 1, questions: [{ typ
 
 /** crossdns's wiring: the responder reports every query, the gauge reads its index. */
 function crossdns() {
-  const index = buildIndex({ imports: [serviceImport('default', 'nginx', { type: 'ClusterSetIP', ips: ['10.127.0.5'], ports: [{ name: 'http', protocol: 'TCP', port: 80 }] })], slices: [] }, zones).index;
+  const index = buildIndex(indexInput([serviceImport('default', 'nginx', { type: 'ClusterSetIP', ips: ['10.127.0.5'], ports: [{ name: 'http', protocol: 'TCP', port: 80 }] })]), zones).index;
   const metrics = dnsMetrics({ records: () => responder.indexedNames });
   const responder = new Responder(index, { maxUdpPayload: 1232, cacheEntries: 100, onBadQuery: () => undefined, onInternalError: () => undefined, onQuery: metrics.queryAnswered });
   return { metrics, responder, names: index.names.size };

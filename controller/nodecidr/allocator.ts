@@ -1,6 +1,7 @@
-import type { CoreV1Api, KubeConfig, V1Node } from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { ResilientWatch } from '../kube/resilientWatch.js';
+import { NodeKind, type Node } from '../objects/core.js';
 import type { NodeCidrStore } from '../ipam/nodeCidrStore.js';
 import type { EventRecorder } from '../kube/events.js';
 
@@ -20,7 +21,7 @@ const RETRY_MS = 2000;
  * new leader simply continues from what the last one recorded.
  */
 export class NodeCidrAllocator {
-  private watch: ResilientWatch<V1Node> | undefined;
+  private watch: ResilientWatch<Node> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private synced = false;
@@ -35,11 +36,12 @@ export class NodeCidrAllocator {
 
   async start(): Promise<void> {
     this.running = true;
-    const watch = new ResilientWatch<V1Node>(
+    const watch = new ResilientWatch(
       this.kc,
       '/api/v1/nodes',
+      NodeKind,
       () => this.core.listNode(),
-      { upsert: () => this.schedule(DEBOUNCE_MS), remove: () => this.schedule(DEBOUNCE_MS) },
+      { upsert: () => this.schedule(DEBOUNCE_MS), remove: () => this.schedule(DEBOUNCE_MS), invalid: () => this.schedule(DEBOUNCE_MS) },
       (m) => this.opts.log.warn(m),
     );
     this.watch = watch;
@@ -64,7 +66,8 @@ export class NodeCidrAllocator {
   }
 
   private async reconcile(): Promise<void> {
-    const nodes = (this.watch?.cached() ?? []).map((n) => n.metadata?.name ?? '').filter((n) => n !== '');
+    // A node that cannot be read still exists: it keeps its CIDR.
+    const nodes = [...(this.watch?.cached() ?? []).map((n) => n.metadata.name), ...(this.watch?.unreadable() ?? []).map((n) => n.name)];
     try {
       const { assignment, problems } = await this.store.reconcile(this.opts.clusterCidr, this.opts.nodePrefix, nodes);
       for (const p of problems) {

@@ -1,6 +1,7 @@
-import type { CoreV1Api, KubeConfig, V1ConfigMap } from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { ResilientWatch } from '../kube/resilientWatch.js';
+import { ConfigMapKind, type ConfigMap } from '../objects/core.js';
 import { recordedNodeCidrs } from '../ipam/nodeCidrStore.js';
 
 /**
@@ -9,7 +10,7 @@ import { recordedNodeCidrs } from '../ipam/nodeCidrStore.js';
  * whole map whenever it differs from the last one.
  */
 export class NodeCidrWatch {
-  private watch: ResilientWatch<V1ConfigMap> | undefined;
+  private watch: ResilientWatch<ConfigMap> | undefined;
   private last = '';
 
   constructor(
@@ -22,9 +23,10 @@ export class NodeCidrWatch {
 
   async start(): Promise<void> {
     const { namespace, configMap } = this.where;
-    const watch = new ResilientWatch<V1ConfigMap>(
+    const watch = new ResilientWatch(
       this.kc,
       `/api/v1/namespaces/${namespace}/configmaps`,
+      ConfigMapKind,
       () => this.core.listNamespacedConfigMap({ namespace, fieldSelector: `metadata.name=${configMap}` }),
       { upsert: (cm) => this.seen(cm), remove: () => undefined },
       (m) => this.log.warn(m),
@@ -38,7 +40,7 @@ export class NodeCidrWatch {
     await this.watch?.stop();
   }
 
-  private seen(cm: V1ConfigMap): void {
+  private seen(cm: ConfigMap): void {
     const { cidrs, problems } = recordedNodeCidrs(cm);
     for (const problem of problems) this.log.error({ err: problem }, 'a recorded node CIDR is unreadable; waiting for the leader to fix it');
     const key = JSON.stringify([...cidrs].sort());

@@ -1,4 +1,5 @@
-import { type CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api } from '@kubernetes/client-node';
+import type { Pod } from '../objects/core.js';
 import { mergePatch } from '../kube/mergePatch.js';
 import type { Logger } from 'pino';
 import type { NodeAddressPool } from '../ipam/addressPool.js';
@@ -37,10 +38,10 @@ export class PodAddressService implements PodNetworkHandlers {
   ) {}
 
   /** Takes the node CIDR into use, rebuilding allocations from the node's pods. */
-  adoptNodeCidr(cidr: string, pods: readonly V1Pod[]): void {
+  adoptNodeCidr(cidr: string, pods: readonly Pod[]): void {
     const { pool, problems } = rebuildPool(cidr, pods);
     for (const { pod, reason } of problems) {
-      this.opts.log.warn({ pod: `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`, reason }, 'recorded address not kept');
+      this.opts.log.warn({ pod: `${pod.metadata.namespace ?? ''}/${pod.metadata.name}`, reason }, 'recorded address not kept');
       this.events.emit(
         podRef(pod),
         'Warning',
@@ -50,7 +51,7 @@ export class PodAddressService implements PodNetworkHandlers {
     }
     const now = Date.now();
     this.allocatedAt.clear();
-    for (const pod of pods) if (pool.addressOf(pod.metadata?.uid ?? '')) this.allocatedAt.set(pod.metadata?.uid ?? '', now);
+    for (const pod of pods) if (pool.addressOf(pod.metadata.uid ?? '')) this.allocatedAt.set(pod.metadata.uid ?? '', now);
     this.pool = pool;
     this.opts.log.info({ nodeCidr: cidr, rebuilt: pool.used, problems: problems.length }, 'node CIDR in use');
   }
@@ -104,14 +105,14 @@ export class PodAddressService implements PodNetworkHandlers {
   }
 
   /** Watch: a pod of this node was deleted. */
-  podDeleted(pod: V1Pod): void {
-    if (this.forget(pod.metadata?.uid ?? '')) this.opts.log.info({ pod: `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}` }, 'address of deleted pod reclaimed');
+  podDeleted(pod: Pod): void {
+    if (this.forget(pod.metadata.uid ?? '')) this.opts.log.info({ pod: `${pod.metadata.namespace ?? ''}/${pod.metadata.name}` }, 'address of deleted pod reclaimed');
   }
 
   /** Watch: a pod that ran to completion keeps its object but needs no address. */
-  podUpdated(pod: V1Pod): void {
-    if (!isTerminal(pod) || !this.pool?.addressOf(pod.metadata?.uid ?? '')) return;
-    void this.release({ namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '' }, `pod ${pod.status?.phase ?? ''}`).catch(
+  podUpdated(pod: Pod): void {
+    if (!isTerminal(pod) || !this.pool?.addressOf(pod.metadata.uid ?? '')) return;
+    void this.release({ namespace: pod.metadata.namespace ?? '', name: pod.metadata.name, uid: pod.metadata.uid ?? '' }, `pod ${pod.status.phase ?? ''}`).catch(
       (err: unknown) => this.opts.log.warn({ err: (err as Error).message }, 'clearing the annotations of a finished pod failed'),
     );
   }
@@ -132,6 +133,6 @@ export class PodAddressService implements PodNetworkHandlers {
   }
 }
 
-function podRef(pod: V1Pod) {
-  return { kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', uid: pod.metadata?.uid ?? '' };
+function podRef(pod: Pod) {
+  return { kind: 'Pod', apiVersion: 'v1', namespace: pod.metadata.namespace ?? '', name: pod.metadata.name, uid: pod.metadata.uid ?? '' };
 }

@@ -13,6 +13,7 @@ const MAX_WAIT_MS = 1000;
  */
 export class Debouncer {
   private timer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -54,10 +55,19 @@ export class Debouncer {
     }, delay);
   }
 
+  /** Runs again in `ms` at the latest: when the first object that failed on its own falls due for a retry. */
+  retryIn(ms: number): void {
+    if (this.stopped) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.schedule(), ms);
+    this.retryTimer.unref();
+  }
+
   /** Waits for a run in progress; nothing runs after. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.retryTimer);
     await this.running;
   }
 }

@@ -1,7 +1,8 @@
-import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { mergePatch } from '../kube/mergePatch.js';
 import type { Logger } from 'pino';
 import { ResilientWatch } from '../kube/resilientWatch.js';
+import { PodKind, type Pod } from '../objects/core.js';
 import type { WireGuardDevice } from '../wireguard/device.js';
 import { publicKeyOf } from '../wireguard/keys.js';
 import { meshPeers, peerNodes, tunnelAnnotations } from './meshPeers.js';
@@ -41,7 +42,7 @@ export interface ClustersetPeer extends TunnelName {
  * cluster's gateway it also holds the peers towards the hub and other clusters.
  */
 export class TunnelMesh {
-  private watch: ResilientWatch<V1Pod> | undefined;
+  private watch: ResilientWatch<Pod> | undefined;
   private nodeCidrs: ReadonlyMap<string, string> = new Map();
   private resync: NodeJS.Timeout | undefined;
   private readonly debouncer: Debouncer;
@@ -77,9 +78,10 @@ export class TunnelMesh {
       },
       mergePatch,
     );
-    this.watch = new ResilientWatch<V1Pod>(
+    this.watch = new ResilientWatch(
       this.kc,
       `/api/v1/namespaces/${namespace}/pods`,
+      PodKind,
       () => this.core.listNamespacedPod({ namespace, labelSelector: cnfSelector }),
       { upsert: () => this.debouncer.schedule(), remove: () => this.debouncer.schedule() },
       (m) => this.opts.log.warn(m),

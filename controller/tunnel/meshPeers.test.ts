@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { V1Pod } from '@kubernetes/client-node';
+import { PodKind, type Pod } from '../objects/core.js';
+import { decodeObject } from '../objects/decode.js';
 import { generatePrivateKey, publicKeyOf } from '../wireguard/keys.js';
 import { meshPeers, peerNodes, tunnelAnnotations } from './meshPeers.js';
 import { LEADER_LABEL } from '../leader/leaderLabel.js';
@@ -13,12 +15,13 @@ const cidrs = new Map([
   ['n3', '10.113.2.0/24'],
 ]);
 
-function cnf(node: string, key: string | undefined, podIP: string | undefined, port = '51820', leader = false): V1Pod {
+function rawCnf(node: string, key: string | undefined, podIP: string | undefined, port = '51820', leader = false): V1Pod {
   const annotations: Record<string, string> = { [tunnelAnnotations.port]: port };
   if (key !== undefined) annotations[tunnelAnnotations.publicKey] = key;
   const labels = leader ? { [LEADER_LABEL]: 'true' } : {};
   return { metadata: { name: `cnf-${node}`, namespace: 'fleetboard-system', annotations, labels }, spec: { nodeName: node, containers: [] }, status: podIP ? { podIP } : {} };
 }
+const cnf = (...args: Parameters<typeof rawCnf>): Pod => decodeObject(PodKind, rawCnf(...args));
 
 test('every other cnf with a key, an address and a node CIDR is a peer allowed exactly its node CIDR', () => {
   const { peers, skipped } = meshPeers('n1', [cnf('n1', keys[0], '10.244.0.5'), cnf('n3', keys[2], '10.244.2.5'), cnf('n2', keys[1], '10.244.1.5')], cidrs, GLOBAL, 25);
@@ -30,11 +33,11 @@ test('every other cnf with a key, an address and a node CIDR is a peer allowed e
 });
 
 test('cnf pods that are not ready to be peers are left out with the reason', () => {
-  const gone = cnf('n2', keys[1], '10.244.1.5');
+  const gone = rawCnf('n2', keys[1], '10.244.1.5');
   if (gone.metadata) gone.metadata.deletionTimestamp = new Date();
   const { peers, skipped } = meshPeers(
     'n1',
-    [cnf('n2', undefined, '10.244.1.5'), cnf('n3', 'not-a-key', '10.244.2.5'), cnf('n3', keys[2], undefined), cnf('n4', keys[3], '10.244.3.5'), cnf('n3', keys[2], '10.244.2.5', 'x'), gone],
+    [cnf('n2', undefined, '10.244.1.5'), cnf('n3', 'not-a-key', '10.244.2.5'), cnf('n3', keys[2], undefined), cnf('n4', keys[3], '10.244.3.5'), cnf('n3', keys[2], '10.244.2.5', 'x'), decodeObject(PodKind, gone)],
     cidrs,
     GLOBAL,
     25,

@@ -1,4 +1,4 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { Pod } from '../objects/core.js';
 import { isValidKey } from '../wireguard/keys.js';
 import type { PeerConfig } from '../wireguard/device.js';
 import { LEADER_LABEL } from '../leader/leaderLabel.js';
@@ -16,16 +16,16 @@ export interface SkippedPeer {
 }
 
 /** The peer a cnf pod stands for, or why it cannot be one yet. */
-function peerOf(pod: V1Pod, nodeCidrs: ReadonlyMap<string, string>, keepalive: number): PeerConfig | string {
-  const key = pod.metadata?.annotations?.[tunnelAnnotations.publicKey];
-  const port = Number(pod.metadata?.annotations?.[tunnelAnnotations.port]);
-  const ip = pod.status?.podIP;
-  const cidr = nodeCidrs.get(pod.spec?.nodeName ?? '');
+function peerOf(pod: Pod, nodeCidrs: ReadonlyMap<string, string>, keepalive: number): PeerConfig | string {
+  const key = pod.metadata.annotations[tunnelAnnotations.publicKey];
+  const port = Number(pod.metadata.annotations[tunnelAnnotations.port]);
+  const ip = pod.status.podIP;
+  const cidr = nodeCidrs.get(pod.spec.nodeName ?? '');
   if (key === undefined) return 'has not published its public key yet';
   if (!isValidKey(key)) return `annotation ${tunnelAnnotations.publicKey} is not a WireGuard public key`;
   if (!Number.isInteger(port) || port < 1 || port > 65535) return `annotation ${tunnelAnnotations.port} is not a port`;
   if (!ip) return 'has no pod IP yet';
-  if (!cidr) return `node ${pod.spec?.nodeName ?? ''} has no node CIDR yet`;
+  if (!cidr) return `node ${pod.spec.nodeName ?? ''} has no node CIDR yet`;
   return { publicKey: key, endpoint: `${ip}:${port}`, allowedIps: [cidr], persistentKeepalive: keepalive };
 }
 
@@ -44,7 +44,7 @@ function peerOf(pod: V1Pod, nodeCidrs: ReadonlyMap<string, string>, keepalive: n
  */
 export function meshPeers(
   selfNode: string,
-  cnfPods: readonly V1Pod[],
+  cnfPods: readonly Pod[],
   nodeCidrs: ReadonlyMap<string, string>,
   globalCidr: string,
   keepaliveSeconds: number,
@@ -52,12 +52,12 @@ export function meshPeers(
   const candidates: { pod: string; peer: PeerConfig; leader: boolean }[] = [];
   const skipped: SkippedPeer[] = [];
   for (const pod of cnfPods) {
-    const node = pod.spec?.nodeName ?? '';
-    if (node === selfNode || node === '' || pod.metadata?.deletionTimestamp) continue;
-    const name = `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+    const node = pod.spec.nodeName ?? '';
+    if (node === selfNode || node === '' || pod.metadata.deletionTimestamp) continue;
+    const name = `${pod.metadata.namespace ?? ''}/${pod.metadata.name}`;
     const peer = peerOf(pod, nodeCidrs, keepaliveSeconds);
     if (typeof peer === 'string') skipped.push({ pod: name, reason: peer });
-    else candidates.push({ pod: name, peer, leader: pod.metadata?.labels?.[LEADER_LABEL] === 'true' });
+    else candidates.push({ pod: name, peer, leader: pod.metadata.labels[LEADER_LABEL] === 'true' });
   }
   // Two cnf pods claiming one key would let one of them receive the other's traffic: trust neither.
   const claims = new Map<string, number>();
@@ -74,11 +74,11 @@ export function meshPeers(
 }
 
 /** The tunnel names of the other cnf pods' keys: their node. Pure. */
-export function peerNodes(cnfPods: readonly V1Pod[]): Map<string, TunnelName> {
+export function peerNodes(cnfPods: readonly Pod[]): Map<string, TunnelName> {
   const names = new Map<string, TunnelName>();
   for (const pod of cnfPods) {
-    const key = pod.metadata?.annotations?.[tunnelAnnotations.publicKey];
-    const node = pod.spec?.nodeName;
+    const key = pod.metadata.annotations[tunnelAnnotations.publicKey];
+    const node = pod.spec.nodeName;
     if (key && node) names.set(key, { name: node, kind: 'node' });
   }
   return names;

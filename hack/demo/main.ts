@@ -6,7 +6,9 @@ import { waitFor } from '../../test/harness/wait.js';
 import { runIn } from '../../test/harness/run.js';
 import { down, kubeConfigFor, podNetns, up } from '../testbed/testbed.js';
 import { installHub, joinMember } from '../../test/harness/clusterset.js';
-import { MCS_GROUP, MCS_VERSION, type ServiceImport } from '../../controller/mcs/api.js';
+import { MCS_GROUP, MCS_VERSION } from '../../controller/mcs/api.js';
+import { decodeObject } from '../../controller/objects/decode.js';
+import { ServiceImportKind } from '../../controller/objects/mcs.js';
 import { testbedPaths } from '../testbed/paths.js';
 import type { ClustersetView } from '../../controller/cli/clustersetView.js';
 
@@ -68,8 +70,8 @@ async function demo(): Promise<number> {
     () =>
       waitFor(
         async () => {
-          const i = (await cluster2.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: 'default', name: 'nginx-svc' })) as ServiceImport;
-          return i.spec.ips?.[0];
+          const i = decodeObject(ServiceImportKind, await cluster2.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: 'default', name: 'nginx-svc' }));
+          return i.spec.ips[0];
         },
         { what: 'ServiceImport default/nginx-svc in cluster2', timeoutMs: 60_000, intervalMs: 500 },
       ),

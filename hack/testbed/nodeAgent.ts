@@ -14,11 +14,20 @@ import { addRoute, deleteRouteIfPresent } from './net.js';
 import { NriRuntime } from './nriRuntime.js';
 import { PodRuntime, type NodeContext } from './pod.js';
 import { podStatus } from './podStatus.js';
+import { z } from 'zod';
 import { ResilientWatch } from '../../controller/kube/resilientWatch.js';
+import type { ObjectKind } from '../../controller/objects/decode.js';
+import type { ApiObject } from '../../controller/objects/fields.js';
 import { EventRecorder } from '../../controller/kube/events.js';
 import { waitFor } from '../../test/harness/wait.js';
 import { repoRoot, toolPath } from '../../test/harness/tools.js';
 import type { ClusterPlan, NodePlan } from './plan.js';
+
+/** The testbed's kubelet reads whole objects as the client types them (it is not FleetBoard): a copy, since the watch trims what it was given. */
+const whole = <T extends object>(kind: string): ObjectKind<T & ApiObject> => ({
+  kind,
+  schema: z.custom<T & ApiObject>((v) => typeof v === 'object' && v !== null).transform((v) => structuredClone(v)),
+});
 
 export interface NodeAgentOptions {
   cluster: ClusterPlan;
@@ -58,8 +67,8 @@ export class NodeAgent {
   private readonly dirtyStatus = new Set<string>();
   private readonly statusWrites = new Map<string, Promise<void>>();
   private readonly routes = new Map<string, string>();
-  private podWatch: ResilientWatch<V1Pod> | undefined;
-  private nodeWatch: ResilientWatch<V1Node> | undefined;
+  private podWatch: ResilientWatch<V1Pod & ApiObject> | undefined;
+  private nodeWatch: ResilientWatch<V1Node & ApiObject> | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private ctx: NodeContext | undefined;
   private stopped = false;
@@ -101,18 +110,20 @@ export class NodeAgent {
     await this.reportReady();
     this.heartbeat = setInterval(() => void this.reportReady().catch((e: unknown) => this.opts.log(`${this.name} heartbeat: ${(e as Error).message}`)), HEARTBEAT_MS);
     const network = this.opts.networkKubeConfig.makeApiClient(CoreV1Api);
-    this.nodeWatch = new ResilientWatch<V1Node>(
+    this.nodeWatch = new ResilientWatch(
       this.opts.networkKubeConfig,
       '/api/v1/nodes',
+      whole<V1Node>('Node'),
       () => network.listNode(),
       { upsert: (n) => void this.routeTo(n), remove: (n) => void this.unrouteTo(n) },
       this.opts.log,
     );
     await this.nodeWatch.start();
     const selector = `spec.nodeName=${this.name}`;
-    this.podWatch = new ResilientWatch<V1Pod>(
+    this.podWatch = new ResilientWatch(
       this.opts.kubeConfig,
       '/api/v1/pods',
+      whole<V1Pod>('Pod'),
       () => this.core.listPodForAllNamespaces({ fieldSelector: selector }),
       { upsert: (p) => this.enqueue(p, () => this.sync(p)), remove: (p) => this.enqueue(p, () => this.forget(p)) },
       this.opts.log,
@@ -336,7 +347,7 @@ export class NodeAgent {
       this.retries.set(uid, attempt);
       const backoff = Math.min(30_000, 1000 * 2 ** Math.min(attempt, 5));
       void delay(backoff).then(() => {
-        const latest = this.podWatch?.cached().find((p) => p.metadata?.uid === uid);
+        const latest = this.podWatch?.cached().find((p) => p.metadata.uid === uid);
         if (latest && !this.stopped) this.enqueue(latest, () => this.sync(latest));
       });
     }

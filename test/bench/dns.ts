@@ -5,16 +5,16 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { KubernetesObject } from '@kubernetes/client-node';
 import { ControlPlane } from '../harness/controlPlane.js';
 import { freePort } from '../harness/ports.js';
 import { repoRoot } from '../harness/tools.js';
 import { waitFor } from '../harness/wait.js';
 import { createAll } from '../../hack/testbed/apply.js';
 import { chartCrds } from '../../hack/testbed/charts.js';
-import { MCS_GROUP } from '../../controller/mcs/api.js';
-import { buildIndex, type DnsIndex, type IndexInput } from '../../controller/crossdns/zoneIndex.js';
-import { importedSlice, serviceImport } from '../../controller/crossdns/testFixtures.js';
+import { MCS_GROUP, type ServiceImportBody } from '../../controller/mcs/api.js';
+import type { SliceBody } from '../../controller/mcs/exportedSlices.js';
+import { buildIndex, type DnsIndex } from '../../controller/crossdns/zoneIndex.js';
+import { importedSlice, indexInput, serviceImport } from '../../controller/crossdns/testFixtures.js';
 import { median } from './compare.js';
 import { BenchError } from './measure.js';
 
@@ -92,11 +92,11 @@ function exec(file: string, args: string[], opts: { cwd?: string; env?: NodeJS.P
 }
 
 /** The services: ClusterSetIP ones over ten namespaces, headless ones with three ready pods in each of two clusters. */
-function clusterset(): IndexInput & { namespaces: string[] } {
+function clusterset(): { namespaces: string[]; imports: ServiceImportBody[]; slices: SliceBody[] } {
   const namespaces = Array.from({ length: NAMESPACES }, (_, i) => `bench-${i}`);
   const ports = [{ name: 'http', protocol: 'TCP', port: 80 }, { name: 'grpc', protocol: 'TCP', port: 9090 }];
   const imports = Array.from({ length: CLUSTERSET_SERVICES }, (_, i) => serviceImport(namespaces[i % NAMESPACES] ?? '', `svc-${i}`, { type: 'ClusterSetIP', ips: [`10.127.${i >> 8}.${i & 255}`], ports }));
-  const slices = [];
+  const slices: SliceBody[] = [];
   for (let h = 0; h < HEADLESS_SERVICES; h++) {
     imports.push(serviceImport('bench-0', `headless-${h}`, { type: 'Headless', ports: [{ name: 'http', protocol: 'TCP', port: 80 }] }));
     for (const [c, cluster] of ['cluster1', 'cluster2'].entries()) {
@@ -121,14 +121,14 @@ function zoneFile(index: DnsIndex): string {
 }
 
 /** dnsperf's input: mostly A of ClusterSetIP services, then headless A, SRV and names that do not exist. Deterministic. */
-function queryMix(input: IndexInput): { lines: string[]; mix: Record<string, number> } {
+function queryMix(input: { imports: readonly ServiceImportBody[] }): { lines: string[]; mix: Record<string, number> } {
   let seed = 1645;
   const random = () => {
     seed = (seed * 1664525 + 1013904223) >>> 0;
     return seed / 2 ** 32;
   };
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
-  const name = (i: KubernetesObject) => `${i.metadata?.name ?? ''}.${i.metadata?.namespace ?? ''}.svc.${ZONE}`;
+  const name = (i: ServiceImportBody) => `${i.metadata.name}.${i.metadata.namespace}.svc.${ZONE}`;
   const clusterSetIp = input.imports.filter((i) => i.spec.type === 'ClusterSetIP').map(name);
   const headless = input.imports.filter((i) => i.spec.type === 'Headless').map(name);
   const kinds: [string, number, () => string][] = [
@@ -309,7 +309,7 @@ async function main(): Promise<void> {
     await waitFor(() => createAll(kc, [...input.imports]).then(() => true), { what: `ServiceImports (${MCS_GROUP}) to be created`, timeoutMs: 30_000 });
     await createAll(kc, [...input.slices]);
 
-    const { index } = buildIndex(input, { zones: [ZONE], customZones: [], reverseZones: [], nameserverAddresses: [], ttl: 5, serial: 1 });
+    const { index } = buildIndex(indexInput(input.imports, input.slices), { zones: [ZONE], customZones: [], reverseZones: [], nameserverAddresses: [], ttl: 5, serial: 1 });
     await writeFile(join(base, 'db.zone'), zoneFile(index));
     const corednsPort = await freePort();
     await writeFile(join(base, 'Corefile'), `${ZONE}:${corednsPort} {\n  bind 127.0.0.1\n  file ${join(base, 'db.zone')}\n}\n`);

@@ -1,10 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1EndpointSlice, type V1Pod } from '@kubernetes/client-node';
-import { ResilientWatch } from '../../controller/kube/resilientWatch.js';
+import { CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { ResilientWatch, type RawList } from '../../controller/kube/resilientWatch.js';
+import { EndpointSliceKind, type EndpointSlice } from '../../controller/objects/discovery.js';
+import { ServiceImportKind, type ServiceImport } from '../../controller/objects/mcs.js';
+import { readItems } from '../harness/objects.js';
 import { down, kubeConfigFor, up } from '../../hack/testbed/testbed.js';
 import { podNetnsName } from '../../hack/testbed/plan.js';
-import { MCS_GROUP, MCS_VERSION, type ServiceImport } from '../../controller/mcs/api.js';
+import { MCS_GROUP, MCS_VERSION } from '../../controller/mcs/api.js';
 import { createClientPod, createPauseDeployment, waitForReadyPods } from '../harness/cluster.js';
 import { installHub, joinMember } from '../harness/clusterset.js';
 import { cnfPods } from '../harness/fleetboard.js';
@@ -63,11 +66,11 @@ async function exportService(kc: KubeConfig, name: string): Promise<void> {
 
 /** Services with `prefix` whose local EndpointSlices hold `endpoints` ready addresses, per the listing. */
 async function servicesWithEndpoints(kc: KubeConfig, selector: string, endpoints: number): Promise<number> {
-  const slices = (await kc.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: 'default', labelSelector: selector })).items;
+  const slices = readItems(EndpointSliceKind, await kc.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: 'default', labelSelector: selector }));
   const perService = new Map<string, number>();
   for (const s of slices) {
-    const name = s.metadata?.labels?.['multicluster.kubernetes.io/service-name'] ?? s.metadata?.labels?.['kubernetes.io/service-name'] ?? '';
-    perService.set(name, (perService.get(name) ?? 0) + s.endpoints.filter((e) => e.conditions?.ready !== false).length);
+    const name = s.metadata.labels['multicluster.kubernetes.io/service-name'] ?? s.metadata.labels['kubernetes.io/service-name'] ?? '';
+    perService.set(name, (perService.get(name) ?? 0) + s.endpoints.filter((e) => e.conditions.ready !== false).length);
   }
   return [...perService.values()].filter((n) => n === endpoints).length;
 }
@@ -80,15 +83,15 @@ async function servicesWithEndpoints(kc: KubeConfig, selector: string, endpoints
  */
 class ImportsSeen {
   private readonly imports: ResilientWatch<ServiceImport>;
-  private readonly slices: ResilientWatch<V1EndpointSlice>;
+  private readonly slices: ResilientWatch<EndpointSlice>;
 
   constructor(kc: KubeConfig) {
     const custom = kc.makeApiClient(CustomObjectsApi);
     const discovery = kc.makeApiClient(DiscoveryV1Api);
     const ignore = { upsert: () => undefined, remove: () => undefined };
     const log = (m: string) => console.error(m);
-    this.imports = new ResilientWatch<ServiceImport>(kc, `/apis/${MCS_GROUP}/${MCS_VERSION}/namespaces/default/serviceimports`, () => custom.listNamespacedCustomObject(importApi) as Promise<{ items: ServiceImport[] }>, ignore, log);
-    this.slices = new ResilientWatch<V1EndpointSlice>(kc, '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', () => discovery.listNamespacedEndpointSlice({ namespace: 'default', labelSelector: IMPORTED }), ignore, log, { label: IMPORTED });
+    this.imports = new ResilientWatch(kc, `/apis/${MCS_GROUP}/${MCS_VERSION}/namespaces/default/serviceimports`, ServiceImportKind, () => custom.listNamespacedCustomObject(importApi) as ReturnType<RawList>, ignore, log);
+    this.slices = new ResilientWatch(kc, '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', EndpointSliceKind, () => discovery.listNamespacedEndpointSlice({ namespace: 'default', labelSelector: IMPORTED }), ignore, log, { label: IMPORTED });
   }
 
   async start(): Promise<void> {
@@ -98,10 +101,10 @@ class ImportsSeen {
 
   /** Services of `prefix` imported with a ClusterSetIP and all their endpoints. */
   count(prefix: string, endpoints: number): number {
-    const withIp = new Set(this.imports.cached().filter((i) => i.metadata?.name?.startsWith(prefix) && i.spec.ips?.length).map((i) => i.metadata?.name ?? ''));
+    const withIp = new Set(this.imports.cached().filter((i) => i.metadata.name.startsWith(prefix) && i.spec.ips.length > 0).map((i) => i.metadata.name));
     const perService = new Map<string, number>();
     for (const s of this.slices.cached()) {
-      const name = s.metadata?.labels?.['multicluster.kubernetes.io/service-name'] ?? '';
+      const name = s.metadata.labels['multicluster.kubernetes.io/service-name'] ?? '';
       if (withIp.has(name)) perService.set(name, (perService.get(name) ?? 0) + s.endpoints.length);
     }
     return [...perService.values()].filter((n) => n === endpoints).length;

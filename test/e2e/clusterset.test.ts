@@ -11,14 +11,18 @@ import { bootstrapTokenSecret, newBootstrapToken, tokenText } from '../../contro
 import { applyAll, createAll } from '../../hack/testbed/apply.js';
 import { containsCidr, parseCidr } from '../../controller/ipam/cidr.js';
 import { clusterSetIpRange } from '../../controller/ipam/clusterSetIps.js';
-import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, HUB_PEER_NAME, memberNamespace, type Peer } from '../../controller/clusterset/peer.js';
-import { JOIN_REQUEST_PLURAL, type JoinRequest } from '../../controller/clusterset/joinRequest.js';
+import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, HUB_PEER_NAME, memberNamespace } from '../../controller/clusterset/peer.js';
+import { JOIN_REQUEST_PLURAL } from '../../controller/clusterset/joinRequest.js';
+import { JoinRequestKind, PeerKind } from '../../controller/objects/fleetboard.js';
+import { ServiceExportKind, ServiceImportKind, type ServiceExport, type ServiceImport } from '../../controller/objects/mcs.js';
+import { EndpointSliceKind } from '../../controller/objects/discovery.js';
+import { readAs, readIfFound, readItems } from '../harness/objects.js';
 import { CredentialStore, HUB_CREDENTIALS_SECRET } from '../../controller/member/credentialStore.js';
 import { hubKubeConfig } from '../../controller/member/hubKubeConfig.js';
 import { HubJoiner, JoinError } from '../../controller/member/join.js';
 import { newSessionKeyPair } from '../../controller/clusterset/sealedBox.js';
 import { generatePrivateKey, keyToHex, publicKeyOf } from '../../controller/wireguard/keys.js';
-import { MCS_GROUP, MCS_VERSION, type ServiceExport, type ServiceImport } from '../../controller/mcs/api.js';
+import { MCS_GROUP, MCS_VERSION } from '../../controller/mcs/api.js';
 import { createNginxApp, createPauseDeployment, scaleDeployment, waitForReadyPods } from '../harness/cluster.js';
 import { cnfPods, curlTitle, globalIp, leaderCnf, netnsOf, vipBackends } from '../harness/fleetboard.js';
 import { caOf, exposeMember, hubEndpoint, hubLeader, hubPeer, installHub, joinMaterial, joinMember, memberHubClient } from '../harness/clusterset.js';
@@ -86,8 +90,8 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
       assert.ok(cidr && containsCidr(parseCidr(GLOBAL_CIDR), parseCidr(cidr)) && cidr.endsWith('/16'), `${c} has a /16 of ${GLOBAL_CIDR}: ${String(cidr)}`);
       cidrs.add(cidr);
       for (const p of nginx[c] ?? []) assert.ok(containsCidr(parseCidr(cidr), parseCidr(`${globalIp(p)}/32`)), `${p.metadata?.name ?? ''} in ${c} has ${globalIp(p)} from ${cidr}`);
-      const req = (await hub.makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: FLEETBOARD_GROUP, version: FLEETBOARD_VERSION, plural: JOIN_REQUEST_PLURAL, name: c })) as JoinRequest;
-      assert.equal(req.status?.phase, 'Approved');
+      const req = readAs(JoinRequestKind, await hub.makeApiClient(CustomObjectsApi).getClusterCustomObject({ group: FLEETBOARD_GROUP, version: FLEETBOARD_VERSION, plural: JOIN_REQUEST_PLURAL, name: c }));
+      assert.equal(req.status.phase, 'Approved');
       // A token is a JWT: base64url header and payload, each starting "eyJ" ('{"'), joined by a dot. Random
       // ciphertext can contain "eyJ" by chance, but not a dot, so only a readable token matches.
       assert.doesNotMatch(JSON.stringify(req), /eyJ[\w-]*\.eyJ[\w-]*\./, 'the JoinRequest holds no readable token');
@@ -136,16 +140,16 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
       const peer = await waitFor(
         async () => {
           const p = await hubPeer(hub, memberNamespace(c), c);
-          const connected = p?.status?.conditions?.find((x) => x.type === 'Connected')?.status === 'True';
-          return connected && p.status?.tunnel?.lastHandshake && (p.status.tunnel.rxBytes ?? 0) > 0 ? p : undefined;
+          const connected = p?.status.conditions.find((x) => x.type === 'Connected')?.status === 'True';
+          return connected && p.status.tunnel?.lastHandshake && (p.status.tunnel.rxBytes ?? 0) > 0 ? p : undefined;
         },
         { what: `${c}'s Peer status`, timeoutMs: 30_000, intervalMs: 1000 },
       );
       const gateway = await leaderCnf(kc[c] as KubeConfig);
-      const routed = peer.status?.conditions?.find((x) => x.type === 'Routed');
+      const routed = peer.status.conditions.find((x) => x.type === 'Routed');
       assert.equal(routed?.status, 'True');
       assert.equal(routed.message, `the hub routes ${peer.spec.clusterCIDR[0] ?? ''} to this cluster's gateway`);
-      assert.equal(peer.status?.tunnel?.gatewayNode, gateway.spec?.nodeName);
+      assert.equal(peer.status.tunnel?.gatewayNode, gateway.spec?.nodeName);
       assert.equal(peer.spec.publicKey, gateway.metadata?.annotations?.['fleetboard.io/public-key'], 'the Peer holds the gateway\'s public key');
     }
   });
@@ -171,8 +175,8 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     );
     assert.match(policy, /may not change clusterID, clusterCIDR or isHub/);
     // Reading the clusterset's Peers is allowed: that is how a member learns the other clusters.
-    const peers = (await custom.listCustomObjectForAllNamespaces(peerApi)) as { items: Peer[] };
-    assert.ok(peers.items.some((p) => p.spec.clusterID === 'cluster1'));
+    const peers = readItems(PeerKind, await custom.listCustomObjectForAllNamespaces(peerApi));
+    assert.ok(peers.some((p) => p.spec?.clusterID === 'cluster1'));
     assert.deepEqual((await hubPeer(hub, cluster1Ns, 'cluster1'))?.spec.clusterCIDR, cluster1Cidr, 'cluster1\'s Peer is unchanged');
   });
 
@@ -197,14 +201,14 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
         });
         const refusedPeer = await waitFor(
           async () => {
-            const routed = (await hubPeer(hub, namespace, c.id))?.status?.conditions?.find((x) => x.type === 'Routed');
+            const routed = (await hubPeer(hub, namespace, c.id))?.status.conditions.find((x) => x.type === 'Routed');
             return routed?.status === 'False' ? routed : undefined;
           },
           { what: `the hub to flag the ${c.id} Peer`, timeoutMs: 30_000, intervalMs: 500 },
         );
         assert.equal(refusedPeer.reason, 'Refused');
-        assert.match(refusedPeer.message, c.reason);
-        assert.equal((await hubPeer(hub, memberNamespace('cluster1'), 'cluster1'))?.status?.conditions?.find((x) => x.type === 'Routed')?.status, 'True', 'cluster1 is still routed');
+        assert.match(refusedPeer.message ?? '', c.reason);
+        assert.equal((await hubPeer(hub, memberNamespace('cluster1'), 'cluster1'))?.status.conditions.find((x) => x.type === 'Routed')?.status, 'True', 'cluster1 is still routed');
       } finally {
         await core.deleteNamespace({ name: namespace });
       }
@@ -218,22 +222,22 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     const condition = (type: string, reason: string) =>
       waitFor(
         async () => {
-          const exp = (await custom.getNamespacedCustomObject({ ...exportApi, name: 'checked-svc' })) as ServiceExport;
-          return exp.status?.conditions?.find((c) => c.type === type && c.reason === reason);
+          const exp = readAs(ServiceExportKind, await custom.getNamespacedCustomObject({ ...exportApi, name: 'checked-svc' }));
+          return exp.status.conditions.find((c) => c.type === type && c.reason === reason);
         },
         { what: `ServiceExport checked-svc: ${type}/${reason}`, timeoutMs: 30_000, intervalMs: 500 },
       );
     const hubImportApi = { group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: memberNamespace('cluster1') };
     const hubService = async (): Promise<ServiceImport | undefined> => {
       try {
-        return (await hub.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ ...hubImportApi, name: 'checked-svc.default' })) as ServiceImport;
+        return readAs(ServiceImportKind, await hub.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ ...hubImportApi, name: 'checked-svc.default' }));
       } catch (err) {
         if (err instanceof ApiException && err.code === 404) return undefined;
         throw err;
       }
     };
     const hubSlices = async () =>
-      (await hub.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: memberNamespace('cluster1'), labelSelector: 'multicluster.kubernetes.io/service-name=checked-svc' })).items;
+      readItems(EndpointSliceKind, await hub.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: memberNamespace('cluster1'), labelSelector: 'multicluster.kubernetes.io/service-name=checked-svc' }));
     // As the seed example allows: cluster2 already has a ServiceImport made by hand, which is to be adopted.
     const handMade = (await (kc.cluster2 as KubeConfig).makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
       group: MCS_GROUP,
@@ -247,12 +251,12 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
       assert.equal((await condition('Valid', 'NoService')).status, 'False');
       await member.makeApiClient(CoreV1Api).createNamespacedService({ namespace: 'default', body: { metadata: { name: 'checked-svc' }, spec: { selector: { app: 'nginx-app' }, ports: [{ name: 'http', port: 80 }] } } });
       assert.equal((await condition('Valid', 'Valid')).status, 'True');
-      assert.match((await condition('Ready', 'Exported')).message, /2 endpoint\(s\) published/);
+      assert.match((await condition('Ready', 'Exported')).message ?? '', /2 endpoint\(s\) published/);
       const published = await waitFor(async () => ((await hubSlices()).flatMap((s) => s.endpoints).length === 2 ? hubSlices() : undefined), { what: 'checked-svc\'s slices in the hub', timeoutMs: 30_000 });
       const described = await hubService();
       assert.equal(described?.spec.type, 'ClusterSetIP');
       assert.deepEqual(described.spec.ports, [{ name: 'http', protocol: 'TCP', port: 80 }]);
-      assert.equal(described.metadata?.labels?.['multicluster.kubernetes.io/source-cluster'], 'cluster1');
+      assert.equal(described.metadata.labels['multicluster.kubernetes.io/source-cluster'], 'cluster1');
       const addresses = published.flatMap((s) => s.endpoints.flatMap((e) => e.addresses)).sort();
       assert.deepEqual(addresses, (nginx.cluster1 ?? []).map(globalIp).sort(), 'the nginx pods\' global addresses, not their pod IPs');
       // Every member imports it, the exporting one too: one ServiceImport in the same namespace and the endpoints beside it.
@@ -260,25 +264,25 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
         const local = kc[c] as KubeConfig;
         const imported = await waitFor(
           async () => {
-            const i = (await local.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: 'default', name: 'checked-svc' }).catch(() => undefined)) as ServiceImport | undefined;
-            return i?.status?.clusters?.length ? i : undefined;
+            const i = readIfFound(ServiceImportKind, await local.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: 'default', name: 'checked-svc' }).catch(() => undefined));
+            return i?.status.clusters.length ? i : undefined;
           },
           { what: `${c} importing checked-svc`, timeoutMs: 30_000, intervalMs: 500 },
         );
         assert.equal(imported.spec.type, 'ClusterSetIP');
         assert.deepEqual(imported.spec.ports.map((p) => ({ name: p.name, protocol: p.protocol, port: p.port })), [{ name: 'http', protocol: 'TCP', port: 80 }]);
-        assert.deepEqual(imported.status?.clusters?.map((x) => x.cluster), ['cluster1']);
-        if (c === 'cluster2') assert.equal(imported.metadata?.uid, handMade.metadata?.uid, 'the ServiceImport made by hand was adopted, not duplicated');
+        assert.deepEqual(imported.status.clusters.map((x) => x.cluster), ['cluster1']);
+        if (c === 'cluster2') assert.equal(imported.metadata.uid, handMade.metadata.uid, 'the ServiceImport made by hand was adopted, not duplicated');
         const localSlices = await waitFor(
           async () => {
-            const items = (await local.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: 'default', labelSelector: 'multicluster.kubernetes.io/service-name=checked-svc,multicluster.kubernetes.io/source-cluster=cluster1' })).items;
+            const items = readItems(EndpointSliceKind, await local.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: 'default', labelSelector: 'multicluster.kubernetes.io/service-name=checked-svc,multicluster.kubernetes.io/source-cluster=cluster1' }));
             return items.flatMap((x) => x.endpoints).length === 2 ? items : undefined;
           },
           { what: `${c} importing checked-svc's endpoints`, timeoutMs: 30_000, intervalMs: 500 },
         );
         assert.deepEqual(localSlices.flatMap((x) => x.endpoints.flatMap((e) => e.addresses)).sort(), addresses);
         // Its ClusterSetIP comes from this member's own range and reaches nginx from a pod on a node that does not lead.
-        const vip = imported.spec.ips?.[0] ?? '';
+        const vip = imported.spec.ips[0] ?? '';
         const clusterCidr = (await hubPeer(hub, memberNamespace(c), c))?.spec.clusterCIDR[0] ?? '';
         assert.ok(containsCidr(clusterSetIpRange(clusterCidr, 24), parseCidr(`${vip}/32`)), `${c}'s ClusterSetIP ${vip} lies in the top of its cluster CIDR ${clusterCidr}`);
         const leaderNode = (await leaderCnf(local)).spec?.nodeName;
@@ -289,10 +293,10 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
       }
       assert.equal((await condition('Conflict', 'NoConflicts')).status, 'False');
       for (const s of published) {
-        const labels = s.metadata?.labels ?? {};
+        const labels = s.metadata.labels;
         assert.equal(labels['multicluster.kubernetes.io/source-cluster'], 'cluster1');
         assert.equal(labels['endpointslice.kubernetes.io/managed-by'], 'fleetboard.io');
-        assert.deepEqual(s.ports?.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol })), [{ name: 'http', port: 80, protocol: 'TCP' }]);
+        assert.deepEqual(s.ports.map((p) => ({ name: p.name, port: p.port, protocol: p.protocol })), [{ name: 'http', port: 80, protocol: 'TCP' }]);
       }
     } finally {
       await custom.deleteNamespacedCustomObject({ ...exportApi, name: 'checked-svc' });
@@ -313,14 +317,14 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
   test('two clusters export the same service: one import with both clusters\' endpoints, the union of ports and the older export\'s labels; differing port names and labels are a Conflict on both exports, which clears when the older export goes', async () => {
     const exportApi = { group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceexports', namespace: 'default' };
     const ports = { cluster1: [{ name: 'http', port: 80, targetPort: 80 }], cluster2: [{ name: 'web', port: 80, targetPort: 80 }, { name: 'alt', port: 8080, targetPort: 80 }] };
-    const exportOf = async (c: (typeof MEMBERS)[number]): Promise<ServiceExport> => (await (kc[c] as KubeConfig).makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ ...exportApi, name: 'pair-svc' })) as ServiceExport;
+    const exportOf = async (c: (typeof MEMBERS)[number]): Promise<ServiceExport> => readAs(ServiceExportKind, await (kc[c] as KubeConfig).makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ ...exportApi, name: 'pair-svc' }));
     const conflict = (c: (typeof MEMBERS)[number], status: 'True' | 'False') =>
-      waitFor(async () => (await exportOf(c)).status?.conditions?.find((x) => x.type === 'Conflict' && x.status === status), { what: `${c}'s export of pair-svc: Conflict=${status}`, timeoutMs: 30_000, intervalMs: 500 });
+      waitFor(async () => (await exportOf(c)).status.conditions.find((x) => x.type === 'Conflict' && x.status === status), { what: `${c}'s export of pair-svc: Conflict=${status}`, timeoutMs: 30_000, intervalMs: 500 });
     const importIn = (c: (typeof MEMBERS)[number], clusters: string[]) =>
       waitFor(
         async () => {
-          const i = (await (kc[c] as KubeConfig).makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: 'default', name: 'pair-svc' }).catch(() => undefined)) as ServiceImport | undefined;
-          return JSON.stringify(i?.status?.clusters?.map((x) => x.cluster)) === JSON.stringify(clusters) ? i : undefined;
+          const i = readIfFound(ServiceImportKind, await (kc[c] as KubeConfig).makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: 'default', name: 'pair-svc' }).catch(() => undefined));
+          return JSON.stringify(i?.status.clusters.map((x) => x.cluster)) === JSON.stringify(clusters) ? i : undefined;
         },
         { what: `${c} importing pair-svc from ${clusters.join(' and ')}`, timeoutMs: 30_000, intervalMs: 500 },
       );
@@ -336,24 +340,24 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
       for (const c of MEMBERS) {
         const merged = await importIn(c, ['cluster1', 'cluster2']);
         assert.deepEqual(merged.spec.ports.map((p) => `${p.name ?? ''}:${p.port}/${p.protocol}`), ['http:80/TCP', 'alt:8080/TCP'], 'ports are the union; port 80 keeps the older export\'s name');
-        assert.equal(merged.metadata?.labels?.tier, 'web', 'the older export\'s exported labels');
+        assert.equal(merged.metadata.labels.tier, 'web', 'the older export\'s exported labels');
         const slices = await waitFor(
           async () => {
-            const items = (await (kc[c] as KubeConfig).makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: 'default', labelSelector: 'multicluster.kubernetes.io/service-name=pair-svc' })).items;
+            const items = readItems(EndpointSliceKind, await (kc[c] as KubeConfig).makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: 'default', labelSelector: 'multicluster.kubernetes.io/service-name=pair-svc' }));
             return items.flatMap((x) => x.endpoints).length === 4 ? items : undefined;
           },
           { what: `${c} importing the endpoints of both clusters`, timeoutMs: 30_000, intervalMs: 500 },
         );
-        assert.deepEqual([...new Set(slices.map((x) => x.metadata?.labels?.['multicluster.kubernetes.io/source-cluster']))].sort(), ['cluster1', 'cluster2']);
+        assert.deepEqual([...new Set(slices.map((x) => x.metadata.labels['multicluster.kubernetes.io/source-cluster']))].sort(), ['cluster1', 'cluster2']);
       }
-      for (const c of MEMBERS) assert.match((await conflict(c, 'True')).message, /port 80\/TCP is named "web" in cluster2 but "http"/);
-      assert.equal((await exportOf('cluster2')).status?.conditions?.find((x) => x.type === 'Conflict')?.reason, 'LabelsConflict,PortConflict');
+      for (const c of MEMBERS) assert.match((await conflict(c, 'True')).message ?? '', /port 80\/TCP is named "web" in cluster2 but "http"/);
+      assert.equal((await exportOf('cluster2')).status.conditions.find((x) => x.type === 'Conflict')?.reason, 'LabelsConflict,PortConflict');
 
       // The older export goes: cluster2's alone is the service now, without conflict.
       await (kc.cluster1 as KubeConfig).makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ ...exportApi, name: 'pair-svc' });
       const alone = await importIn('cluster1', ['cluster2']);
       assert.deepEqual(alone.spec.ports.map((p) => `${p.name ?? ''}:${p.port}`), ['web:80', 'alt:8080']);
-      assert.equal(alone.metadata?.labels?.tier, 'edge');
+      assert.equal(alone.metadata.labels.tier, 'edge');
       assert.equal((await conflict('cluster2', 'False')).reason, 'NoConflicts');
     } finally {
       for (const c of MEMBERS) {
@@ -376,8 +380,8 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
         const local = kc[client] as KubeConfig;
         const imported = await waitFor(
           async () => {
-            const i = (await local.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: 'default', name: 'nginx-svc' }).catch(() => undefined)) as ServiceImport | undefined;
-            return i?.spec.ips?.length && i.status?.clusters?.some((x) => x.cluster === server) ? i : undefined;
+            const i = readIfFound(ServiceImportKind, await local.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: 'default', name: 'nginx-svc' }).catch(() => undefined));
+            return i?.spec.ips.length && i.status.clusters.some((x) => x.cluster === server) ? i : undefined;
           },
           { what: `${client} importing ${server}'s nginx-svc with a ClusterSetIP`, timeoutMs: 30_000, intervalMs: 500 },
         );
@@ -388,12 +392,12 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
           const name = `nginx-svc.default.svc.${zone}`;
           // Through the cluster's own DNS (CoreDNS forwards the zone to crossdns), as the pod's resolv.conf says.
           const answer = await waitFor(async (): Promise<string | undefined> => (await runIn(netnsOf(client, pod), 'dig', ['+short', name]).catch(() => undefined))?.stdout.trim() || undefined, { what: `${name} to resolve in ${client}`, timeoutMs: 30_000, intervalMs: 500 });
-          assert.equal(answer, imported.spec.ips?.[0], `${name} is the ClusterSetIP ${client} allocated`);
+          assert.equal(answer, imported.spec.ips[0], `${name} is the ClusterSetIP ${client} allocated`);
           const title = await waitFor(async (): Promise<string | undefined> => ((await curlTitle(netnsOf(client, pod), name).catch(() => '')) === 'Welcome to nginx!' ? 'ok' : undefined), { what: `curl ${name} from ${client}`, timeoutMs: 30_000, intervalMs: 500 });
           assert.equal(title, 'ok');
         }
         // The reverse lookup of the ClusterSetIP names the service (a PTR record, through the cluster's DNS).
-        const reverse = await runIn(netnsOf(client, pod), 'dig', ['+short', '-x', imported.spec.ips?.[0] ?? '']);
+        const reverse = await runIn(netnsOf(client, pod), 'dig', ['+short', '-x', imported.spec.ips[0] ?? '']);
         assert.equal(reverse.stdout.trim(), 'nginx-svc.default.svc.clusterset.local.');
       } finally {
         await exporter.deleteNamespacedCustomObject({ ...exportApi, name: 'nginx-svc' });
@@ -514,8 +518,8 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     });
     const answer = await waitFor(
       async () => {
-        const r = (await asBootstrapper.getClusterCustomObject({ ...joinApi, name: 'cluster9' })) as JoinRequest;
-        return r.status?.phase ? r.status : undefined;
+        const r = readAs(JoinRequestKind, await asBootstrapper.getClusterCustomObject({ ...joinApi, name: 'cluster9' }));
+        return r.status.phase ? r.status : undefined;
       },
       { what: 'the hub\'s answer to a malformed join', timeoutMs: 20_000 },
     );
@@ -687,7 +691,7 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     const after = await leaderCnf(kc.cluster1 as KubeConfig);
     assert.notEqual(after.spec?.nodeName, before.spec?.nodeName, 'the other node leads now');
     const peer = await hubPeer(hub, memberNamespace('cluster1'), 'cluster1');
-    assert.equal(peer?.status?.acceptedPublicKey, after.metadata?.annotations?.['fleetboard.io/public-key'], 'the hub routes to the new gateway');
+    assert.equal(peer?.status.acceptedPublicKey, after.metadata?.annotations?.['fleetboard.io/public-key'], 'the hub routes to the new gateway');
     t.diagnostic(`outage during a graceful leader move: ${outage.toFixed(2)} s`);
     // Without a handover the next leader would wait for the Lease to expire (4 s here) before anything else.
     assert.ok(outage < 4, `traffic resumed before the Lease could even expire (took ${outage.toFixed(2)} s)`);
@@ -716,8 +720,8 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     await applyAll(kc.cluster1 as KubeConfig, await agentManifests({ hub: joinMaterial(hub, 'cluster1', bootstrapToken), ...AGENT, publicEndpoint: endpoint }));
     const directTo = async (c: string, other: string) => {
       const p = await hubPeer(hub, memberNamespace(c), c);
-      const t = p?.status?.tunnel?.direct?.find((d) => d.clusterID === other);
-      return t?.lastHandshake && t.rxBytes > 0 ? p : undefined;
+      const t = p?.status.tunnel?.direct.find((d) => d.clusterID === other);
+      return t?.lastHandshake && (t.rxBytes ?? 0) > 0 ? p : undefined;
     };
     const peer1 = await waitFor(() => directTo('cluster1', 'cluster2'), { what: 'cluster1\'s gateway reporting a direct tunnel to cluster2', timeoutMs: 120_000, intervalMs: 1000 });
     assert.deepEqual([peer1.spec.isPublic, peer1.spec.endpoint, peer1.spec.port], [true, endpoint.host, endpoint.port], 'cluster1\'s Peer publishes its endpoint');
@@ -754,7 +758,7 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     const exportApi = { group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceexports', namespace: 'default' };
     const c1 = kc.cluster1 as KubeConfig;
     const c2 = kc.cluster2 as KubeConfig;
-    const importIn2 = async (name: string) => (await c2.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: 'default', name }).catch(() => undefined)) as ServiceImport | undefined;
+    const importIn2 = async (name: string) => readIfFound(ServiceImportKind, await c2.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: 'default', name }).catch(() => undefined));
     const exportFrom1 = async (name: string) => {
       await c1.makeApiClient(CoreV1Api).createNamespacedService({ namespace: 'default', body: { metadata: { name }, spec: { selector: { app: 'nginx-app' }, ports: [{ name: 'http', port: 80 }] } } });
       await c1.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({ ...exportApi, body: { apiVersion: `${MCS_GROUP}/${MCS_VERSION}`, kind: 'ServiceExport', metadata: { name } } });
@@ -763,13 +767,13 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
       await c1.makeApiClient(CustomObjectsApi).deleteNamespacedCustomObject({ ...exportApi, name }).catch(() => undefined);
       await c1.makeApiClient(CoreV1Api).deleteNamespacedService({ namespace: 'default', name }).catch(() => undefined);
     };
-    const published = async () => ((await hub.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: memberNamespace('cluster1') })) as { items: ServiceImport[] }).items.map((i) => i.metadata?.name ?? '');
+    const published = async () => readItems(ServiceImportKind, await hub.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace: memberNamespace('cluster1') })).map((i) => i.metadata.name);
     // A DaemonSet whose pods may run on no node: how an admin takes the agent off a cluster for a while.
     const cnfPlacement = (nodeSelector: Record<string, string> | null) =>
       c2.makeApiClient(AppsV1Api).patchNamespacedDaemonSet({ name: 'fleetboard-cnf', namespace: AGENT_NAMESPACE, body: { spec: { template: { spec: { nodeSelector } } } } }, mergePatch);
     try {
       await exportFrom1('before-outage');
-      await waitFor(async () => ((await importIn2('before-outage'))?.spec.ips?.length ? true : undefined), { what: 'cluster2 importing before-outage', timeoutMs: 30_000, intervalMs: 500 });
+      await waitFor(async () => ((await importIn2('before-outage'))?.spec.ips.length ? true : undefined), { what: 'cluster2 importing before-outage', timeoutMs: 30_000, intervalMs: 500 });
 
       await cnfPlacement({ 'fleetboard.io/no-such-node': 'true' });
       try {
@@ -790,13 +794,13 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
       const caughtUp = await waitFor(
         async () => {
           const fresh = await importIn2('during-outage');
-          const slices = (await c2.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: 'default', labelSelector: 'multicluster.kubernetes.io/service-name=during-outage' })).items;
+          const slices = readItems(EndpointSliceKind, await c2.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: 'default', labelSelector: 'multicluster.kubernetes.io/service-name=during-outage' }));
           const endpoints = slices.flatMap((x) => x.endpoints).length;
-          return fresh?.spec.ips?.length && endpoints === (nginx.cluster1 ?? []).length && !(await importIn2('before-outage')) ? fresh : undefined;
+          return fresh?.spec.ips.length && endpoints === (nginx.cluster1 ?? []).length && !(await importIn2('before-outage')) ? fresh : undefined;
         },
         { what: 'cluster2 importing during-outage with its endpoints and dropping before-outage', timeoutMs: 120_000, intervalMs: 1000 },
       );
-      assert.deepEqual(caughtUp.status?.clusters, [{ cluster: 'cluster1' }]);
+      assert.deepEqual(caughtUp.status.clusters, [{ cluster: 'cluster1' }]);
     } finally {
       await unexportFrom1('before-outage');
       await unexportFrom1('during-outage');

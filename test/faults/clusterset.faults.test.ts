@@ -15,7 +15,10 @@ import { CredentialStore } from '../../controller/member/credentialStore.js';
 import { readerBindingName } from '../../controller/hub/memberAccess.js';
 import { HubJoiner } from '../../controller/member/join.js';
 import { generatePrivateKey, publicKeyOf } from '../../controller/wireguard/keys.js';
-import { LABEL_MANAGED_BY, MANAGED_BY, MCS_GROUP, MCS_VERSION, importMadeByFleetBoard, type ServiceImport } from '../../controller/mcs/api.js';
+import { LABEL_MANAGED_BY, MANAGED_BY, MCS_GROUP, MCS_VERSION, importMadeByFleetBoard } from '../../controller/mcs/api.js';
+import { EndpointSliceKind } from '../../controller/objects/discovery.js';
+import { ServiceImportKind, type ServiceImport } from '../../controller/objects/mcs.js';
+import { readAs, readItems } from '../harness/objects.js';
 import { createNginxApp, createPauseDeployment, scaleDeployment, waitForReadyPods } from '../harness/cluster.js';
 import { cnfPods, curlTitle, globalIp, leaderCnf, netnsOf, settleWiring, waitForNodeCidrs, wiredPods } from '../harness/fleetboard.js';
 import { caOf, hubLeader, hubPeer, installHub, joinMember, killIn, memberHubClient, pidsIn } from '../harness/clusterset.js';
@@ -62,23 +65,26 @@ async function unexportService(kc: KubeConfig, name: string): Promise<void> {
 async function imported(kc: KubeConfig, name: string): Promise<{ ip: string; endpoints: string[] } | undefined> {
   let imp: ServiceImport;
   try {
-    imp = (await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ ...importApi, name })) as ServiceImport;
+    imp = readAs(ServiceImportKind, await kc.makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ ...importApi, name }));
   } catch (err) {
     if (isNotFound(err)) return undefined;
     throw err;
   }
-  const slices = (await kc.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: 'default', labelSelector: `multicluster.kubernetes.io/service-name=${name}` })).items;
+  const slices = readItems(EndpointSliceKind, await kc.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: 'default', labelSelector: `multicluster.kubernetes.io/service-name=${name}` }));
   const endpoints = slices.flatMap((s) => s.endpoints.flatMap((e) => e.addresses)).sort();
-  return imp.spec.ips?.[0] && endpoints.length > 0 ? { ip: imp.spec.ips[0], endpoints } : undefined;
+  const ip = imp.spec.ips[0];
+  return ip && endpoints.length > 0 ? { ip, endpoints } : undefined;
 }
 
 /** What a member published in the hub, by object, with each one's resourceVersion: any write changes it. */
 async function hubRecords(hub: KubeConfig, cluster: Member): Promise<Map<string, string>> {
   const namespace = memberNamespace(cluster);
-  const imports = (await hub.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace })) as { items: ServiceImport[] };
-  const slices = (await hub.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace })).items;
+  const imports = readItems(ServiceImportKind, await hub.makeApiClient(CustomObjectsApi).listNamespacedCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports', namespace }));
+  const slices = readItems(EndpointSliceKind, await hub.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace }));
   const records = new Map<string, string>();
-  for (const o of [...imports.items, ...slices]) records.set(`${o.kind ?? 'EndpointSlice'}/${o.metadata?.name ?? ''}`, o.metadata?.resourceVersion ?? '');
+  for (const [kind, objects] of [['ServiceImport', imports], ['EndpointSlice', slices]] as const) {
+    for (const o of objects) records.set(`${kind}/${o.metadata.name}`, o.metadata.resourceVersion ?? '');
+  }
   return records;
 }
 
@@ -142,7 +148,7 @@ describe('faults: the clusterset keeps working while its parts fail (hub + 2 mem
     const client = nginx.cluster2[1] ?? assert.fail('a second cluster2 nginx pod');
     const leaderBefore = await hubLeader(hub);
     const transitionsBefore = (await hub.makeApiClient(CoordinationV1Api).listNamespacedLease({ namespace: HUB_NAMESPACE })).items.map((l) => `${l.metadata?.name ?? ''}:${l.spec?.leaseTransitions ?? 0}`);
-    const statusBefore = (await hubPeer(hub, memberNamespace('cluster1'), 'cluster1'))?.status?.tunnel?.txBytes ?? 0;
+    const statusBefore = (await hubPeer(hub, memberNamespace('cluster1'), 'cluster1'))?.status.tunnel?.txBytes ?? 0;
     const probe = probeReachability(netnsOf('cluster1', source), globalIp(target), 0.2);
     try {
       await waitFor(() => Promise.resolve(probe.replies().length >= 5 ? true : undefined), { what: 'replies before the outage', timeoutMs: 20_000 });
@@ -174,7 +180,7 @@ describe('faults: the clusterset keeps working while its parts fail (hub + 2 mem
       // Afterwards: the export made during the outage arrives, and the gateways report to the hub again.
       const late = await waitFor(() => imported(kc.cluster2, 'late-svc'), { what: 'cluster2 importing late-svc once the hub is back', timeoutMs: 90_000, intervalMs: 1000 });
       assert.deepEqual(late.endpoints, nginx.cluster1.map(globalIp).sort());
-      await waitFor(async () => (((await hubPeer(hub, memberNamespace('cluster1'), 'cluster1'))?.status?.tunnel?.txBytes ?? 0) > statusBefore ? true : undefined), {
+      await waitFor(async () => (((await hubPeer(hub, memberNamespace('cluster1'), 'cluster1'))?.status.tunnel?.txBytes ?? 0) > statusBefore ? true : undefined), {
         what: 'cluster1\'s gateway writing its tunnel status to the hub again',
         timeoutMs: 60_000,
         intervalMs: 1000,
@@ -413,7 +419,7 @@ describe('faults: the clusterset keeps working while its parts fail (hub + 2 mem
     assert.ok(await reaches(), 'cluster2 reaches cluster1 before the removal');
     // What FleetBoard imported in cluster1: ServiceImports and EndpointSlices.
     const importedIn1 = async () => {
-      const imports = ((await kc.cluster1.makeApiClient(CustomObjectsApi).listClusterCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports' })) as { items: ServiceImport[] }).items.filter(importMadeByFleetBoard);
+      const imports = readItems(ServiceImportKind, await kc.cluster1.makeApiClient(CustomObjectsApi).listClusterCustomObject({ group: MCS_GROUP, version: MCS_VERSION, plural: 'serviceimports' })).filter(importMadeByFleetBoard);
       const slices = (await kc.cluster1.makeApiClient(DiscoveryV1Api).listEndpointSliceForAllNamespaces({ labelSelector: `${LABEL_MANAGED_BY}=${MANAGED_BY}` })).items;
       return imports.length + slices.length;
     };

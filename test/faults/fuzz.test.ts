@@ -21,7 +21,7 @@ import { generatePrivateKey, keyToHex, publicKeyOf } from '../../controller/wire
 import { Responder } from '../../controller/crossdns/responder.js';
 import { DnsServer } from '../../controller/crossdns/server.js';
 import { buildIndex } from '../../controller/crossdns/zoneIndex.js';
-import { serviceImport } from '../../controller/crossdns/testFixtures.js';
+import { indexInput, serviceImport } from '../../controller/crossdns/testFixtures.js';
 import { applyMutation, fuzz, fuzzBudget, garbage, mutations } from './fuzz.js';
 
 /** Feeds chunks until the reader refuses the stream with its own error type; anything else thrown fails the property. */
@@ -158,7 +158,7 @@ test('fuzz the WireGuard UAPI reply parser: valid replies parse, mutated or rand
 });
 
 const index = buildIndex(
-  { imports: [serviceImport('default', 'nginx', { type: 'ClusterSetIP', ips: ['10.112.240.1'], ports: [{ name: 'http', protocol: 'TCP', port: 80 }] })], slices: [] },
+  indexInput([serviceImport('default', 'nginx', { type: 'ClusterSetIP', ips: ['10.112.240.1'], ports: [{ name: 'http', protocol: 'TCP', port: 80 }] })]),
   { zones: ['clusterset.local'], customZones: [], reverseZones: [], nameserverAddresses: [], ttl: 5, serial: 1 },
 ).index;
 const newResponder = (internal: unknown[]) => new Responder(index, { maxUdpPayload: 1232, cacheEntries: 100, onBadQuery: () => undefined, onInternalError: (err) => internal.push(err), onQuery: () => undefined });

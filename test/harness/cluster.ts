@@ -1,4 +1,6 @@
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { EndpointSliceKind } from '../../controller/objects/discovery.js';
+import { readItems } from './objects.js';
 import { waitFor } from './wait.js';
 
 /** The seed example's server: Deployment `nginx-app` (nginx + curl sidecar) and Service `nginx-svc`. */
@@ -70,17 +72,22 @@ export async function waitForServiceEndpoints(kc: KubeConfig, namespace: string,
   const discovery = kc.makeApiClient(DiscoveryV1Api);
   await waitFor(
     async () => {
-      const slices = await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` });
-      const ready = slices.items.flatMap((s) => s.endpoints).filter((e) => e.conditions?.ready === true);
+      const slices = readItems(EndpointSliceKind, await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` }));
+      const ready = slices.flatMap((s) => s.endpoints).filter((e) => e.conditions.ready === true);
       return ready.length === count ? true : undefined;
     },
     { what: `${count} ready endpoints of Service ${namespace}/${service}`, timeoutMs, intervalMs: 300 },
   );
 }
 
-/** An idle Deployment in `default` labelled app=<name>; `pause` keeps hundreds of replicas cheap. */
-export async function createPauseDeployment(kc: KubeConfig, name: string, replicas: number): Promise<void> {
+/**
+ * An idle Deployment in `default` labelled app=<name>; `pause` keeps hundreds
+ * of replicas cheap. `neverReady`: the readiness probe always fails, so the
+ * pods stay out of their Services' ready endpoints.
+ */
+export async function createPauseDeployment(kc: KubeConfig, name: string, replicas: number, opts: { neverReady?: boolean } = {}): Promise<void> {
   const labels = { app: name };
+  const readinessProbe = opts.neverReady ? { readinessProbe: { exec: { command: ['false'] }, periodSeconds: 1 } } : {};
   await kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
     namespace: 'default',
     body: {
@@ -88,7 +95,7 @@ export async function createPauseDeployment(kc: KubeConfig, name: string, replic
       spec: {
         replicas,
         selector: { matchLabels: labels },
-        template: { metadata: { labels }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10' }] } },
+        template: { metadata: { labels }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10', ...readinessProbe }] } },
       },
     },
   });

@@ -5,7 +5,9 @@ import { createAll } from '../../hack/testbed/apply.js';
 import { setPortForwards } from '../../hack/testbed/network.js';
 import { HUB_CNF_SELECTOR, HUB_NAMESPACE, hubManifests, type HubInstallOptions } from '../../hack/testbed/fleetboardHub.js';
 import { AGENT_NAMESPACE, type AgentOptions } from '../../hack/testbed/fleetboardAgent.js';
-import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, HUB_PEER_NAME, PEER_PLURAL, memberNamespace, type Peer } from '../../controller/clusterset/peer.js';
+import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, HUB_PEER_NAME, PEER_PLURAL, memberNamespace, type NamedPeer } from '../../controller/clusterset/peer.js';
+import { PeerKind } from '../../controller/objects/fleetboard.js';
+import { readIfFound } from './objects.js';
 import { LEADER_LABEL } from '../../controller/leader/leaderLabel.js';
 import { HUB_CREDENTIALS_SECRET } from '../../controller/member/credentialStore.js';
 import { hubKubeConfig } from '../../controller/member/hubKubeConfig.js';
@@ -55,9 +57,11 @@ export async function installHub(hubKc: KubeConfig, opts: Partial<HubInstallOpti
   return tokenText(token);
 }
 
-export async function hubPeer(hubKc: KubeConfig, namespace: string, name: string): Promise<Peer | undefined> {
+/** A Peer in the hub; undefined until it exists with a spec. */
+export async function hubPeer(hubKc: KubeConfig, namespace: string, name: string): Promise<NamedPeer | undefined> {
   const custom = hubKc.makeApiClient(CustomObjectsApi);
-  return (custom.getNamespacedCustomObject({ group: FLEETBOARD_GROUP, version: FLEETBOARD_VERSION, plural: PEER_PLURAL, namespace, name }) as Promise<Peer>).catch(() => undefined);
+  const peer = readIfFound(PeerKind, await custom.getNamespacedCustomObject({ group: FLEETBOARD_GROUP, version: FLEETBOARD_VERSION, plural: PEER_PLURAL, namespace, name }).catch(() => undefined));
+  return peer?.spec ? { ...peer, spec: peer.spec } : undefined;
 }
 
 /** hub.hubURL, the hub CA, hub.bootstrapToken and cluster.clusterID: what a member's agent install is given. */
@@ -66,12 +70,12 @@ export function joinMaterial(hubKc: KubeConfig, clusterID: string, bootstrapToke
 }
 
 /** Installs the agent in a member with the join material and waits until its Peer shows the hub accepted its gateway. */
-export async function joinMember(kc: KubeConfig, hubKc: KubeConfig, clusterID: string, bootstrapToken: string, nodes: number, extra: Partial<AgentOptions> = {}): Promise<Peer> {
+export async function joinMember(kc: KubeConfig, hubKc: KubeConfig, clusterID: string, bootstrapToken: string, nodes: number, extra: Partial<AgentOptions> = {}): Promise<NamedPeer> {
   await installAgent(kc, { hub: joinMaterial(hubKc, clusterID, bootstrapToken), ...extra }, nodes);
   return waitFor(
     async () => {
       const p = await hubPeer(hubKc, memberNamespace(clusterID), clusterID);
-      return p?.status?.acceptedPublicKey && p.status.acceptedPublicKey === p.spec.publicKey ? p : undefined;
+      return p?.status.acceptedPublicKey && p.status.acceptedPublicKey === p.spec.publicKey ? p : undefined;
     },
     { what: `${clusterID} joined and its gateway accepted by the hub`, timeoutMs: 90_000, intervalMs: 500 },
   );

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { decodePodNetwork } from '../../controller/ipam/annotations.js';
 import { hostInterfaceName } from '../../plugin/netns/podInterface.js';
@@ -6,6 +8,7 @@ import { AGENT_NAMESPACE, agentManifests, CLUSTERSET_ZONE, CROSSDNS_SELECTOR, DE
 import { forwardClusterDns } from '../../hack/testbed/clusterDnsForwarding.js';
 import { createAll } from '../../hack/testbed/apply.js';
 import { podNetnsName } from '../../hack/testbed/plan.js';
+import { testbedPaths } from '../../hack/testbed/paths.js';
 import { CNF_SELECTOR } from '../../controller/cli/memberInfo.js';
 import { LEADER_LABEL } from '../../controller/leader/leaderLabel.js';
 import { DEFAULT_GLOBAL_CIDR } from '../../controller/options.js';
@@ -155,4 +158,32 @@ export async function assertEveryPodWiredOnce(cluster: string, kc: KubeConfig, n
 /** Waits until the invariant holds (pods settle asynchronously after churn). */
 export async function settleWiring(cluster: string, kc: KubeConfig, nodeCidrs: Map<string, string>, what: string): Promise<number> {
   return waitFor(() => assertEveryPodWiredOnce(cluster, kc, nodeCidrs), { what, timeoutMs: 180_000, intervalMs: 2000 });
+}
+
+/** The log files of every FleetBoard container on the testbed (plugin, controller, hub, crossdns), with their sizes now. */
+export async function componentLogs(): Promise<Map<string, number>> {
+  const run = testbedPaths().runDir;
+  const files = (await readdir(run, { recursive: true })).map((f) => join(run, f)).filter((f) => /\/containers\/(plugin|controller|hub|crossdns)\/\d+\/log$/.test(f));
+  // A pod being deleted takes its logs with it, between the listing and the look.
+  const sizes = await Promise.all(files.map(async (f) => [f, (await stat(f).catch(() => undefined))?.size] as const));
+  return new Map(sizes.filter((e): e is readonly [string, number] => e[1] !== undefined));
+}
+
+/** What FleetBoard's containers logged since `marks` (a container started since then, all of it). */
+export async function loggedSince(marks: ReadonlyMap<string, number>): Promise<{ file: string; line: string }[]> {
+  const lines: { file: string; line: string }[] = [];
+  for (const file of (await componentLogs()).keys()) {
+    const text = ((await readFile(file).catch(() => undefined)) ?? Buffer.alloc(0)).subarray(marks.get(file) ?? 0).toString('utf8');
+    for (const line of text.split('\n')) if (line) lines.push({ file, line });
+  }
+  return lines;
+}
+
+/** A reconcile pass that failed as a whole, or a process that could not start: what FleetBoard must never log for objects the API may send. */
+export const FAILED_PASS = /failed; retrying|failed to start|is not iterable|handler failed|Cannot read properties/;
+
+/** Each container's restart count, by `<pod>/<container>`, of the pods `selector` picks in `namespace`. */
+export async function restartCounts(kc: KubeConfig, namespace: string, selector: string): Promise<Map<string, number>> {
+  const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace, labelSelector: selector });
+  return new Map(pods.items.flatMap((p) => (p.status?.containerStatuses ?? []).map((c) => [`${p.metadata?.name ?? ''}/${c.name}`, c.restartCount] as const)));
 }

@@ -16,6 +16,7 @@ import { run } from '../harness/run.js';
 import { repoRoot } from '../harness/tools.js';
 import { waitFor } from '../harness/wait.js';
 import { importedSlice, serviceImport, type TestEndpoint } from '../../controller/crossdns/testFixtures.js';
+import { MCS_GROUP, MCS_VERSION } from '../../controller/mcs/api.js';
 
 /**
  * crossdns as the Deployment runs it (dist/controller/crossdns/main.js),
@@ -33,33 +34,39 @@ const MAX_TCP = 4;
 /** What crossdns is told its Service address is. */
 const NAMESERVER = '10.96.0.11';
 
-before(async () => {
-  base = await mkdtemp(join(tmpdir(), 'fleetboard-crossdns-'));
-  const started = await startMcsControlPlane('crossdns', join(base, 'cp'));
-  ({ plane, kc } = started);
-  const logFile = join(base, 'crossdns.log');
-  crossdns = new ManagedProcess({
+/** Starts crossdns (again), logging to a file of its own; resolves once it listens. */
+async function startCrossdns(kubeconfig: string, run: number): Promise<void> {
+  const logFile = join(base, `crossdns-${run}.log`);
+  const started = new ManagedProcess({
     name: 'crossdns',
     command: process.execPath,
     args: [join(repoRoot, 'dist/controller/crossdns/main.js'), '--listen', '127.0.0.1:0', '--zones', `${ZONE},hyperos.local`, '--custom-zones', 'shared.example', '--log-level', 'debug', '--max-tcp-connections', String(MAX_TCP), '--nameserver-addresses', NAMESERVER, '--metrics-address', '127.0.0.1:0'],
-    env: { KUBECONFIG: started.plane.kubeconfigPath, NODE_NAME: 'test-node' },
+    env: { KUBECONFIG: kubeconfig, NODE_NAME: 'test-node' },
     logFile,
   });
-  crossdns.start();
+  crossdns = started;
+  started.start();
   port = await waitFor(
     async () => {
-      crossdns?.assertRunning();
+      started.assertRunning();
       const listening = (await readFile(logFile, 'utf8')).split('\n').find((l) => l.includes('crossdns listening'));
       return listening ? (JSON.parse(listening) as { port: number }).port : undefined;
     },
     { what: 'crossdns to listen', timeoutMs: 30_000, intervalMs: 100 },
   );
+}
+
+before(async () => {
+  base = await mkdtemp(join(tmpdir(), 'fleetboard-crossdns-'));
+  const started = await startMcsControlPlane('crossdns', join(base, 'cp'));
+  ({ plane, kc } = started);
+  await startCrossdns(started.plane.kubeconfigPath, 1);
 });
 
 after(async () => {
   await crossdns?.stop();
   await plane?.stop();
-  await rm(base, { recursive: true, force: true });
+  if (!process.env.KEEP) await rm(base, { recursive: true, force: true });
 });
 
 const objects = () => KubernetesObjectApi.makeApiClient(kc);
@@ -276,4 +283,42 @@ test('TCP connections are capped: past --max-tcp-connections a new one is closed
   } finally {
     for (const s of open) s.destroy();
   }
+});
+
+test('objects crossdns cannot use (a ServiceImport without spec, a slice from no cluster) and slices the API sends without endpoints: present at start or arriving later, crossdns starts, stays up and answers every other name', async () => {
+  const withoutSpec = (name: string) => ({ apiVersion: `${MCS_GROUP}/${MCS_VERSION}`, kind: 'ServiceImport', metadata: { name, namespace: 'default' } });
+  await apply(
+    serviceImport('default', 'steady', { type: 'ClusterSetIP', ips: ['10.127.0.50'], ports: [{ name: 'http', protocol: 'TCP', port: 80 }] }),
+    withoutSpec('nospec'),
+    // Created with no endpoints, read back with none at all (the API drops an empty list to null).
+    serviceImport('default', 'scaled', { type: 'Headless', ports: [{ name: 'http', protocol: 'TCP', port: 80 }] }),
+    importedSlice('default', 'scaled', 'cluster1', []),
+  );
+  const read = (await KubernetesObjectApi.makeApiClient(kc).read({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: 'scaled-cluster1', namespace: 'default' } })) as unknown as Record<string, unknown>;
+  assert.ok(!Array.isArray(read.endpoints), `the API sends an empty slice without an endpoint list (got ${JSON.stringify(read.endpoints)})`);
+
+  // Present at start.
+  await crossdns?.stop();
+  await startCrossdns(plane?.kubeconfigPath ?? '', 2);
+  const first = crossdns;
+  await digUntil(`steady.default.svc.${ZONE}`, 'A', { answers: ['A 10.127.0.50'] });
+  assert.equal((await dig(`scaled.default.svc.${ZONE}`, 'A')).status, 'NXDOMAIN', 'a headless service without ready endpoints has no name');
+  assert.equal((await dig(`nospec.default.svc.${ZONE}`, 'A')).status, 'NXDOMAIN');
+
+  // Arriving later, with a change to the good service to show the index still follows.
+  await apply(
+    withoutSpec('nospec-later'),
+    importedSlice('default', 'steady', 'cluster.one', [{ ip: '10.112.9.9' }], { name: 'steady-bad' }),
+    serviceImport('default', 'steady', { type: 'ClusterSetIP', ips: ['10.127.0.51'], ports: [{ name: 'http', protocol: 'TCP', port: 80 }] }),
+  );
+  await digUntil(`steady.default.svc.${ZONE}`, 'A', { answers: ['A 10.127.0.51'] });
+  await apply(importedSlice('default', 'scaled', 'cluster1', [{ ip: '10.112.3.7', hostname: 'pod-0' }]));
+  await digUntil(`scaled.default.svc.${ZONE}`, 'A', { answers: ['A 10.112.3.7'] });
+  assert.equal(crossdns, first, 'the same process');
+  first?.assertRunning();
+  const logged = await waitFor(async () => {
+    const text = await readFile(join(base, 'crossdns-2.log'), 'utf8');
+    return text.includes('ServiceImport default/nospec-later has no type') && text.includes('has no source cluster that is a DNS label') ? text : undefined;
+  }, { what: 'crossdns to log what it left out', timeoutMs: 10_000, intervalMs: 100 });
+  assert.doesNotMatch(logged, /failed|not iterable/, 'no pass failed');
 });

@@ -2,7 +2,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addNetns, deleteNetnsAndProcesses } from '../../hack/testbed/net.js';
 import { runIn } from '../harness/run.js';
-import { LB_TABLE, renderLbChanges, renderLbTable, type VirtualPort } from '../../controller/clustersetip/lbRules.js';
+import { LB_TABLE, renderLbChanges, renderLbTable, unservedImports, virtualPorts, type VirtualPort } from '../../controller/clustersetip/lbRules.js';
+import { IMPORT_MANAGED_BY_LABEL, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, MANAGED_BY } from '../../controller/mcs/api.js';
+import { decodeObject } from '../../controller/objects/decode.js';
+import { EndpointSliceKind } from '../../controller/objects/discovery.js';
+import { ServiceImportKind } from '../../controller/objects/mcs.js';
 
 /**
  * Real nftables: a table moved from one set of services to the next by the
@@ -79,4 +83,29 @@ test('changes to a table someone else altered fail rather than half-apply', asyn
   await assert.rejects(runIn(STEPPED, 'nft', ['-f', '-'], { input: renderLbChanges(ports, []) }));
   // The transaction was refused as a whole: the chain it would have deleted after the element is still there.
   assert.match((await runIn(STEPPED, 'nft', ['list', 'table', 'ip', LB_TABLE])).stdout, /chain svc_10_112_240_7_tcp_80/);
+});
+
+test('imports written by other clusters, with any text their CRD allows where a name or address goes, still make a table nft takes: what cannot be served is left out, the rest served', async () => {
+  const hostile = ['a"b; flush ruleset', 'x\\"', 'ünï', '} chain x {'];
+  const imports = [
+    decodeObject(ServiceImportKind, {
+      metadata: { name: 'odd', namespace: 'default', labels: { [IMPORT_MANAGED_BY_LABEL]: MANAGED_BY } },
+      spec: { type: 'ClusterSetIP', ips: ['10.112.240.9'], ports: [...hostile.map((name, i) => ({ name, protocol: 'TCP', port: 80 + i })), { name: 'http', protocol: 'QUIC', port: 443 }] },
+    }),
+    decodeObject(ServiceImportKind, { metadata: { name: 'junk-vip', namespace: 'default', labels: { [IMPORT_MANAGED_BY_LABEL]: MANAGED_BY } }, spec: { type: 'ClusterSetIP', ips: ['junk'], ports: [{ name: 'http', port: 80 }] } }),
+  ];
+  const slices = [
+    decodeObject(EndpointSliceKind, {
+      metadata: { name: 'odd-cluster2', namespace: 'default', labels: { [LABEL_SERVICE_NAME]: 'odd', [LABEL_MANAGED_BY]: MANAGED_BY } },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: ['10.113.1.5', 'not-an-ip', '10.113.1.6; flush ruleset'] }],
+      ports: [...hostile.map((name) => ({ name, protocol: 'TCP', port: 8080 })), { name: 'http', protocol: 'TCP', port: 70_000 }],
+    }),
+  ];
+  const ports = virtualPorts(imports, slices, '10.112.0.0/12');
+  await runIn(WHOLE, 'nft', ['-f', '-'], { input: renderLbTable(ports) });
+  const table = (await runIn(WHOLE, 'nft', ['list', 'table', 'ip', LB_TABLE])).stdout;
+  for (const [i] of hostile.entries()) assert.match(table, new RegExp(`chain svc_10_112_240_9_tcp_${80 + i} `), `port ${80 + i} is served whatever its name`);
+  assert.doesNotMatch(table, /not-an-ip|flush ruleset|junk|_443 /);
+  assert.deepEqual(unservedImports(imports, '10.112.0.0/12').map((p) => p.service), ['default/odd', 'default/junk-vip']);
 });

@@ -8,7 +8,10 @@ import { pino } from 'pino';
 import type { ControlPlane } from '../harness/controlPlane.js';
 import { startMcsControlPlane } from '../harness/mcsControlPlane.js';
 import { waitFor } from '../harness/wait.js';
-import { MCS_GROUP, type McsCondition, type ServiceExport } from '../../controller/mcs/api.js';
+import { MCS_GROUP } from '../../controller/mcs/api.js';
+import type { Condition } from '../../controller/objects/fields.js';
+import { ServiceExportKind } from '../../controller/objects/mcs.js';
+import { readAs } from '../harness/objects.js';
 import { ExportController } from '../../controller/mcs/exportController.js';
 
 const NAMESPACE = 'default';
@@ -43,11 +46,11 @@ async function createExport(name: string, version = 'v1beta1'): Promise<void> {
 }
 
 /** Waits until the export's Valid condition has the given reason, and returns it as a user sees it. */
-async function validCondition(name: string, reason: string, version = 'v1beta1'): Promise<McsCondition> {
+async function validCondition(name: string, reason: string, version = 'v1beta1'): Promise<Condition> {
   return waitFor(
     async () => {
-      const exp = (await custom.getNamespacedCustomObject({ ...exportApi(version), name })) as ServiceExport;
-      const valid = exp.status?.conditions?.find((c) => c.type === 'Valid');
+      const exp = readAs(ServiceExportKind, await custom.getNamespacedCustomObject({ ...exportApi(version), name }));
+      const valid = exp.status.conditions.find((c) => c.type === 'Valid');
       return valid?.reason === reason ? valid : undefined;
     },
     { what: `ServiceExport ${name}: Valid with reason ${reason}`, timeoutMs: 15_000, intervalMs: 100 },
@@ -58,7 +61,7 @@ test('exporting a Service that does not exist says so; creating it makes the exp
   await createExport('nginx-svc');
   const missing = await validCondition('nginx-svc', 'NoService');
   assert.equal(missing.status, 'False');
-  assert.match(missing.message, /Service default\/nginx-svc does not exist/);
+  assert.match(missing.message ?? '', /Service default\/nginx-svc does not exist/);
   await core.createNamespacedService({ namespace: NAMESPACE, body: { metadata: { name: 'nginx-svc' }, spec: { selector: { app: 'nginx' }, ports: [{ port: 80 }] } } });
   const valid = await validCondition('nginx-svc', 'Valid');
   assert.equal(valid.status, 'True');
@@ -72,6 +75,6 @@ test('an ExternalName Service cannot be exported; the v1alpha1 API shows the sam
   await createExport('external', 'v1alpha1');
   const refused = await validCondition('external', 'InvalidServiceType', 'v1alpha1');
   assert.equal(refused.status, 'False');
-  assert.match(refused.message, /ExternalName, which cannot be exported/);
+  assert.match(refused.message ?? '', /ExternalName, which cannot be exported/);
   assert.equal((await validCondition('external', 'InvalidServiceType', 'v1beta1')).lastTransitionTime, refused.lastTransitionTime, 'one object, served in both versions');
 });
