@@ -2,7 +2,10 @@ import type { Logger } from 'pino';
 import { execIn, type NetnsTarget } from '../../plugin/netns/exec.js';
 import { Debouncer } from '../tunnel/debouncer.js';
 import type { LocalImports } from '../mcs/localImports.js';
-import { LB_TABLE, renderLbChanges, renderLbTable, stickyClients, unservedImports, virtualPorts, type StickyClient, type VirtualPort } from './lbRules.js';
+import { LB_TABLE, renderLbChanges, stickyClients, unservedImports, virtualPorts, type StickyClient, type VirtualPort } from './lbRules.js';
+import { writeLbTable } from './tableWriter.js';
+
+const canonicalPort = (p: VirtualPort) => JSON.stringify(p);
 
 /** Rewrites the whole table now and then, so one deleted or changed by hand comes back. */
 const RESYNC_MS = 60_000;
@@ -23,6 +26,8 @@ export class ClusterSetLoadBalancer {
   private unsubscribe: (() => void) | undefined;
   /** Why imports cannot be served, as last logged. */
   private logged = new Set<string>();
+  /** Ports nft refused at the last whole write, by their content. */
+  private refused = new Set<string>();
 
   constructor(
     private readonly local: LocalImports,
@@ -50,7 +55,9 @@ export class ClusterSetLoadBalancer {
   private async reconcile(): Promise<void> {
     const imports = this.local.imports();
     this.reportUnserved(imports);
-    const ports = virtualPorts(imports, this.local.slices(), this.opts.globalCidr);
+    const all = virtualPorts(imports, this.local.slices(), this.opts.globalCidr);
+    // Ports nft refused stay out until they change or the table is next written whole.
+    const ports = this.applied ? all.filter((p) => !this.refused.has(canonicalPort(p))) : all;
     if (this.applied) {
       const changes = renderLbChanges(this.applied, ports);
       if (!changes) return;
@@ -65,8 +72,13 @@ export class ClusterSetLoadBalancer {
     }
     this.applied = undefined;
     const clients = ports.some((p) => p.affinitySeconds !== undefined) ? await this.stickyClients() : new Map<string, StickyClient[]>();
-    await execIn(this.opts.target, 'nft', ['-f', '-'], renderLbTable(ports, clients));
-    this.done(ports);
+    const refused = await writeLbTable(ports, clients, (script, check) => execIn(this.opts.target, 'nft', check ? ['--check', '-f', '-'] : ['-f', '-'], script));
+    const before = this.refused;
+    this.refused = new Set(refused.map((r) => canonicalPort(r.port)));
+    for (const { port, reason } of refused) {
+      if (!before.has(canonicalPort(port))) this.opts.log.warn({ service: port.service, port: `${port.port.port}/${port.port.protocol}`, err: reason }, 'nft refused this ClusterSetIP port; it is left out, every other one is served');
+    }
+    this.done(ports.filter((p) => !this.refused.has(canonicalPort(p))));
   }
 
   /** Logs what cannot be served of each import, once while it stays so; the other imports are served as usual. */

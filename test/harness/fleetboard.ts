@@ -179,8 +179,11 @@ export async function loggedSince(marks: ReadonlyMap<string, number>): Promise<{
   return lines;
 }
 
-/** A reconcile pass that failed as a whole, or a process that could not start: what FleetBoard must never log for objects the API may send. */
-export const FAILED_PASS = /failed; retrying|failed to start|is not iterable|handler failed|Cannot read properties/;
+/**
+ * A reconcile pass that failed, as a whole or for one object, or a process
+ * that could not start: what FleetBoard must never log for objects the API may send.
+ */
+export const FAILED_PASS = /failed; retrying|retrying it|failed to start|is not iterable|handler failed|Cannot read properties/;
 
 /** Each container's restart count, by `<pod>/<container>`, of the pods `selector` picks in `namespace`. */
 export async function restartCounts(kc: KubeConfig, namespace: string, selector: string): Promise<Map<string, number>> {
