@@ -4,6 +4,7 @@ import { Debouncer } from '../tunnel/debouncer.js';
 import type { LocalImports } from '../mcs/localImports.js';
 import { LB_TABLE, renderLbChanges, stickyClients, unservedImports, virtualPorts, type StickyClient, type VirtualPort } from './lbRules.js';
 import { writeLbTable } from './tableWriter.js';
+import { ProblemLog } from '../problemLog.js';
 
 const canonicalPort = (p: VirtualPort) => JSON.stringify(p);
 
@@ -24,8 +25,8 @@ export class ClusterSetLoadBalancer {
   private applied: VirtualPort[] | undefined;
   private resync: NodeJS.Timeout | undefined;
   private unsubscribe: (() => void) | undefined;
-  /** Why imports cannot be served, as last logged. */
-  private logged = new Set<string>();
+  /** Why imports cannot be served. */
+  private readonly unserved: ProblemLog;
   /** Ports nft refused at the last whole write, by their content. */
   private refused = new Set<string>();
 
@@ -34,6 +35,7 @@ export class ClusterSetLoadBalancer {
     private readonly opts: { globalCidr: string; target: NetnsTarget; log: Logger; resyncMs?: number },
   ) {
     this.debouncer = new Debouncer(() => this.reconcile(), opts.log, 'programming ClusterSetIPs', SETTLE_MS);
+    this.unserved = new ProblemLog(opts.log);
   }
 
   start(): void {
@@ -54,7 +56,7 @@ export class ClusterSetLoadBalancer {
 
   private async reconcile(): Promise<void> {
     const imports = this.local.imports();
-    this.reportUnserved(imports);
+    this.unserved.report(unservedImports(imports, this.opts.globalCidr));
     const all = virtualPorts(imports, this.local.slices(), this.opts.globalCidr);
     // Ports nft refused stay out until they change or the table is next written whole.
     const ports = this.applied ? all.filter((p) => !this.refused.has(canonicalPort(p))) : all;
@@ -79,17 +81,6 @@ export class ClusterSetLoadBalancer {
       if (!before.has(canonicalPort(port))) this.opts.log.warn({ service: port.service, port: `${port.port.port}/${port.port.protocol}`, err: reason }, 'nft refused this ClusterSetIP port; it is left out, every other one is served');
     }
     this.done(ports.filter((p) => !this.refused.has(canonicalPort(p))));
-  }
-
-  /** Logs what cannot be served of each import, once while it stays so; the other imports are served as usual. */
-  private reportUnserved(imports: Parameters<typeof unservedImports>[0]): void {
-    const now = new Set<string>();
-    for (const p of unservedImports(imports, this.opts.globalCidr)) {
-      const key = `${p.service}\u0000${p.message}`;
-      now.add(key);
-      if (!this.logged.has(key)) this.opts.log.warn({ service: p.service }, p.message);
-    }
-    this.logged = now;
   }
 
   /** The clients sticky backends remember now, so a rewrite keeps them where they are; none when there is no table. */

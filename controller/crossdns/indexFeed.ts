@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { buildIndex, type IndexInput, type IndexOptions } from './zoneIndex.js';
 import type { Responder } from './responder.js';
+import { ProblemLog } from '../problemLog.js';
 
 /**
  * Rebuilds the index from each new input and hands it to the responder.
@@ -8,14 +9,16 @@ import type { Responder } from './responder.js';
  */
 export class IndexFeed {
   private serial = 0;
-  private logged = new Set<string>();
+  private readonly problems: ProblemLog;
 
   constructor(
     private readonly opts: Omit<IndexOptions, 'serial'>,
     private readonly responder: Pick<Responder, 'setIndex'>,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.problems = new ProblemLog(log);
+  }
 
   update(input: IndexInput): void {
     // Seconds since the epoch, but always increasing, so a secondary (if anyone ever runs one) sees every change.
@@ -29,13 +32,7 @@ export class IndexFeed {
       return;
     }
     const { index, problems } = built;
-    const current = new Set<string>();
-    for (const p of problems) {
-      const key = `${p.service}\u0000${p.message}`;
-      current.add(key);
-      if (!this.logged.has(key)) this.log.warn({ service: p.service }, p.message);
-    }
-    this.logged = current;
+    this.problems.report(problems);
     this.responder.setIndex(index);
     this.log.debug({ services: input.imports.length, slices: input.slices.length, names: index.names.size }, 'DNS index rebuilt');
   }

@@ -1,6 +1,7 @@
 import type { PeerConfig } from '../wireguard/device.js';
 import { checkPeer, memberNamespace } from '../clusterset/peer.js';
 import type { Peer } from '../objects/fleetboard.js';
+import { objectKey } from '../mcs/objectPlan.js';
 
 export interface SkippedCluster {
   peer: string;
@@ -26,7 +27,7 @@ export function hubPeers(objects: readonly Peer[], recorded: ReadonlyMap<string,
   const skipped: SkippedCluster[] = [];
   for (const obj of objects) {
     const checked = checkPeer(obj);
-    const id = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
+    const id = objectKey(obj);
     if (typeof checked === 'string') {
       skipped.push({ peer: id, reason: checked });
       continue;

@@ -13,6 +13,7 @@ import { ensureTunnelLink } from '../tunnel/tunnelLink.js';
 import { Debouncer } from '../tunnel/debouncer.js';
 import { handshakeFresh, tunnelHealth, type TunnelHealth, type TunnelName } from '../tunnel/tunnelHealth.js';
 import { hubPeers } from './hubPeers.js';
+import { objectKey } from '../mcs/objectPlan.js';
 import { MEMBER_LABEL } from './memberAccess.js';
 
 export interface HubRouterOptions {
@@ -137,7 +138,7 @@ export class HubRouter {
     for (const peer of peers) {
       if (peer.spec?.isHub) continue;
       const namespace = peer.metadata.namespace ?? '';
-      const id = `${namespace}/${peer.metadata.name}`;
+      const id = objectKey(peer);
       const key = plan.accepted.get(id);
       const message = key !== undefined ? `the hub routes ${recorded.get(namespace) ?? ''} to this cluster's gateway` : (plan.skipped.find((s) => s.peer === id)?.reason ?? 'not routed');
       const previous = peer.status.conditions;
@@ -157,7 +158,7 @@ export class HubRouter {
    * own with backoff, and the other members' statuses are still written.
    */
   private async patchStatus(peer: Peer, patch: PeerStatus): Promise<void> {
-    const id = `${peer.metadata.namespace ?? ''}/${peer.metadata.name}`;
+    const id = objectKey(peer);
     if (this.statusRetries.waiting(id)) return;
     try {
       await this.peers.patchStatus(peer.metadata.namespace ?? '', peer.metadata.name, patch);
@@ -170,7 +171,7 @@ export class HubRouter {
 
   /** A reconcile when the first failed status write falls due (the Peers that are gone are forgotten). */
   private retryLater(peers: readonly Peer[]): void {
-    this.statusRetries.keepOnly(new Set(peers.map((p) => `${p.metadata.namespace ?? ''}/${p.metadata.name}`)));
+    this.statusRetries.keepOnly(new Set(peers.map(objectKey)));
     const next = this.statusRetries.nextRetryIn();
     if (next !== undefined) this.debouncer.retryIn(next);
   }
@@ -186,7 +187,7 @@ export class HubRouter {
     }
     const now = Date.now();
     for (const peer of this.peerWatch?.cached() ?? []) {
-      const key = this.accepted.get(`${peer.metadata.namespace ?? ''}/${peer.metadata.name}`);
+      const key = this.accepted.get(objectKey(peer));
       if (key === undefined) continue;
       const seen = status.peers.find((p) => p.publicKey === key)?.lastHandshake;
       const up = seen !== undefined && handshakeFresh(seen, now);

@@ -1,4 +1,4 @@
-import { ignoreNotFound, isConflict } from '../kube/apiErrors.js';
+import { apiErrorDetail, ignoreNotFound, isConflict } from '../kube/apiErrors.js';
 import { API_WRITE_CONCURRENCY, eachLimited } from '../kube/eachLimited.js';
 import { objectKey, type Named, type ObjectPlan } from './objectPlan.js';
 
@@ -15,6 +15,17 @@ export interface WriteFailure<D, L> {
   verb: 'create' | 'replace' | 'delete';
   object: D | L;
   err: unknown;
+}
+
+/**
+ * Failed writes by what they belong to (`ownerOf`: an export, an import),
+ * added to `into` with the first failure's explanation for each.
+ */
+export function failuresByOwner<D extends Named, L extends Named>(kind: string, failures: readonly WriteFailure<D, L>[], ownerOf: (o: D | L) => string, into: Map<string, string>): void {
+  for (const f of failures) {
+    const owner = ownerOf(f.object);
+    if (!into.has(owner)) into.set(owner, `${f.verb} ${kind} ${objectKey(f.object)} failed: ${apiErrorDetail(f.err)}`);
+  }
 }
 
 /**

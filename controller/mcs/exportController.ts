@@ -15,11 +15,11 @@ import { Debouncer } from '../tunnel/debouncer.js';
 import { EXPORT_READY, LABEL_SOURCE_CLUSTER, MCS_GROUP, MCS_VERSION, SERVICE_EXPORT_PLURAL, SERVICE_IMPORT_PLURAL, type ServiceImportBody } from './api.js';
 import { sliceContent } from './exportedSlices.js';
 import { withCondition, type ConditionVerdict } from './exportValidity.js';
-import { applyPlan, type ObjectWrites, type WriteFailure } from './applyPlan.js';
-import { canonicalJson, labelsAnnotationsAndSpec, objectPlan, type ObjectPlan } from './objectPlan.js';
+import { applyPlan, failuresByOwner, type ObjectWrites, type WriteFailure } from './applyPlan.js';
+import { canonicalJson, labelsAnnotationsAndSpec, namespacedName, objectKey, objectPlan, type ObjectPlan } from './objectPlan.js';
 import type { AggregatedService, DescribedExport } from './aggregate.js';
 import { conflictVerdict } from './exportConflict.js';
-import { exportKey, planExports, publishedExportKey, SERVICE_SLICES, type ExportsPlan } from './exportPlan.js';
+import { planExports, publishedExportKey, SERVICE_SLICES, type ExportsPlan } from './exportPlan.js';
 import type { HubExports } from './hubExports.js';
 
 const api = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_EXPORT_PLURAL };
@@ -52,7 +52,7 @@ export interface ExportHub {
 }
 
 /** What the exporter reads of an object it published, whichever way it came. */
-type Named = { name: string; labels: Record<string, string> };
+type Named = { metadata: { name: string; namespace?: string | undefined; labels: Record<string, string> } };
 
 /** Of what the hub holds, the objects this cluster published (in its namespace, labelled with its ID). */
 function ownedBy<T extends ServiceImport | EndpointSlice>(hub: ExportHub, objects: readonly T[]): T[] {
@@ -141,7 +141,7 @@ export class ExportController {
   clusterSetChanged(services: readonly AggregatedService[], exports: readonly DescribedExport[]): void {
     this.clusterSetExports = exports;
     const clusterID = this.hub?.clusterID;
-    const next = new Map(services.filter((s) => clusterID !== undefined && s.clusters.includes(clusterID)).map((s) => [exportKey(s.namespace, s.name), conflictVerdict(s)]));
+    const next = new Map(services.filter((s) => clusterID !== undefined && s.clusters.includes(clusterID)).map((s) => [namespacedName(s.namespace, s.name), conflictVerdict(s)]));
     if (JSON.stringify([...next]) === JSON.stringify([...this.conflicts])) return;
     this.conflicts = next;
     this.debouncer.schedule();
@@ -161,18 +161,18 @@ export class ExportController {
   private async reconcile(): Promise<void> {
     const hub = this.hub;
     const exports = this.exports?.cached() ?? [];
-    const present = new Set(exports.map((e) => exportKey(e.metadata.namespace, e.metadata.name)));
+    const present = new Set(exports.map(objectKey));
     this.publishRetries.keepOnly(present);
     this.statusRetries.keepOnly(present);
     // An export, or its Service, that cannot be read still exists: what was published for it stays as it is.
-    const unreadable = new Set([...(this.exports?.unreadable() ?? []), ...(this.services?.unreadable() ?? [])].map((u) => exportKey(u.namespace, u.name)));
+    const unreadable = new Set([...(this.exports?.unreadable() ?? []), ...(this.services?.unreadable() ?? [])].map((u) => namespacedName(u.namespace, u.name)));
     const leftAlone = (key: string) => this.publishRetries.waiting(key) || unreadable.has(key);
-    const globalIps = new Map((this.pods?.cached() ?? []).map((p) => [exportKey(p.metadata.namespace, p.metadata.name), globalAddress(p)]));
+    const globalIps = new Map((this.pods?.cached() ?? []).map((p) => [objectKey(p), globalAddress(p)]));
     const plan = planExports({
       exports,
       services: this.services?.cached() ?? [],
       slices: this.slices?.cached() ?? [],
-      globalAddressOf: (ns, pod) => globalIps.get(exportKey(ns, pod)),
+      globalAddressOf: (ns, pod) => globalIps.get(namespacedName(ns, pod)),
       hub,
       clusterSetExports: this.clusterSetExports,
       waiting: leftAlone,
@@ -219,8 +219,12 @@ export class ExportController {
       remove: (live) => hub.custom.deleteNamespacedCustomObject({ ...importApi, name: live.metadata.name }),
     };
     // A service is described before its endpoints appear and removed after they went, so an importer never sees endpoints it cannot place.
-    const failed: { kind: string; failure: WriteFailure<{ metadata: Named }, { metadata: Named }> }[] = [];
-    const note = (kind: string) => (failures: WriteFailure<{ metadata: Named }, { metadata: Named }>[]) => failed.push(...failures.map((failure) => ({ kind, failure })));
+    const byExport = new Map<string, string>();
+    let failures = 0;
+    const note = (kind: string) => (written: WriteFailure<Named, Named>[]) => {
+      failures += written.length;
+      failuresByOwner(kind, written, publishedExportKey, byExport);
+    };
     note('ServiceImport')(await applyPlan({ ...servicePlan, remove: [] }, liveServices, serviceWrites));
     const liveSlices = ownedBy(hub, hub.published.slices()).filter(handled);
     const slicePlan = objectPlan(plan.slices, liveSlices, sliceContent);
@@ -233,13 +237,8 @@ export class ExportController {
     );
     note('ServiceImport')(await applyPlan({ create: [], update: [], remove: servicePlan.remove }, liveServices, serviceWrites));
     const changes = (p: ObjectPlan<unknown, unknown>) => p.create.length + p.update.length + p.remove.length;
-    if (changes(servicePlan) + changes(slicePlan) > failed.length) {
-      this.log.info({ services: summary(servicePlan), slices: summary(slicePlan), failed: failed.length }, 'exports published to the hub');
-    }
-    const byExport = new Map<string, string>();
-    for (const { kind, failure } of failed) {
-      const { metadata } = failure.object;
-      byExport.set(publishedExportKey(failure.object), `${failure.verb} ${kind} ${namespace}/${metadata.name} in the hub failed: ${apiErrorDetail(failure.err)}`);
+    if (changes(servicePlan) + changes(slicePlan) > failures) {
+      this.log.info({ services: summary(servicePlan), slices: summary(slicePlan), failed: failures }, 'exports published to the hub');
     }
     return [...byExport].map(([key, message]) => ({ key, message }));
   }
@@ -252,7 +251,7 @@ export class ExportController {
       const namespace = exp.metadata.namespace ?? '';
       const name = exp.metadata.name;
       const resourceVersion = exp.metadata.resourceVersion ?? '';
-      const k = exportKey(namespace, name);
+      const k = namespacedName(namespace, name);
       current.add(k);
       if (this.statusRetries.waiting(k)) continue;
       let conditions: Condition[] = exp.status.conditions;
@@ -270,7 +269,7 @@ export class ExportController {
     }
     for (const k of this.written.keys()) if (!current.has(k)) this.written.delete(k);
     await eachLimited(writes, API_WRITE_CONCURRENCY, async ({ namespace, name, conditions, said, over }) => {
-      const k = exportKey(namespace, name);
+      const k = namespacedName(namespace, name);
       try {
         await this.custom.patchNamespacedCustomObjectStatus({ ...api, namespace, name, body: { status: { conditions } } }, mergePatch);
         this.written.set(k, { said, over });

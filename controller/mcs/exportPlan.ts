@@ -7,16 +7,14 @@ import { conflictVerdict } from './exportConflict.js';
 import { exportedService } from './exportedService.js';
 import { exportedSlices, type GlobalAddressOf, type SliceBody } from './exportedSlices.js';
 import { exportValidity, type ConditionVerdict } from './exportValidity.js';
+import { namespacedName, objectKey } from './objectPlan.js';
 
 /** Selects the EndpointSlices Kubernetes keeps for a Service. */
 export const SERVICE_SLICES = 'kubernetes.io/service-name';
 
-/** `namespace/name` of a ServiceExport (and of its Service). */
-export const exportKey = (namespace: string | undefined, name: string): string => `${namespace ?? ''}/${name}`;
-
 /** The export an object published in the hub belongs to, by the labels the exporter puts on it. */
 export const publishedExportKey = (o: { metadata: { labels: Record<string, string> } }): string =>
-  exportKey(o.metadata.labels[LABEL_SERVICE_NAMESPACE], o.metadata.labels[LABEL_SERVICE_NAME] ?? '');
+  namespacedName(o.metadata.labels[LABEL_SERVICE_NAMESPACE], o.metadata.labels[LABEL_SERVICE_NAME] ?? '');
 
 export interface ExportInputs {
   exports: readonly ServiceExport[];
@@ -33,7 +31,7 @@ export interface ExportInputs {
 }
 
 export interface ExportsPlan {
-  /** Each planned export's conditions, by exportKey. */
+  /** Each planned export's conditions, by `namespace/name`. */
   verdicts: Map<string, ConditionVerdict[]>;
   /** What the hub should hold of the planned exports. */
   services: ServiceImportBody[];
@@ -51,17 +49,17 @@ export interface ExportsPlan {
  */
 export function planExports(inputs: ExportInputs): ExportsPlan {
   const { hub } = inputs;
-  const services = new Map(inputs.services.map((s) => [exportKey(s.metadata.namespace, s.metadata.name), s]));
+  const services = new Map(inputs.services.map((s) => [objectKey(s), s]));
   const slicesByService = new Map<string, EndpointSlice[]>();
   for (const s of inputs.slices) {
-    const service = exportKey(s.metadata.namespace, s.metadata.labels[SERVICE_SLICES] ?? '');
+    const service = namespacedName(s.metadata.namespace, s.metadata.labels[SERVICE_SLICES] ?? '');
     slicesByService.set(service, [...(slicesByService.get(service) ?? []), s]);
   }
   const plan: ExportsPlan = { verdicts: new Map(), services: [], slices: [], failed: [] };
   for (const exp of inputs.exports) {
     const namespace = exp.metadata.namespace ?? '';
     const name = exp.metadata.name;
-    const key = exportKey(namespace, name);
+    const key = namespacedName(namespace, name);
     if (inputs.waiting(key)) continue;
     try {
       const service = services.get(key);
@@ -89,7 +87,7 @@ export function planExports(inputs: ExportInputs): ExportsPlan {
   if (hub && inputs.clusterSetExports) {
     const others = inputs.clusterSetExports.filter((d) => d.metadata.labels[LABEL_SOURCE_CLUSTER] !== hub.clusterID);
     for (const s of aggregateServices([...others, ...plan.services])) {
-      if (s.clusters.includes(hub.clusterID)) plan.verdicts.get(exportKey(s.namespace, s.name))?.push(conflictVerdict(s));
+      if (s.clusters.includes(hub.clusterID)) plan.verdicts.get(namespacedName(s.namespace, s.name))?.push(conflictVerdict(s));
     }
   }
   return plan;

@@ -16,18 +16,20 @@ import { disconnectedClusters } from './sourceHealth.js';
 import { DNS_NAME_ANNOTATION, IMPORT_MANAGED_BY_LABEL, importMadeByFleetBoard, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SERVICE_NAMESPACE, LABEL_SOURCE_CLUSTER, LABEL_SOURCE_CONNECTED, MANAGED_BY, MCS_GROUP, MCS_VERSION, SERVICE_IMPORT_PLURAL, type ServiceImportBody } from './api.js';
 import { aggregateServices, exportProblem, type AggregatedService, type DescribedExport } from './aggregate.js';
 import type { LocalImports } from './localImports.js';
+import { ProblemLog } from '../problemLog.js';
 import type { HubExports } from './hubExports.js';
 import { placeImports, type PlacedImport } from './importPlacement.js';
-import { applyPlan, type WriteFailure } from './applyPlan.js';
+import { applyPlan, failuresByOwner } from './applyPlan.js';
 import { endpointBody, portBody, sliceContent, statedConditions, type SliceBody } from './exportedSlices.js';
-import { labelsAnnotationsAndSpec, objectPlan } from './objectPlan.js';
+import { labelsAnnotationsAndSpec, namespacedName, objectKey, objectPlan } from './objectPlan.js';
 import { assignClusterSetIps } from '../ipam/clusterSetIps.js';
 import type { Cidr } from '../ipam/cidr.js';
 
 const importApi = { group: MCS_GROUP, version: MCS_VERSION, plural: SERVICE_IMPORT_PLURAL };
-const importKey = (namespace: string | undefined, name: string) => `${namespace ?? ''}/${name}`;
 /** The import an imported EndpointSlice belongs to (it sits beside it, labelled with its name). */
-const sliceImportKey = (s: { metadata: { namespace?: string | undefined; labels: Record<string, string> } }) => importKey(s.metadata.namespace, s.metadata.labels[LABEL_SERVICE_NAME] ?? '');
+/** Where a placed import lives here, `namespace/name`. */
+const atKey = (s: PlacedImport) => namespacedName(s.at.namespace, s.at.name);
+const sliceImportKey = (s: { metadata: { namespace?: string | undefined; labels: Record<string, string> } }) => namespacedName(s.metadata.namespace, s.metadata.labels[LABEL_SERVICE_NAME] ?? '');
 
 export interface ImportControllerOptions {
   /** Where services published under names of their own go when their namespace does not exist here (the agent's). */
@@ -61,8 +63,8 @@ export class ImportController {
   private namespaces: ResilientWatch<Namespace> | undefined;
   private readonly unsubscribe: (() => void)[] = [];
   private readonly retries = new ObjectRetries();
-  /** Exports in the hub that cannot be merged, as last logged. */
-  private unusable = new Set<string>();
+  /** Exports in the hub that cannot be merged. */
+  private readonly unusable: ProblemLog;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -76,6 +78,7 @@ export class ImportController {
     this.api = { custom: kc.makeApiClient(CustomObjectsApi), core: kc.makeApiClient(CoreV1Api), discovery: kc.makeApiClient(DiscoveryV1Api) };
     this.hubCustom = hubKc.makeApiClient(CustomObjectsApi);
     this.debouncer = new Debouncer(() => this.reconcile(), opts.log, 'importing services');
+    this.unusable = new ProblemLog(opts.log);
     this.watches = new WatchSet(() => this.debouncer.schedule(), opts.log);
   }
 
@@ -102,18 +105,21 @@ export class ImportController {
   private async reconcile(): Promise<void> {
     const present = new Set((this.namespaces?.cached() ?? []).filter((n) => !n.metadata.deletionTimestamp).map((n) => n.metadata.name));
     const exports = this.hubExports.services();
-    this.reportUnusable(exports);
+    this.unusable.report(exports.flatMap((e) => {
+      const message = exportProblem(e);
+      return message === undefined ? [] : [{ service: objectKey(e), message }];
+    }));
     const aggregated = aggregateServices(exports);
     this.opts.onAggregated(aggregated, exports);
     const services = placeImports(aggregated, present, this.opts.fallbackNamespace);
-    this.retries.keepOnly(new Set(services.map((s) => importKey(s.at.namespace, s.at.name))));
+    this.retries.keepOnly(new Set(services.map(atKey)));
     const failed = new Map<string, string>();
     // An import waiting for its retry is left as it is, slices and all.
-    const handled = services.filter((s) => !this.retries.waiting(importKey(s.at.namespace, s.at.name)));
+    const handled = services.filter((s) => !this.retries.waiting(atKey(s)));
     for (const [key, message] of await this.importServices(handled)) failed.set(key, message);
     for (const [key, message] of await this.importSlices(handled)) failed.set(key, failed.get(key) ?? message);
     for (const s of handled) {
-      const key = importKey(s.at.namespace, s.at.name);
+      const key = atKey(s);
       const message = failed.get(key);
       if (message === undefined) {
         this.retries.succeeded(key);
@@ -128,25 +134,13 @@ export class ImportController {
     if (next !== undefined) this.debouncer.retryIn(next);
   }
 
-  /** Logs each export in the hub that cannot be merged, once while it stays so. */
-  private reportUnusable(exports: readonly ServiceImport[]): void {
-    const now = new Set<string>();
-    for (const e of exports) {
-      const problem = exportProblem(e);
-      if (!problem) continue;
-      now.add(problem);
-      if (!this.unusable.has(problem)) this.opts.log.warn({ source: importKey(e.metadata.namespace, e.metadata.name) }, problem);
-    }
-    this.unusable = now;
-  }
-
   /** Writes the ServiceImports; returns the imports that failed, with why. */
   private async importServices(services: PlacedImport[]): Promise<Map<string, string>> {
-    const handled = new Set(services.map((s) => importKey(s.at.namespace, s.at.name)));
+    const handled = new Set(services.map(atKey));
     const all = this.local.imports();
     const ips = this.allocateClusterSetIps(services, all);
     const desired: ServiceImportBody[] = services.map((s) => {
-      const ip = ips.get(importKey(s.at.namespace, s.at.name));
+      const ip = ips.get(atKey(s));
       return {
         apiVersion: `${MCS_GROUP}/${MCS_VERSION}`,
         kind: 'ServiceImport',
@@ -156,9 +150,9 @@ export class ImportController {
       };
     });
     // Ours, except those of imports waiting for a retry; an import no export wants any more is not waiting.
-    const ours = all.filter((i) => importMadeByFleetBoard(i) && (handled.has(importKey(i.metadata.namespace, i.metadata.name)) || !this.retries.waiting(importKey(i.metadata.namespace, i.metadata.name))));
+    const ours = all.filter((i) => importMadeByFleetBoard(i) && (handled.has(objectKey(i)) || !this.retries.waiting(objectKey(i))));
     // A ServiceImport made by hand for the same service is adopted: replaced with ours, keeping its resourceVersion.
-    const adoptable = all.filter((i) => !importMadeByFleetBoard(i) && handled.has(importKey(i.metadata.namespace, i.metadata.name)));
+    const adoptable = all.filter((i) => !importMadeByFleetBoard(i) && handled.has(objectKey(i)));
     const live = [...ours, ...adoptable];
     const plan = objectPlan(desired, live, labelsAnnotationsAndSpec);
     const failures = await applyPlan(plan, live, {
@@ -167,13 +161,14 @@ export class ImportController {
       remove: (gone) => this.api.custom.deleteNamespacedCustomObject({ ...importApi, namespace: gone.metadata.namespace ?? '', name: gone.metadata.name }),
     });
     if (plan.create.length + plan.update.length + plan.remove.length > failures.length) {
-      this.opts.log.info({ imported: plan.create.map((i) => importKey(i.metadata.namespace, i.metadata.name)), updated: plan.update.length, removed: plan.remove.length, failed: failures.length }, 'service imports changed');
+      this.opts.log.info({ imported: plan.create.map((i) => objectKey(i)), updated: plan.update.length, removed: plan.remove.length, failed: failures.length }, 'service imports changed');
     }
-    const failed = failedByImport('ServiceImport', failures, (o) => importKey(o.metadata.namespace, o.metadata.name));
+    const failed = new Map<string, string>();
+    failuresByOwner('ServiceImport', failures, objectKey, failed);
     // Which clusters export each service, as the MCS API reports it.
-    const byKey = new Map(all.map((i) => [importKey(i.metadata.namespace, i.metadata.name), i]));
+    const byKey = new Map(all.map((i) => [objectKey(i), i]));
     const stale = services.filter((s) => {
-      const key = importKey(s.at.namespace, s.at.name);
+      const key = atKey(s);
       // A new import is written just above: its status goes with it, not a pass later.
       return !failed.has(key) && JSON.stringify(byKey.get(key)?.status.clusters ?? []) !== JSON.stringify(s.clusters.map((cluster) => ({ cluster })));
     });
@@ -181,7 +176,7 @@ export class ImportController {
       try {
         await this.api.custom.patchNamespacedCustomObjectStatus({ ...importApi, namespace: s.at.namespace, name: s.at.name, body: { status: { clusters: s.clusters.map((cluster) => ({ cluster })) } } }, mergePatch);
       } catch (err) {
-        failed.set(importKey(s.at.namespace, s.at.name), `writing the status of ServiceImport ${s.at.namespace}/${s.at.name} failed: ${apiErrorDetail(err)}`);
+        failed.set(atKey(s), `writing the status of ServiceImport ${s.at.namespace}/${s.at.name} failed: ${apiErrorDetail(err)}`);
       }
     });
     return failed;
@@ -192,9 +187,9 @@ export class ImportController {
     const recorded = new Map<string, string>();
     for (const i of live) {
       const ip = i.spec.ips[0];
-      if (ip) recorded.set(importKey(i.metadata.namespace, i.metadata.name), ip);
+      if (ip) recorded.set(objectKey(i), ip);
     }
-    const wanting = services.filter((s) => s.spec.type === 'ClusterSetIP').map((s) => importKey(s.at.namespace, s.at.name));
+    const wanting = services.filter((s) => s.spec.type === 'ClusterSetIP').map(atKey);
     const { assignment, exhausted } = assignClusterSetIps(this.opts.clusterSetIps, wanting, recorded);
     for (const e of exhausted) this.opts.log.warn({ service: e.service }, e.message);
     return assignment;
@@ -203,7 +198,7 @@ export class ImportController {
   /** Writes the imported EndpointSlices; returns the imports some of whose slices failed, with why. */
   private async importSlices(services: PlacedImport[]): Promise<Map<string, string>> {
     const placement = new Map(services.map((s) => [`${s.namespace}/${s.name}`, s.at]));
-    const handled = new Set(services.map((s) => importKey(s.at.namespace, s.at.name)));
+    const handled = new Set(services.map(atKey));
     const down = disconnectedClusters(this.hubPeers?.cached() ?? [], this.opts.clusterID);
     const desired: SliceBody[] = [];
     for (const slice of this.hubExports.slices()) {
@@ -231,16 +226,8 @@ export class ImportController {
       replace: (body) => this.api.discovery.replaceNamespacedEndpointSlice({ namespace: body.metadata.namespace, name: body.metadata.name, body }),
       remove: (gone) => this.api.discovery.deleteNamespacedEndpointSlice({ namespace: gone.metadata.namespace ?? '', name: gone.metadata.name }),
     });
-    return failedByImport('EndpointSlice', failures, sliceImportKey);
+    const failed = new Map<string, string>();
+    failuresByOwner('EndpointSlice', failures, sliceImportKey, failed);
+    return failed;
   }
-}
-
-/** Failed writes by the import they belong to: the first failure's explanation for each. */
-function failedByImport<D extends { metadata: { name: string } }, L extends { metadata: { name: string } }>(kind: string, failures: readonly WriteFailure<D, L>[], importOf: (o: D | L) => string): Map<string, string> {
-  const failed = new Map<string, string>();
-  for (const f of failures) {
-    const key = importOf(f.object);
-    if (!failed.has(key)) failed.set(key, `${f.verb} ${kind} ${f.object.metadata.name} failed: ${apiErrorDetail(f.err)}`);
-  }
-  return failed;
 }

@@ -13,7 +13,8 @@ export interface ObjectPlan<D, L> {
 }
 
 /** `namespace/name`: objects of one kind are told apart by both. */
-export const objectKey = (o: Named): string => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+export const namespacedName = (namespace: string | undefined, name: string | undefined): string => `${namespace ?? ''}/${name ?? ''}`;
+export const objectKey = (o: Named): string => namespacedName(o.metadata?.namespace, o.metadata?.name);
 
 const byKeyName = ([a]: [string, unknown], [b]: [string, unknown]) => (a < b ? -1 : a > b ? 1 : 0);
 
