@@ -11,8 +11,10 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
+# libseccomp-dev and pkgconf: runc is built with seccomp, as pods' default profile needs.
 packages=(iproute2 iputils-ping nftables iptables wireguard-tools dnsutils iperf3 dnsperf
-  containernetworking-plugins conntrack curl util-linux procps nginx-light ca-certificates tcpdump)
+  containernetworking-plugins conntrack curl util-linux procps nginx-light ca-certificates tcpdump
+  libseccomp-dev pkgconf)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

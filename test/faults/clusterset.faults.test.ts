@@ -20,7 +20,7 @@ import { EndpointSliceKind } from '../../controller/objects/discovery.js';
 import { ServiceImportKind, type ServiceImport } from '../../controller/objects/mcs.js';
 import { readAs, readItems } from '../harness/objects.js';
 import { createNginxApp, createPauseDeployment, scaleDeployment, waitForReadyPods } from '../harness/cluster.js';
-import { cnfPods, curlTitle, globalIp, leaderCnf, netnsOf, settleWiring, waitForNodeCidrs, wiredPods } from '../harness/fleetboard.js';
+import { cnfPods, componentLogs, curlTitle, globalIp, leaderCnf, loggedSince, netnsOf, settleWiring, waitForNodeCidrs, wiredPods } from '../harness/fleetboard.js';
 import { caOf, hubLeader, hubPeer, installHub, joinMember, killIn, memberHubClient, pidsIn } from '../harness/clusterset.js';
 import { fleetctl } from '../harness/fleetctl.js';
 import { longestGap, outageDuring, probeReachability } from '../harness/outage.js';
@@ -238,6 +238,7 @@ describe('faults: the clusterset keeps working while its parts fail (hub + 2 mem
   for (const where of ['cluster1', 'cluster2', 'hub'] as const) {
     test(`SIGKILL of ${where}'s leader ${where === 'hub' ? 'hub cnf' : 'controller'} during a transfer between the members: traffic resumes by itself (outage reported)`, async (t) => {
       const from: Member = where === 'cluster2' ? 'cluster2' : 'cluster1';
+      const marks = await componentLogs();
       const { outage, bitsPerSecond } = await crossClusterOutage(from, async () => {
         if (where === 'hub') {
           const leader = await hubLeader(hub);
@@ -248,6 +249,8 @@ describe('faults: the clusterset keeps working while its parts fail (hub + 2 mem
         }
       });
       t.diagnostic(`outage after SIGKILL of ${where}'s leader: ${outage.toFixed(2)} s (transfer ${(bitsPerSecond / 1e6).toFixed(0)} Mbit/s)`);
+      // A slow recovery says what the components did meanwhile, so the cause can be found from this run alone.
+      if (outage >= CRASH_OUTAGE_TARGET_S) for (const { file, line } of (await loggedSince(marks)).slice(-80)) t.diagnostic(`${file.slice(file.indexOf('/run/') + 5)}: ${line}`);
       assert.ok(outage < CRASH_OUTAGE_TARGET_S, `traffic resumed within ${CRASH_OUTAGE_TARGET_S} s (took ${outage.toFixed(2)} s)`);
       assert.ok(bitsPerSecond > 0, 'the transfer finished');
     });

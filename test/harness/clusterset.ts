@@ -88,15 +88,25 @@ export async function memberHubClient(memberKc: KubeConfig, hubKc: KubeConfig): 
   return hubKubeConfig(hubKc.getCurrentCluster()?.server ?? '', caOf(hubKc), token);
 }
 
-/** Processes whose command line holds `entry` (e.g. dist/controller/main.js) in `netns`. */
+/**
+ * Processes whose command line holds `entry` (e.g. dist/controller/main.js) in `netns`. A child the
+ * process has just forked still carries its parent's command line until it execs, so a match whose
+ * parent also matches is that child, not a second copy of the program.
+ */
 export async function pidsIn(netns: string, entry: string): Promise<number[]> {
   const { stdout } = await run('ip', ['netns', 'pids', netns]);
-  const pids: number[] = [];
+  const matches = new Map<number, number>();
   for (const pid of stdout.split('\n').filter(Boolean).map(Number)) {
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(entry)) pids.push(pid);
+    if (cmdline.includes(entry)) matches.set(pid, await parentOf(pid));
   }
-  return pids;
+  return [...matches].filter(([, parent]) => !matches.has(parent)).map(([pid]) => pid);
+}
+
+async function parentOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // The command name in parentheses may hold spaces; the fields after its closing one are fixed.
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1] ?? 0);
 }
 
 /** Sends SIGKILL to the processes running `entry` (e.g. dist/controller/main.js) in `netns`; returns how many. */

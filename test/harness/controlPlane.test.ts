@@ -8,6 +8,7 @@ import { CoreV1Api, type KubeConfig, ApiException } from '@kubernetes/client-nod
 import { KeepAliveKubeConfig } from '../../controller/kube/keepAliveKubeConfig.js';
 import { run } from './run.js';
 import { ControlPlane } from './controlPlane.js';
+import { pinned, toolPath } from './tools.js';
 import { waitFor } from './wait.js';
 
 /** Local ports of this process's established TCP connections to `server`. */
@@ -48,6 +49,10 @@ test('two control planes run side by side on loopback, enforce RBAC and stop cle
   for (const cp of planes) {
     const admin = cp.kubeConfig();
     const core = admin.makeApiClient(CoreV1Api);
+    // Released binaries report their release, which charts' kubeVersion constraints are checked against.
+    const versions = JSON.parse((await run(toolPath('kubectl'), ['version', '-o', 'json', '--kubeconfig', cp.kubeconfigPath])).stdout) as Record<string, { gitVersion?: string }>;
+    const kube = await pinned('.', 'k8s.io/kubernetes');
+    assert.deepEqual([versions.clientVersion?.gitVersion, versions.serverVersion?.gitVersion], [kube, kube]);
     const ns = await core.readNamespace({ name: 'kube-system' });
     assert.equal(ns.metadata?.name, 'kube-system');
 

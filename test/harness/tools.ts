@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HarnessError } from './errors.js';
@@ -28,6 +29,9 @@ export type ToolName =
   | 'nri-runtime-v0.3'
   | 'nri-event-logger'
   | 'kubectl'
+  | 'kubelet'
+  | 'runc'
+  | 'crictl'
   | 'helm';
 
 /** Absolute path of a Go-built tool, or a TOOL_MISSING error that says how to build it. */
@@ -37,4 +41,24 @@ export function toolPath(name: ToolName): string {
     throw new HarnessError('TOOL_MISSING', `${path} is missing: run "bash hack/setup.sh" to build the testbed tools`);
   }
   return path;
+}
+
+/** The containerd releases a node can run, each in its own folder with its runc shim and ctr. */
+export type ContainerdRelease = 'containerd-2' | 'containerd-1.7';
+
+/** The folder holding one containerd release's binaries, or TOOL_MISSING. */
+export function containerdDir(release: ContainerdRelease): string {
+  const dir = join(toolDir, release);
+  if (!existsSync(join(dir, 'containerd'))) {
+    throw new HarnessError('TOOL_MISSING', `${dir}/containerd is missing: run "bash hack/setup.sh" to build the testbed tools`);
+  }
+  return dir;
+}
+
+/** The version a hack/tools go.mod pins for `module`: what the binary built from it must report. */
+export async function pinned(goModDir: string, module: string): Promise<string> {
+  const goMod = await readFile(join(repoRoot, 'hack', 'tools', goModDir, 'go.mod'), 'utf8');
+  const version = new RegExp(`^\\s*${module.replaceAll('.', '\\.')} (v\\S+)`, 'm').exec(goMod)?.[1];
+  if (!version) throw new HarnessError('TOOL_MISSING', `hack/tools/${goModDir}/go.mod pins no version of ${module}`);
+  return version;
 }
