@@ -11,10 +11,11 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-# libseccomp-dev and pkgconf: runc is built with seccomp, as pods' default profile needs.
+# libseccomp-dev and pkgconf: runc is built with seccomp, as pods' default profile needs;
+# buildah builds the testbed's images (busybox-static goes into one).
 packages=(iproute2 iputils-ping nftables iptables wireguard-tools dnsutils iperf3 dnsperf
   containernetworking-plugins conntrack curl util-linux procps nginx-light ca-certificates tcpdump
-  libseccomp-dev pkgconf)
+  libseccomp-dev pkgconf buildah busybox-static)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -39,6 +40,7 @@ if [ ! -f node_modules/.fleetboard-lock ] || [ "$(cat node_modules/.fleetboard-l
 fi
 
 bash hack/tools/build.sh
+bash hack/images/build.sh
 
 # The wireguard-go FleetBoard's image ships, where the cnf pods, tests and
 # benchmarks find it on PATH (ahead of any older one from a distribution).

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +43,7 @@ test('two control planes run side by side on loopback, enforce RBAC and stop cle
   const planes = ['hub', 'member'].map((name) => new ControlPlane({ name, dir: join(base, name) }));
   t.after(async () => {
     for (const cp of planes) await cp.stop();
+    await rm(base, { recursive: true, force: true });
   });
   await Promise.all(planes.map((cp) => cp.start()));
 

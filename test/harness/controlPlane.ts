@@ -1,7 +1,7 @@
 import { mkdir, writeFile, rm } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
-import { KubeConfig, CoordinationV1Api } from '@kubernetes/client-node';
+import { KubeConfig, CoordinationV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { KeepAliveKubeConfig } from '../../controller/kube/keepAliveKubeConfig.js';
 import { CertificateAuthority, serviceAccountKeyPair, type KeyPairPem } from './pki.js';
 import { renderKubeconfig } from './kubeconfig.js';
@@ -32,6 +32,9 @@ export interface ControlPlaneOptions {
   /** Deadline for the whole start (default 120 s). */
   startTimeoutMs?: number;
 }
+
+/** The user the apiserver authenticates as to kubelets (exec, logs, port-forward). */
+const KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
 
 interface Resolved extends Required<Omit<ControlPlaneOptions, 'netns'>> {
   netns: string | undefined;
@@ -90,6 +93,15 @@ export class ControlPlane {
     return this.ca.issue({ commonName, organizations, usage: 'client' });
   }
 
+  /**
+   * The kubelet's serving certificate for a node at `ip`, signed by this cluster's CA, which the
+   * apiserver checks when it proxies `kubectl exec`, `logs` and `port-forward` to the node.
+   */
+  async issueKubeletServingCert(nodeName: string, ip: string): Promise<KeyPairPem> {
+    if (!this.ca) throw new Error(`control plane ${this.name} is not started`);
+    return this.ca.issue({ commonName: `system:node:${nodeName}`, organizations: ['system:nodes'], usage: 'server', dnsNames: [nodeName], ipAddresses: [ip] });
+  }
+
   /** An admin KubeConfig object for @kubernetes/client-node. */
   kubeConfig(): KubeConfig {
     const kc = new KeepAliveKubeConfig();
@@ -117,12 +129,16 @@ export class ControlPlane {
     this.admin = await this.ca.issue({ commonName: 'fleetboard-testbed-admin', organizations: ['system:masters'], usage: 'client' });
     const kcm = await this.ca.issue({ commonName: 'system:kube-controller-manager', usage: 'client' });
     const scheduler = await this.ca.issue({ commonName: 'system:kube-scheduler', usage: 'client' });
+    // As kubeadm names it: the identity the apiserver shows kubelets, bound to system:kubelet-api-admin below.
+    const kubeletClient = await this.ca.issue({ commonName: KUBELET_CLIENT_USER, usage: 'client' });
     const sa = await serviceAccountKeyPair();
     const files: Record<string, string> = {
       'ca.crt': this.ca.certPem,
       'ca.key': await this.ca.keyPem(),
       'apiserver.crt': serving.certPem,
       'apiserver.key': serving.keyPem,
+      'apiserver-kubelet-client.crt': kubeletClient.certPem,
+      'apiserver-kubelet-client.key': kubeletClient.keyPem,
       'sa.pub': sa.publicPem,
       'sa.key': sa.privatePem,
     };
@@ -155,6 +171,10 @@ export class ControlPlane {
       `--tls-cert-file=${join(pki, 'apiserver.crt')}`,
       `--tls-private-key-file=${join(pki, 'apiserver.key')}`,
       `--client-ca-file=${join(pki, 'ca.crt')}`,
+      `--kubelet-client-certificate=${join(pki, 'apiserver-kubelet-client.crt')}`,
+      `--kubelet-client-key=${join(pki, 'apiserver-kubelet-client.key')}`,
+      `--kubelet-certificate-authority=${join(pki, 'ca.crt')}`,
+      '--kubelet-preferred-address-types=InternalIP',
       '--authorization-mode=Node,RBAC',
       '--enable-admission-plugins=NodeRestriction',
       // Members join a hub with a bootstrap token, as kubeadm nodes do.
@@ -171,6 +191,13 @@ export class ControlPlane {
     this.apiServer = apiserver;
     this.etcd = etcd;
     await this.waitReady(apiserver, etcd);
+    await this.kubeConfig().makeApiClient(RbacAuthorizationV1Api).createClusterRoleBinding({
+      body: {
+        metadata: { name: KUBELET_CLIENT_USER },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:kubelet-api-admin' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: KUBELET_CLIENT_USER }],
+      },
+    });
     const controllerManager = this.spawn('kube-controller-manager', [
       `--kubeconfig=${join(o.dir, 'controller-manager.kubeconfig')}`,
       `--authentication-kubeconfig=${join(o.dir, 'controller-manager.kubeconfig')}`,
