@@ -13,10 +13,10 @@ test('the node binaries report the releases their modules pin, as release builds
   ] as const) {
     const version = await pinned(dir, module);
     const reported = (await run(join(containerdDir(release), 'containerd'), ['--version'])).stdout;
-    assert.match(reported, new RegExp(`^containerd ${module.replaceAll('.', '\\.')} ${version.replaceAll('.', '\\.')} `), `${release}: ${reported}`);
+    assert.ok(reported.startsWith(`containerd ${module} ${version} `), `${release}: ${reported}`);
   }
   const runc = (await run(toolPath('runc'), ['--version'])).stdout;
-  assert.match(runc, new RegExp(`^runc version ${(await pinned('runc', 'github.com/opencontainers/runc')).slice(1).replaceAll('.', '\\.')}\\b`), runc);
+  assert.ok(runc.startsWith(`runc version ${(await pinned('runc', 'github.com/opencontainers/runc')).slice(1)}\n`), runc);
   // Pods' default seccomp profile needs runc built with libseccomp.
   assert.match(runc, /^libseccomp: \d/m, runc);
   const crictl = (await run(toolPath('crictl'), ['--version'])).stdout;

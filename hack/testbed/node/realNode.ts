@@ -11,7 +11,7 @@ import { containerdDir, repoRoot, toolPath, type ContainerdRelease } from '../..
 import { waitFor } from '../../../test/harness/wait.js';
 import { CNI_BIN_DIR } from '../cni.js';
 import { createNodeCgroup, HIERARCHIES, nodeCgroup, removeNodeCgroup } from './cgroups.js';
-import { localImages } from './localImages.js';
+import { localImageArchives } from './localImages.js';
 import { containerdConfig, kubeletConfig } from './nodeConfig.js';
 
 const SCRIPTS = join(repoRoot, 'hack', 'testbed', 'node');
@@ -87,7 +87,7 @@ export class RealNode {
     await createNodeCgroup(o.name);
     this.holder = await this.startHolder();
     await this.startContainerd();
-    for (const image of localImages()) await this.inNode(join(containerdDir(o.runtime), 'ctr'), ['-n', 'k8s.io', 'images', 'import', image.archive]);
+    for (const archive of localImageArchives()) await this.inNode(join(containerdDir(o.runtime), 'ctr'), ['-n', 'k8s.io', 'images', 'import', archive]);
     this.kubelet = this.spawnInNode('kubelet', toolPath('kubelet'), [
       `--config=${join(o.dir, 'kubelet.yaml')}`,
       `--kubeconfig=${join(o.dir, 'kubelet.kubeconfig')}`,
