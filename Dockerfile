@@ -3,13 +3,21 @@
 # (fleetboard-plugin, fleetboard-controller, fleetboard-hub, fleetboard-crossdns)
 # and it carries fleetctl and fleetboard-bench (the pods of `fleetctl benchmark`). Build from the repository root:
 #   docker build -t ghcr.io/fleetboard-io/fleetboard:0.1.0 .
+# (the testbed builds it with buildah: hack/images/build.sh).
 # test/image/dockerfile.test.ts checks this file against the charts and the sources.
 
+# Package registries may sit behind a TLS-intercepting proxy whose CA only the
+# build machine trusts: pass its bundle as a build secret (mounted for the steps
+# that fetch, never stored in the image), e.g.
+#   --secret id=ca-certificates,src=/etc/ssl/certs/ca-certificates.crt
+
 # TypeScript → dist/, then only the production dependencies.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN --mount=type=secret,id=ca-certificates,required=false \
+    if [ -f /run/secrets/ca-certificates ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/ca-certificates; fi; \
+    npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY plugin/ plugin/
 COPY controller/ controller/
@@ -26,10 +34,12 @@ FROM --platform=$BUILDPLATFORM golang:1.26-bookworm AS wireguard-go
 ARG TARGETOS TARGETARCH
 WORKDIR /src
 COPY hack/tools/wireguard-go/go.mod hack/tools/wireguard-go/go.sum ./
-RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
+RUN --mount=type=secret,id=ca-certificates,required=false \
+    if [ -f /run/secrets/ca-certificates ]; then export SSL_CERT_FILE=/run/secrets/ca-certificates; fi; \
+    CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
     go build -trimpath -ldflags='-s -w' -o /out/wireguard-go golang.zx2c4.com/wireguard
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 LABEL org.opencontainers.image.source="https://github.com/fleetboard-io/fleetboard" \
       org.opencontainers.image.description="FleetBoard: a parallel, encrypted pod network across Kubernetes clusters, with Multi-Cluster Services" \
       org.opencontainers.image.licenses="Apache-2.0"

@@ -12,10 +12,10 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 # libseccomp-dev and pkgconf: runc is built with seccomp, as pods' default profile needs;
-# buildah builds the testbed's images (busybox-static goes into one).
+# buildah builds the testbed's images from roots mmdebstrap makes (busybox-static goes into one).
 packages=(iproute2 iputils-ping nftables iptables wireguard-tools dnsutils iperf3 dnsperf
   containernetworking-plugins conntrack curl util-linux procps nginx-light ca-certificates tcpdump
-  libseccomp-dev pkgconf buildah busybox-static)
+  libseccomp-dev pkgconf buildah mmdebstrap busybox-static)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

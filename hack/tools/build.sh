@@ -6,7 +6,7 @@
 # in their own folders; runc with seccomp; crictl), etcd, CoreDNS, the NRI runtime drivers (current NRI and v0.3) and
 # wireguard-go (the release FleetBoard's image ships: Debian's lacks the TUN
 # and UDP segmentation offloads that make it fast), and Helm (the charts are linted
-# and rendered with it). Skips the build when the sources
+# and rendered with it), and the registry the nodes pull the testbed's images from. Skips the build when the sources
 # and the Go version are unchanged since the last one.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -65,6 +65,10 @@ echo "tools: building wireguard-go"
 (cd "$here/wireguard-go" && go build -trimpath -o "$out/wireguard-go" golang.zx2c4.com/wireguard)
 echo "tools: building CoreDNS"
 (cd "$here/coredns" && go build -trimpath -o "$out/coredns" .)
+echo "tools: building the image registry (distribution)"
+registry_version=$(cd "$here/registry" && go list -m -f '{{.Version}}' github.com/distribution/distribution/v3)
+(cd "$here/registry" && go build -trimpath -ldflags "-X github.com/distribution/distribution/v3/version.version=$registry_version" \
+  -o "$out/registry" github.com/distribution/distribution/v3/cmd/registry)
 echo "tools: building Helm"
 (cd "$here/helm" && go build -trimpath -o "$out/helm" helm.sh/helm/v4/cmd/helm)
 echo "$stamp" > "$out/.stamp"

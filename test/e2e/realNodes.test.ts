@@ -9,12 +9,13 @@ import { NETNS_PREFIX, planTestbed, type ClusterPlan } from '../../hack/testbed/
 import { buildNetwork, destroyNetwork } from '../../hack/testbed/network.js';
 import { listNetns } from '../../hack/testbed/net.js';
 import { cniConfig } from '../../hack/testbed/cni.js';
+import { ImageRegistry, REGISTRY_STORAGE } from '../../hack/testbed/node/imageRegistry.js';
 import { RealNode } from '../../hack/testbed/node/realNode.js';
 import { nodeCgroup, nodeProcesses } from '../../hack/testbed/node/cgroups.js';
 import { ControlPlane } from '../harness/controlPlane.js';
 import { renderKubeconfig } from '../harness/kubeconfig.js';
 import { run } from '../harness/run.js';
-import { pinned, toolPath } from '../harness/tools.js';
+import { pinned, repoRoot, toolPath } from '../harness/tools.js';
 import { waitFor } from '../harness/wait.js';
 
 /** A pod pinned to `node` running busybox with `script`. */
@@ -36,6 +37,7 @@ describe('real nodes: containerd 2.x and 1.7 with NRI, and a kubelet each, in th
   let dir: string;
   let cluster: ClusterPlan;
   let cp: ControlPlane;
+  let registry: ImageRegistry | undefined;
   let kubectl: (...args: string[]) => Promise<string>;
   const nodes: RealNode[] = [];
   let netnsBefore: string[];
@@ -59,6 +61,8 @@ describe('real nodes: containerd 2.x and 1.7 with NRI, and a kubelet each, in th
       serviceIp: cluster.apiServiceIp,
     });
     await cp.start();
+    registry = new ImageRegistry({ netns: cluster.controlPlane.netns, ip: cluster.controlPlane.ip, port: 5000, dir: join(dir, 'registry') });
+    await registry.start();
     kubectl = async (...args) => (await run(toolPath('kubectl'), ['--kubeconfig', cp.kubeconfigPath, ...args])).stdout;
     const server = `https://${cluster.controlPlane.ip}:${cluster.controlPlane.port}`;
     for (const [i, plannedNode] of cluster.nodes.entries()) {
@@ -76,6 +80,7 @@ describe('real nodes: containerd 2.x and 1.7 with NRI, and a kubelet each, in th
         caPem: cp.caPem,
         kubeconfig: renderKubeconfig({ cluster: cluster.name, server, caPem: cp.caPem, user: plannedNode.name, credentials }),
         serving: await cp.issueKubeletServingCert(plannedNode.name, plannedNode.ip),
+        registry: registry.address,
         admin: cp.kubeConfig(),
       });
       nodes.push(node);
@@ -92,6 +97,7 @@ describe('real nodes: containerd 2.x and 1.7 with NRI, and a kubelet each, in th
 
   after(async () => {
     for (const n of nodes) await n.stop().catch((err: unknown) => console.error(err));
+    await registry?.stop();
     await cp.stop();
     await destroyNetwork();
     await rm(dir, { recursive: true, force: true });
@@ -124,6 +130,50 @@ describe('real nodes: containerd 2.x and 1.7 with NRI, and a kubelet each, in th
       // FleetBoard's plugin connects at /var/run/nri/nri.sock (/var/run links to /run, which a path through /proc/<pid>/root would resolve on the host).
       assert.ok(existsSync(node.hostPath('/run/nri/nri.sock')), `${node.name} serves NRI at /var/run/nri/nri.sock`);
     }
+  });
+
+  test('the seeds\' images run as their names promise: nginx serves its welcome page to curl in alpine, netshoot carries its tools', async () => {
+    const node = nodes[0] ?? assert.fail('a node');
+    const core = cp.kubeConfig().makeApiClient(CoreV1Api);
+    await core.createNamespacedPod({
+      namespace: 'default',
+      body: {
+        metadata: { name: 'seed-images' },
+        spec: {
+          nodeName: node.name,
+          terminationGracePeriodSeconds: 1,
+          containers: [
+            { name: 'nginx', image: 'nginx:1.14.2', ports: [{ containerPort: 80 }] },
+            { name: 'alpine', image: 'alpine', command: ['sleep', 'infinity'] },
+            { name: 'netshoot', image: 'nicolaka/netshoot', command: ['sleep', 'infinity'] },
+          ],
+        },
+      },
+    });
+    await waitFor(async () => ((await podPhase(cp.kubeConfig(), 'seed-images')).status?.phase === 'Running' ? true : undefined), { what: 'seed-images Running', timeoutMs: 90_000 }).catch(
+      async (err: unknown) => assert.fail(`${(err as Error).message}\n${await kubectl('describe', 'pod', 'seed-images')}`),
+    );
+    const page = await waitFor(async () => kubectl('exec', 'seed-images', '-c', 'alpine', '--', 'curl', '-sS', 'http://127.0.0.1/').catch(() => undefined), { what: 'nginx answering', timeoutMs: 20_000 });
+    assert.match(page, /<title>Welcome to nginx!<\/title>/);
+    for (const tool of ['curl', 'dig', 'nslookup', 'nc', 'socat', 'iperf3', 'ip']) {
+      await kubectl('exec', 'seed-images', '-c', 'netshoot', '--', 'sh', '-c', `command -v ${tool}`).catch(() => assert.fail(`netshoot has ${tool}`));
+    }
+    assert.match(await kubectl('logs', 'seed-images', '-c', 'nginx'), /GET \/ HTTP\/1\.1" 200/, 'nginx logs its requests to the container log');
+  });
+
+  test('FleetBoard\'s image, built from the Dockerfile, runs under its digest with the Node.js it ships', async () => {
+    const node = nodes.at(-1) ?? assert.fail('a node');
+    const image = `ghcr.io/fleetboard-io/fleetboard:${(JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version}`;
+    await busyboxPod(cp.kubeConfig(), 'fleetboard-image', node.name, image, 'node --version; fleetctl --help >/dev/null && echo fleetctl ok; exec sleep 3600');
+    const pod = await waitFor(async () => {
+      const p = await podPhase(cp.kubeConfig(), 'fleetboard-image');
+      return p.status?.phase === 'Running' ? p : undefined;
+    }, { what: 'the FleetBoard image\'s pod Running', timeoutMs: 90_000 }).catch(async (err: unknown) => assert.fail(`${(err as Error).message}\n${await kubectl('describe', 'pod', 'fleetboard-image')}`));
+    const digest = (await readFile(join(REGISTRY_STORAGE, 'fleetboard.digest'), 'utf8')).trim();
+    assert.equal(pod.status?.containerStatuses?.[0]?.imageID, `ghcr.io/fleetboard-io/fleetboard@${digest}`);
+    const nodeVersion = /^NODE_VERSION=(.+)$/m.exec(await readFile(join(repoRoot, 'hack', 'images', 'node', 'versions.env'), 'utf8'))?.[1];
+    const logs = await waitFor(async () => ((await kubectl('logs', 'fleetboard-image')).includes('fleetctl ok') ? kubectl('logs', 'fleetboard-image') : undefined), { what: 'fleetctl to answer', timeoutMs: 30_000 });
+    assert.equal(logs.trim(), `v${nodeVersion ?? '?'}\nfleetctl ok`);
   });
 
   test('a pod whose image was not built fails to pull it, as on a cluster without a registry', async () => {

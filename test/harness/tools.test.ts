@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { run } from './run.js';
 import { containerdDir, pinned, toolPath } from './tools.js';
 
-test('the node binaries report the releases their modules pin, as release builds do', async () => {
+test('the node binaries and the image registry report the releases their modules pin, as release builds do', async () => {
   const kube = await pinned('.', 'k8s.io/kubernetes');
   assert.equal((await run(toolPath('kubelet'), ['--version'])).stdout.trim(), `Kubernetes ${kube}`);
   for (const [release, dir, module] of [
@@ -21,4 +21,6 @@ test('the node binaries report the releases their modules pin, as release builds
   assert.match(runc, /^libseccomp: \d/m, runc);
   const crictl = (await run(toolPath('crictl'), ['--version'])).stdout;
   assert.equal(crictl.trim(), `crictl version ${await pinned('crictl', 'sigs.k8s.io/cri-tools')}`);
+  const registry = (await run(toolPath('registry'), ['--version'])).stdout;
+  assert.ok(registry.endsWith(` github.com/distribution/distribution/v3 ${await pinned('registry', 'github.com/distribution/distribution/v3')}\n`), registry);
 });

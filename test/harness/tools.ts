@@ -32,7 +32,8 @@ export type ToolName =
   | 'kubelet'
   | 'runc'
   | 'crictl'
-  | 'helm';
+  | 'helm'
+  | 'registry';
 
 /** Absolute path of a Go-built tool, or a TOOL_MISSING error that says how to build it. */
 export function toolPath(name: ToolName): string {

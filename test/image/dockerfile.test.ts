@@ -8,13 +8,14 @@ import { renderChart } from '../../hack/testbed/charts.js';
 import { repoRoot } from '../harness/tools.js';
 
 /**
- * The image cannot be built here (no container engine), so its Dockerfile is
- * checked against what it must serve: the commands the charts run, the entry
- * points in the sources, and the programs those sources start.
+ * hack/images/build.sh builds the image with buildah and test/e2e/realNodes.test.ts
+ * runs it; here its Dockerfile is checked against what it must serve, which a
+ * build alone would not catch: the commands the charts run, the entry points in
+ * the sources, and the programs those sources start.
  */
 
 const IMAGE = 'ghcr.io/fleetboard-io/fleetboard';
-const BASE = 'node:20-bookworm-slim';
+const BASE = 'node:24-bookworm-slim';
 
 /**
  * Every program the components start, and where the image gets it. Found with

@@ -4,12 +4,21 @@ import type { ContainerdRelease } from '../../../test/harness/tools.js';
 /** The sandbox image both containerd releases run pods in (containerd 2.4's default). */
 export const PAUSE_IMAGE = 'registry.k8s.io/pause:3.10.2';
 
+export interface ContainerdConfigInput {
+  runc: string;
+  cniConfDir: string;
+  cniBinDir: string;
+  /** The registry host files (certs.d) that send pulls to the testbed's registry. */
+  registryConfigDir: string;
+}
+
 /**
  * containerd's config for a testbed node, at the default paths (the node's
  * mount namespace makes them its own) with NRI enabled, as FleetBoard needs.
  * The VM gives no CAP_SYS_RESOURCE, so containers may not lower their OOM score.
  */
-export function containerdConfig(release: ContainerdRelease, runc: string, cniConfDir: string, cniBinDir: string): string {
+export function containerdConfig(release: ContainerdRelease, input: ContainerdConfigInput): string {
+  const { runc, cniConfDir, cniBinDir, registryConfigDir } = input;
   if (release === 'containerd-2') {
     return `version = 3
 [plugins.'io.containerd.cri.v1.runtime']
@@ -21,6 +30,8 @@ export function containerdConfig(release: ContainerdRelease, runc: string, cniCo
     conf_dir = '${cniConfDir}'
 [plugins.'io.containerd.cri.v1.images'.pinned_images]
   sandbox = '${PAUSE_IMAGE}'
+[plugins.'io.containerd.cri.v1.images'.registry]
+  config_path = '${registryConfigDir}'
 [plugins.'io.containerd.nri.v1.nri']
   disable = false
 `;
@@ -37,6 +48,8 @@ export function containerdConfig(release: ContainerdRelease, runc: string, cniCo
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "${cniBinDir}"
     conf_dir = "${cniConfDir}"
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "${registryConfigDir}"
 [plugins."io.containerd.nri.v1.nri"]
   disable = false
 `;

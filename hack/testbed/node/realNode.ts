@@ -11,7 +11,7 @@ import { containerdDir, repoRoot, toolPath, type ContainerdRelease } from '../..
 import { waitFor } from '../../../test/harness/wait.js';
 import { CNI_BIN_DIR } from '../cni.js';
 import { createNodeCgroup, HIERARCHIES, nodeCgroup, removeNodeCgroup } from './cgroups.js';
-import { localImageArchives } from './localImages.js';
+import { writeRegistryHostFiles } from './imageRegistry.js';
 import { containerdConfig, kubeletConfig } from './nodeConfig.js';
 
 const SCRIPTS = join(repoRoot, 'hack', 'testbed', 'node');
@@ -34,6 +34,8 @@ export interface RealNodeOptions {
   caPem: string;
   kubeconfig: string;
   serving: KeyPairPem;
+  /** The testbed's image registry (host:port), which mirrors docker.io, registry.k8s.io and ghcr.io. */
+  registry: string;
   /** Admin access, to wait until the node is Ready. */
   admin: KubeConfig;
 }
@@ -72,7 +74,11 @@ export class RealNode {
     await writeFile(join(pki, 'kubelet.crt'), o.serving.certPem);
     await writeFile(join(pki, 'kubelet.key'), o.serving.keyPem, { mode: 0o600 });
     await writeFile(join(o.dir, 'kubelet.kubeconfig'), o.kubeconfig, { mode: 0o600 });
-    await writeFile(join(o.dir, 'containerd.toml'), containerdConfig(o.runtime, toolPath('runc'), CNI_CONF_DIR, CNI_BIN_DIR));
+    await writeRegistryHostFiles(join(o.dir, 'certs.d'), o.registry);
+    await writeFile(
+      join(o.dir, 'containerd.toml'),
+      containerdConfig(o.runtime, { runc: toolPath('runc'), cniConfDir: CNI_CONF_DIR, cniBinDir: CNI_BIN_DIR, registryConfigDir: join(o.dir, 'certs.d') }),
+    );
     await writeFile(
       join(o.dir, 'kubelet.yaml'),
       kubeletConfig({
@@ -87,7 +93,6 @@ export class RealNode {
     await createNodeCgroup(o.name);
     this.holder = await this.startHolder();
     await this.startContainerd();
-    for (const archive of localImageArchives()) await this.inNode(join(containerdDir(o.runtime), 'ctr'), ['-n', 'k8s.io', 'images', 'import', archive]);
     this.kubelet = this.spawnInNode('kubelet', toolPath('kubelet'), [
       `--config=${join(o.dir, 'kubelet.yaml')}`,
       `--kubeconfig=${join(o.dir, 'kubelet.kubeconfig')}`,
