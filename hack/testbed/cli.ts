@@ -2,11 +2,14 @@ import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { testbedControl } from './control.js';
 import { testbedPaths } from './paths.js';
+import { inNetns } from '../../test/harness/run.js';
 import { down, podNetns, testbedStatus, up } from './testbed.js';
 
 const USAGE = `usage: npm run testbed -- <command>
 
-  up [--clusters N] [--nodes M]   hub + N member clusters (default 2) of M nodes (default 2)
+  up [--clusters N] [--nodes M] [--real-nodes]
+                                  hub + N member clusters (default 2) of M nodes (default 2);
+                                  --real-nodes: a kubelet and containerd per node
   exec <cluster> <ns>/<pod> -- <cmd…>   run a command in a pod's network namespace
   apiserver stop|start <cluster>  stop or start a cluster's kube-apiserver (to try faults)
   nri-restart <cluster> <node>    kill a node's NRI runtime and start it again
@@ -15,13 +18,13 @@ const USAGE = `usage: npm run testbed -- <command>
 `;
 
 async function cmdUp(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { clusters: { type: 'string', default: '2' }, nodes: { type: 'string', default: '2' } } });
+  const { values } = parseArgs({ args, options: { clusters: { type: 'string', default: '2' }, nodes: { type: 'string', default: '2' }, 'real-nodes': { type: 'boolean', default: false } } });
   const started = Date.now();
   process.once('SIGINT', () => {
     console.error('\ninterrupted: tearing the testbed down…');
     void down().finally(() => process.exit(130));
   });
-  const status = await up({ clusters: Number(values.clusters), nodes: Number(values.nodes), onProgress: (l) => console.log(l) });
+  const status = await up({ clusters: Number(values.clusters), nodes: Number(values.nodes), realNodes: values['real-nodes'], onProgress: (l) => console.log(l) });
   const paths = testbedPaths();
   console.log(`\ntestbed up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   for (const c of status.plan.clusters) console.log(`  ${c.name.padEnd(9)} KUBECONFIG=${paths.kubeconfig(c.name)}`);
@@ -41,7 +44,9 @@ async function cmdExec(args: string[]): Promise<number> {
     return 2;
   }
   const netns = await podNetns(cluster, namespace, name);
-  const child = spawn('ip', ['netns', 'exec', netns, ...command], { stdio: 'inherit' });
+  const [file = '', ...rest] = command;
+  const [program, argv] = inNetns(netns, file, rest);
+  const child = spawn(program, argv, { stdio: 'inherit' });
   return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
 }
 

@@ -11,7 +11,10 @@ import { runIn } from '../../test/harness/run.js';
 import { clusterAddons } from './addons.js';
 import { createAll } from './apply.js';
 import { serveControl, type ControlAction } from './control.js';
+import { addRoute } from './net.js';
 import { buildNetwork } from './network.js';
+import { ImageRegistry } from './node/imageRegistry.js';
+import { RealNode } from './node/realNode.js';
 import { NodeAgent } from './nodeAgent.js';
 import { testbedPaths } from './paths.js';
 import { planTestbed, type ClusterPlan, type TestbedPlan } from './plan.js';
@@ -19,11 +22,16 @@ import { sweep } from './sweep.js';
 
 export type Phase = 'starting' | 'ready' | 'failed' | 'stopping';
 
+/** Where each cluster's image registry listens, in its control plane's netns. */
+const REGISTRY_PORT = 5000;
+
 export interface TestbedStatus {
   phase: Phase;
   pid: number;
   error?: string;
   plan: TestbedPlan;
+  /** Real nodes (kubelet and containerd): the PID whose /proc/<pid>/root is each node's filesystem, by node name. */
+  nodePids?: Record<string, number>;
   startedAt: string;
   readyAt?: string;
 }
@@ -36,11 +44,16 @@ class TestbedDaemon {
   private readonly paths = testbedPaths();
   private readonly planes: ControlPlane[] = [];
   private readonly agents: NodeAgent[] = [];
+  private readonly nodes: RealNode[] = [];
+  private readonly registries: ImageRegistry[] = [];
   private readonly status: TestbedStatus;
   private readonly started = Date.now();
   private control: Server | undefined;
 
-  constructor(private readonly plan: TestbedPlan) {
+  constructor(
+    private readonly plan: TestbedPlan,
+    private readonly realNodes: boolean,
+  ) {
     this.status = { phase: 'starting', pid: process.pid, plan, startedAt: new Date().toISOString() };
   }
 
@@ -65,8 +78,15 @@ class TestbedDaemon {
     await buildNetwork(this.plan);
     this.progress('control planes: etcd, kube-apiserver, kube-controller-manager, kube-scheduler');
     await Promise.all(this.plan.clusters.map((c) => this.startControlPlane(c)));
-    this.progress('nodes: registering node agents and NRI runtimes');
-    await Promise.all(this.plan.clusters.map((c) => this.startNodes(c)));
+    if (this.realNodes) {
+      this.progress('nodes: a kubelet and containerd (2.x on odd nodes, 1.7 on even ones) per node, images from each cluster\'s registry');
+      const started = await Promise.allSettled(this.plan.clusters.map((c) => this.startRealNodes(c)));
+      for (const s of started) if (s.status === 'rejected') throw s.reason;
+      this.write({ nodePids: Object.fromEntries(this.nodes.map((n) => [n.name, n.pid])) });
+    } else {
+      this.progress('nodes: registering node agents and NRI runtimes');
+      await Promise.all(this.plan.clusters.map((c) => this.startNodes(c)));
+    }
     this.progress('add-ons: kube-proxy and CoreDNS');
     await Promise.all(this.plan.clusters.map((c) => this.installAddons(c)));
     this.control = await serveControl(this.paths.controlSocket, (action) => this.act(action));
@@ -119,6 +139,49 @@ class TestbedDaemon {
     this.progress(`  ${c.name}: ${c.nodes.length} nodes Ready (CNI ${c.cni})`);
   }
 
+  private async startRealNodes(c: ClusterPlan): Promise<void> {
+    const cp = this.planes.find((p) => p.name === c.name);
+    if (!cp) throw new Error(`no control plane for ${c.name}`);
+    const registry = new ImageRegistry({ netns: c.controlPlane.netns, ip: c.controlPlane.ip, port: REGISTRY_PORT, dir: join(this.paths.runDir, 'clusters', c.name, 'registry') });
+    this.registries.push(registry);
+    await registry.start();
+    // Every start settles before down() stops the nodes, or a late one would outlive its stop.
+    const started = await Promise.allSettled(
+      c.nodes.map(async (n, i) => {
+        const credentials = await cp.issueClientCert(`system:node:${n.name}`, ['system:nodes']);
+        const node = new RealNode({
+          name: n.name,
+          netns: n.netns,
+          ip: n.ip,
+          dir: join(this.paths.runDir, 'nodes', n.name),
+          // Odd nodes run containerd 2.x, even ones 1.7: both NRI paths are in use.
+          runtime: i % 2 === 0 ? 'containerd-2' : 'containerd-1.7',
+          cni: c.cni,
+          clusterDns: c.dnsServiceIp,
+          resolvConf: `nameserver ${this.plan.wan.ip}\n`,
+          caPem: cp.caPem,
+          // The kubelet reaches its apiserver over the cluster's network, as on a machine of the cluster.
+          kubeconfig: renderKubeconfig({ cluster: c.name, server: `https://${c.controlPlane.ip}:${c.controlPlane.port}`, caPem: cp.caPem, user: n.name, credentials }),
+          serving: await cp.issueKubeletServingCert(n.name, n.ip),
+          registry: registry.address,
+          admin: cp.kubeConfig(),
+        });
+        this.nodes.push(node);
+        await node.start();
+        return { plan: n, node };
+      }),
+    );
+    const nodes = started.map((s) => {
+      if (s.status === 'rejected') throw s.reason;
+      return s.value;
+    });
+    // Each node routes the others' pod CIDRs, as a cloud's route table would.
+    for (const from of nodes) {
+      for (const to of nodes) if (to !== from) await addRoute(from.plan.netns, to.node.podCidr, to.plan.ip);
+    }
+    this.progress(`  ${c.name}: ${c.nodes.length} nodes Ready (CNI ${c.cni})`);
+  }
+
   private async installAddons(c: ClusterPlan): Promise<void> {
     const cp = this.planes.find((p) => p.name === c.name);
     if (!cp) throw new Error(`no control plane for ${c.name}`);
@@ -163,6 +226,12 @@ class TestbedDaemon {
       await (action.verb === 'stop' ? cp.stopApiServer() : cp.startApiServer());
       return;
     }
+    const node = this.nodes.find((n) => n.name === action.node && this.plan.clusters.find((c) => c.name === action.cluster)?.nodes.some((p) => p.name === n.name));
+    if (node) {
+      this.progress(`control: restart containerd of ${action.cluster}/${action.node}`);
+      await node.restartContainerd();
+      return;
+    }
     const agent = this.agents.find((a) => a.cluster === action.cluster && a.name === action.node);
     if (!agent) throw new Error(`no node ${action.node} in ${action.cluster}`);
     this.progress(`control: restart the NRI runtime of ${action.cluster}/${action.node}`);
@@ -173,6 +242,8 @@ class TestbedDaemon {
     this.write({ phase: 'stopping' });
     this.control?.close();
     await Promise.allSettled(this.agents.map((a) => a.stop()));
+    await Promise.allSettled(this.nodes.map((n) => n.stop()));
+    await Promise.allSettled(this.registries.map((r) => r.stop()));
     await Promise.allSettled(this.planes.map((p) => p.stop({ keepDir: true })));
     await sweep(this.paths, { keepState: true });
   }
@@ -186,8 +257,8 @@ class TestbedDaemon {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { clusters: { type: 'string', default: '2' }, nodes: { type: 'string', default: '2' } } });
-  const daemon = new TestbedDaemon(planTestbed({ clusters: Number(values.clusters), nodes: Number(values.nodes) }));
+  const { values } = parseArgs({ options: { clusters: { type: 'string', default: '2' }, nodes: { type: 'string', default: '2' }, 'real-nodes': { type: 'boolean', default: false } } });
+  const daemon = new TestbedDaemon(planTestbed({ clusters: Number(values.clusters), nodes: Number(values.nodes) }), values['real-nodes']);
   let stopping = false;
   const shutdown = () => {
     if (stopping) return;

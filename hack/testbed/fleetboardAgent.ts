@@ -1,10 +1,8 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
-import { renderChart, secondsValue } from './charts.js';
-import { AGENT_NAMESPACE } from '../../controller/cli/join.js';
+import { secondsValue } from './charts.js';
 
 /**
  * FleetBoard's member-cluster agent as the testbed installs it: the
- * fleetboard-agent chart rendered with these options as its values.
+ * fleetboard-agent chart installed by helm with these options as its values.
  */
 export interface AgentOptions {
   /** A cluster on its own; a member of a hub gets its cluster CIDR from the hub instead. */
@@ -45,8 +43,4 @@ export function agentValues(o: AgentOptions): object {
     ipam: { nodeCidrPrefix: o.nodeCidrPrefix },
     crossdns: { clusterIP: o.dns?.clusterIP, customZones: o.dns?.customZones },
   };
-}
-
-export function agentManifests(o: AgentOptions): Promise<KubernetesObject[]> {
-  return renderChart('fleetboard-agent', AGENT_NAMESPACE, agentValues(o));
 }

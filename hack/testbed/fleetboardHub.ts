@@ -1,10 +1,9 @@
-import type { KubernetesObject } from '@kubernetes/client-node';
-import type { BootstrapToken } from '../../controller/cli/bootstrapToken.js';
-import { renderChart, secondsValue } from './charts.js';
+import { secondsValue } from './charts.js';
 
 /**
- * FleetBoard's hub as the testbed installs it: the fleetboard chart rendered
- * with these options as its values.
+ * FleetBoard's hub as the testbed installs it: the fleetboard chart installed
+ * by helm with these options as its values. The chart makes the join token and
+ * keeps it in the Secret BOOTSTRAP_TOKEN_SECRET, where users read it.
  */
 export interface HubInstallOptions {
   /** tunnel.endpoint: the address members dial. */
@@ -12,7 +11,6 @@ export interface HubInstallOptions {
   globalCidr?: string;
   /** tunnel.port: the NodePort in front of the leader cnf. */
   nodePort?: number;
-  bootstrapToken: BootstrapToken;
   namespace?: string;
   leaseDuration?: number;
   renewDeadline?: number;
@@ -21,11 +19,12 @@ export interface HubInstallOptions {
 
 export const HUB_NAMESPACE = 'fleetboard-system';
 export const HUB_CNF_SELECTOR = 'fleetboard.io/role=hub-cnf';
-export function hubManifests(o: HubInstallOptions): Promise<KubernetesObject[]> {
-  const t = o.bootstrapToken;
-  return renderChart('fleetboard', o.namespace ?? HUB_NAMESPACE, {
+export const BOOTSTRAP_TOKEN_SECRET = 'fleetboard-bootstrap-token';
+
+/** The chart values for `o`; what is not set keeps the chart's default. */
+export function hubValues(o: HubInstallOptions): object {
+  return {
     tunnel: { endpoint: o.endpoint, cidr: o.globalCidr, port: o.nodePort },
-    bootstrapToken: { token: `${t.id}.${t.secret}`, ttl: `${Math.max(1, Math.ceil((t.expiration.getTime() - Date.now()) / 1000))}s` },
     leaderElection: { leaseDuration: secondsValue(o.leaseDuration), renewDeadline: secondsValue(o.renewDeadline), retryPeriod: secondsValue(o.retryPeriod) },
-  });
+  };
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { rm, rmdir, unlink } from 'node:fs/promises';
 import { destroyNetwork } from './network.js';
+import { nodesWithCgroups, removeNodeCgroup } from './node/cgroups.js';
 import type { TestbedPaths } from './paths.js';
 
 function readLines(file: string): string[] {
@@ -19,8 +20,8 @@ export function alive(pid: number): boolean {
 }
 
 /**
- * Removes whatever a testbed left: container process groups, every testbed
- * namespace and host link, the mount points made on the host, and (unless
+ * Removes whatever a testbed left: container process groups, real nodes'
+ * cgroup trees with all their processes, every testbed namespace and host link, the mount points made on the host, and (unless
  * `keepState`) the state directory. Safe to run twice or with nothing up.
  */
 export async function sweep(paths: TestbedPaths, opts: { keepState?: boolean } = {}) {
@@ -32,6 +33,11 @@ export async function sweep(paths: TestbedPaths, opts: { keepState?: boolean } =
     } catch {
       process.kill(pid, 'SIGKILL');
     }
+    processes += 1;
+  }
+  // Real nodes: every process of a node, containers included, is in its cgroup tree.
+  for (const node of await nodesWithCgroups()) {
+    await removeNodeCgroup(node);
     processes += 1;
   }
   const net = await destroyNetwork();

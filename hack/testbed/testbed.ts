@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { KeepAliveKubeConfig } from '../../controller/kube/keepAliveKubeConfig.js';
 import { HarnessError } from '../../test/harness/errors.js';
 import { repoRoot } from '../../test/harness/tools.js';
@@ -11,6 +11,7 @@ import { testbedPaths, type TestbedPaths } from './paths.js';
 import { planTestbed, podNetnsName } from './plan.js';
 import { alive, sweep } from './sweep.js';
 import { listHostLinks, listNetns } from './net.js';
+import { podProcess } from './node/podProcess.js';
 import { HOST_LINK_PREFIX, NETNS_PREFIX } from './plan.js';
 
 export class TestbedError extends Error {
@@ -29,6 +30,8 @@ function readStatus(paths: TestbedPaths): TestbedStatus | undefined {
 export interface UpOptions {
   clusters: number;
   nodes: number;
+  /** Real nodes (a kubelet and containerd each, FleetBoard from its image) instead of the node agent. */
+  realNodes?: boolean;
   /** Receives each progress line as the daemon writes it. */
   onProgress?: (line: string) => void;
   timeoutMs?: number;
@@ -53,7 +56,7 @@ export async function up(opts: UpOptions, paths = testbedPaths()): Promise<Testb
   if (existsSync(paths.stateDir) || leftovers.length > 0) await sweep(paths);
   mkdirSync(paths.stateDir, { recursive: true });
   const log = openSync(paths.daemonLog, 'a');
-  const daemon = spawn(process.execPath, [join(repoRoot, 'dist/hack/testbed/daemon.js'), '--clusters', String(opts.clusters), '--nodes', String(opts.nodes)], {
+  const daemon = spawn(process.execPath, [join(repoRoot, 'dist/hack/testbed/daemon.js'), '--clusters', String(opts.clusters), '--nodes', String(opts.nodes), ...(opts.realNodes ? ['--real-nodes'] : [])], {
     detached: true,
     stdio: ['ignore', log, log],
   });
@@ -130,15 +133,30 @@ export function kubeConfigFor(cluster: string, paths = testbedPaths()): KubeConf
 
 /** The network namespace a pod's containers run in. */
 export async function podNetns(cluster: string, namespace: string, name: string, paths = testbedPaths()): Promise<string> {
+  const pod = await kubeConfigFor(cluster, paths).makeApiClient(CoreV1Api).readNamespacedPod({ name, namespace });
+  return podNetnsOf(cluster, pod, paths);
+}
+
+/**
+ * The network namespace of a pod of the running testbed, for runIn: its node's
+ * for a host-network pod; on real nodes /proc/<pid>/ns/net of one of its
+ * processes; under the node agent its named netns.
+ */
+export function podNetnsOf(cluster: string, pod: V1Pod, paths = testbedPaths()): string {
   const status = testbedStatus(paths);
   if (!status) throw new TestbedError('the testbed is not up; run "npm run testbed -- up"');
-  const pod = await kubeConfigFor(cluster, paths).makeApiClient(CoreV1Api).readNamespacedPod({ name, namespace });
+  const what = `pod ${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+  const node = status.plan.clusters.find((c) => c.name === cluster)?.nodes.find((n) => n.name === pod.spec?.nodeName);
   if (pod.spec?.hostNetwork) {
-    const node = status.plan.clusters.find((c) => c.name === cluster)?.nodes.find((n) => n.name === pod.spec?.nodeName);
-    if (!node) throw new TestbedError(`pod ${namespace}/${name} is on no testbed node`);
+    if (!node) throw new TestbedError(`${what} is on no testbed node`);
     return node.netns;
   }
+  if (status.nodePids) {
+    const pid = node ? podProcess(node.name, pod.metadata?.uid ?? '') : undefined;
+    if (pid === undefined) throw new TestbedError(`${what} has no running container (phase ${pod.status?.phase ?? 'unknown'})`);
+    return `/proc/${pid}/ns/net`;
+  }
   const netns = podNetnsName(cluster, pod.metadata?.uid ?? '');
-  if (!existsSync(`/run/netns/${netns}`)) throw new TestbedError(`pod ${namespace}/${name} has no sandbox yet (phase ${pod.status?.phase ?? 'unknown'})`);
+  if (!existsSync(`/run/netns/${netns}`)) throw new TestbedError(`${what} has no sandbox yet (phase ${pod.status?.phase ?? 'unknown'})`);
   return netns;
 }

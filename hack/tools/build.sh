@@ -64,7 +64,8 @@ echo "tools: building the NRI v0.3 runtime driver (containerd 1.7.0's NRI)"
 echo "tools: building wireguard-go"
 (cd "$here/wireguard-go" && go build -trimpath -o "$out/wireguard-go" golang.zx2c4.com/wireguard)
 echo "tools: building CoreDNS"
-(cd "$here/coredns" && go build -trimpath -o "$out/coredns" .)
+# Static: its image holds nothing but the binary.
+(cd "$here/coredns" && CGO_ENABLED=0 go build -trimpath -o "$out/coredns" .)
 echo "tools: building the image registry (distribution)"
 registry_version=$(cd "$here/registry" && go list -m -f '{{.Version}}' github.com/distribution/distribution/v3)
 (cd "$here/registry" && go build -trimpath -ldflags "-X github.com/distribution/distribution/v3/version.version=$registry_version" \

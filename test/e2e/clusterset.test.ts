@@ -1,14 +1,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiException, AppsV1Api, AuthenticationV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { ApiException, ApiextensionsV1Api, AppsV1Api, AuthenticationV1Api, CoreV1Api, RbacAuthorizationV1Api, CustomObjectsApi, DiscoveryV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { down, kubeConfigFor, up } from '../../hack/testbed/testbed.js';
-import { AGENT_NAMESPACE, agentManifests } from '../../hack/testbed/fleetboardAgent.js';
+import { AGENT_NAMESPACE, agentValues } from '../../hack/testbed/fleetboardAgent.js';
 import { HUB_NAMESPACE } from '../../hack/testbed/fleetboardHub.js';
 import { bootstrapTokenSecret, newBootstrapToken, tokenText } from '../../controller/cli/bootstrapToken.js';
-import { applyAll, createAll } from '../../hack/testbed/apply.js';
+import { createAll } from '../../hack/testbed/apply.js';
+import { helmUninstall, helmUpgrade } from '../../hack/testbed/charts.js';
 import { containsCidr, parseCidr } from '../../controller/ipam/cidr.js';
 import { clusterSetIpRange } from '../../controller/ipam/clusterSetIps.js';
 import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, HUB_PEER_NAME, memberNamespace } from '../../controller/clusterset/peer.js';
@@ -23,9 +24,9 @@ import { HubJoiner, JoinError } from '../../controller/member/join.js';
 import { newSessionKeyPair } from '../../controller/clusterset/sealedBox.js';
 import { generatePrivateKey, keyToHex, publicKeyOf } from '../../controller/wireguard/keys.js';
 import { MCS_GROUP, MCS_VERSION } from '../../controller/mcs/api.js';
-import { createNginxApp, createPauseDeployment, scaleDeployment, waitForReadyPods } from '../harness/cluster.js';
-import { cnfPods, curlTitle, globalIp, leaderCnf, netnsOf, vipBackends } from '../harness/fleetboard.js';
-import { caOf, exposeMember, hubEndpoint, hubLeader, hubPeer, installHub, joinMaterial, joinMember, memberHubClient } from '../harness/clusterset.js';
+import { createNginxApp, createPauseDeployment, scaleDeployment, waitForReadyPods, waitForRollouts } from '../harness/cluster.js';
+import { cnfPods, curlTitle, fleetInterface, globalIp, leaderCnf, netnsOf, vipBackends } from '../harness/fleetboard.js';
+import { caOf, exposeMember, hubEndpoint, hubLeader, hubPeer, installHub, joinMaterial, joinMember, joinToken, memberHubClient } from '../harness/clusterset.js';
 import { outageDuring } from '../harness/outage.js';
 import { captureIn, run, runIn } from '../harness/run.js';
 import { toolPath } from '../harness/tools.js';
@@ -41,6 +42,9 @@ const MEMBERS = ['cluster1', 'cluster2'] as const;
 /** Short leases so a crashed leader is replaced quickly; a 5 s keepalive so NAT mappings form at once; a zone for names chosen per export. */
 const AGENT = { leaseDuration: 4, renewDeadline: 3, retryPeriod: 1, keepalive: 5, dns: { customZones: ['shared.example'] } };
 const log = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
+/** What the README's uninstall has users delete by hand: the CRDs Helm leaves, and the annotations pods keep. */
+const FLEETBOARD_CRDS = ['serviceexports.multicluster.x-k8s.io', 'serviceimports.multicluster.x-k8s.io', 'peers.fleetboard.io', 'joinrequests.fleetboard.io'];
+const POD_ANNOTATIONS = ['ip_address', 'cidr', 'gateway', 'mac_address', 'routes', 'allocated', 'pod_nic_type'].map((a) => `fleetboard.io/${a}`);
 
 
 
@@ -486,10 +490,11 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     }
   });
 
-  test('a wrong or expired bootstrap token cannot join; a taken cluster ID and a malformed request are refused with the reason', async () => {
+  test('a wrong or expired bootstrap token cannot join; a taken cluster ID and a malformed request are refused with the reason', async (t) => {
     const core = hub.makeApiClient(CoreV1Api);
     const scratch = 'fleetboard-join-test';
     await core.createNamespace({ body: { metadata: { name: scratch } } });
+    t.after(() => core.deleteNamespace({ name: scratch }));
     const { url } = hubEndpoint();
     // The test reaches the hub's apiserver over the host link, members over the wan; the CA is the same.
     const server = hub.getCurrentCluster()?.server ?? url;
@@ -717,7 +722,7 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
   test('cluster1 declares a reachable endpoint (a forwarded port): cluster2 tunnels to it directly, bypassing the hub, both ways', async () => {
     // As an admin would: forward a port of cluster1's NAT router to a node, then upgrade the install with tunnel.endpoint.
     const endpoint = await exposeMember('cluster1', 31821);
-    await applyAll(kc.cluster1 as KubeConfig, await agentManifests({ hub: joinMaterial(hub, 'cluster1', bootstrapToken), ...AGENT, publicEndpoint: endpoint }));
+    await helmUpgrade(kc.cluster1 as KubeConfig, 'fleetboard-agent', AGENT_NAMESPACE, agentValues({ hub: joinMaterial(hub, 'cluster1', bootstrapToken), ...AGENT, publicEndpoint: endpoint }));
     const directTo = async (c: string, other: string) => {
       const p = await hubPeer(hub, memberNamespace(c), c);
       const t = p?.status.tunnel?.direct.find((d) => d.clusterID === other);
@@ -807,6 +812,27 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     }
   });
 
+  test('helm upgrade of the hub and both members (a new log level): the join token stays, every pod rolls, and the members reach each other again', async () => {
+    const tokenBefore = await joinToken(hub);
+    await helmUpgrade(hub, 'fleetboard', HUB_NAMESPACE, { logLevel: 'debug' }, { reuseValues: true });
+    for (const c of MEMBERS) await helmUpgrade(kc[c] as KubeConfig, 'fleetboard-agent', AGENT_NAMESPACE, { logLevel: 'debug' }, { reuseValues: true });
+    assert.equal(await joinToken(hub), tokenBefore, 'the chart kept the join token it made at install');
+    await waitForRollouts(hub, HUB_NAMESPACE);
+    for (const c of MEMBERS) await waitForRollouts(kc[c] as KubeConfig, AGENT_NAMESPACE);
+    for (const [k, ns] of [[hub, HUB_NAMESPACE], ...MEMBERS.map((c) => [kc[c] as KubeConfig, AGENT_NAMESPACE] as const)] as const) {
+      const pods = (await k.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: ns })).items;
+      assert.ok(pods.length > 0 && pods.every((p) => (p.spec?.containers ?? []).every((c) => c.args?.includes('--log-level=debug') ?? true)), `every pod in ${ns} runs the upgraded template`);
+    }
+    for (const [from, to] of [['cluster1', 'cluster2'], ['cluster2', 'cluster1']] as const) {
+      for (const source of nginx[from] ?? []) {
+        for (const target of nginx[to] ?? []) {
+          const title = await waitFor(() => curlTitle(netnsOf(from, source), globalIp(target)).catch(() => undefined), { what: `${globalIp(source)} reaching ${globalIp(target)} after the upgrade`, timeoutMs: 90_000 });
+          assert.equal(title, 'Welcome to nginx!');
+        }
+      }
+    }
+  });
+
   test('no log of any FleetBoard container holds a private key, a join token or a member\'s hub credentials', async () => {
     const run = testbedPaths().runDir;
     const files = (await readdir(run, { recursive: true })).map((f) => join(run, f));
@@ -825,6 +851,40 @@ describe('clusters join a hub and reach each other (hub + 2 members behind NAT, 
     for (const f of logs) {
       const text = await readFile(f, 'utf8');
       for (const s of secrets) assert.ok(s.text.length >= 16 && !text.includes(s.text), `${f} holds ${s.what}`);
+    }
+  });
+
+  test('helm uninstall and the README\'s clean-up leave no FleetBoard interface, annotation, CRD or namespace in any cluster', async () => {
+    for (const c of MEMBERS) await helmUninstall(kc[c] as KubeConfig, 'fleetboard-agent', AGENT_NAMESPACE);
+    await helmUninstall(hub, 'fleetboard', HUB_NAMESPACE);
+    // The README's clean-up, as written there.
+    const kubectl = (cluster: string, ...args: string[]) => run(toolPath('kubectl'), ['--kubeconfig', testbedPaths().kubeconfig(cluster), ...args], { timeoutMs: 120_000 });
+    const memberNamespaces = (await hub.makeApiClient(CoreV1Api).listNamespace()).items.map((n) => n.metadata?.name ?? '').filter((n) => n.startsWith('fleetboard-cluster-'));
+    assert.deepEqual(memberNamespaces.sort(), MEMBERS.map(memberNamespace).sort(), 'the hub holds a namespace per member until the clean-up');
+    for (const cluster of ['hub', ...MEMBERS]) {
+      await kubectl(cluster, 'annotate', 'pods', '-A', '--all', ...POD_ANNOTATIONS.map((a) => `${a}-`));
+      await kubectl(cluster, 'delete', 'crd', '--ignore-not-found', ...FLEETBOARD_CRDS);
+      await kubectl(cluster, 'delete', 'namespace', '--ignore-not-found', 'fleetboard-system', ...(cluster === 'hub' ? memberNamespaces : []));
+    }
+    for (const [cluster, k] of [['hub', hub], ...MEMBERS.map((c) => [c, kc[c] as KubeConfig] as const)] as const) {
+      const core = k.makeApiClient(CoreV1Api);
+      const left = (await core.listNamespace()).items.map((n) => n.metadata?.name ?? '').filter((n) => n.startsWith('fleetboard'));
+      assert.deepEqual(left, [], `${cluster}: no FleetBoard namespace is left`);
+      const crds = (await k.makeApiClient(ApiextensionsV1Api).listCustomResourceDefinition()).items.map((d) => d.metadata?.name ?? '').filter((n) => FLEETBOARD_CRDS.includes(n));
+      assert.deepEqual(crds, [], `${cluster}: no FleetBoard CRD (and so none of their objects) is left`);
+      for (const p of (await core.listPodForAllNamespaces()).items) {
+        const keys = Object.keys(p.metadata?.annotations ?? {}).filter((a) => a.startsWith('fleetboard.io/'));
+        assert.deepEqual(keys, [], `${cluster}: ${p.metadata?.namespace ?? ''}/${p.metadata?.name ?? ''} keeps no fleetboard.io/ annotation`);
+      }
+      const leftover = [
+        ...(await k.makeApiClient(RbacAuthorizationV1Api).listClusterRole()).items,
+        ...(await k.makeApiClient(RbacAuthorizationV1Api).listClusterRoleBinding()).items,
+        ...(await core.listSecretForAllNamespaces()).items,
+      ].map((o) => o.metadata?.name ?? '').filter((n) => n.includes('fleetboard'));
+      assert.deepEqual(leftover, [], `${cluster}: no FleetBoard role, binding or secret is left`);
+    }
+    for (const c of MEMBERS) {
+      for (const p of nginx[c] ?? []) assert.equal(await fleetInterface(c, p), undefined, `${c}: ${p.metadata?.name ?? ''} has no eth-fleet any more`);
     }
   });
 });

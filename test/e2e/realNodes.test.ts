@@ -8,7 +8,6 @@ import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node'
 import { NETNS_PREFIX, planTestbed, type ClusterPlan } from '../../hack/testbed/plan.js';
 import { buildNetwork, destroyNetwork } from '../../hack/testbed/network.js';
 import { listNetns } from '../../hack/testbed/net.js';
-import { cniConfig } from '../../hack/testbed/cni.js';
 import { ImageRegistry, REGISTRY_STORAGE } from '../../hack/testbed/node/imageRegistry.js';
 import { RealNode } from '../../hack/testbed/node/realNode.js';
 import { nodeCgroup, nodeProcesses } from '../../hack/testbed/node/cgroups.js';
@@ -74,7 +73,7 @@ describe('real nodes: containerd 2.x and 1.7 with NRI, and a kubelet each, in th
         dir: join(dir, plannedNode.name),
         // Odd nodes run containerd 2.x, even ones 1.7: both NRI paths are in use.
         runtime: i % 2 === 0 ? 'containerd-2' : 'containerd-1.7',
-        cniConfig: cniConfig(cluster.cni, `10.244.${i + 1}.0/24`, '/var/lib/cni/networks'),
+        cni: cluster.cni,
         clusterDns: cluster.dnsServiceIp,
         resolvConf: `nameserver ${plan.wan.ip}\n`,
         caPem: cp.caPem,
@@ -187,6 +186,19 @@ describe('real nodes: containerd 2.x and 1.7 with NRI, and a kubelet each, in th
       { what: 'the pod of an image that was not built to fail its pull', timeoutMs: 90_000, intervalMs: 500 },
     );
     assert.match(reason, /ErrImagePull|ImagePullBackOff/);
+  });
+
+  test('containerd killed and started again, as a crash: the running pod keeps its container, and a new pod starts', async () => {
+    const node = nodes[0] ?? assert.fail('a node');
+    const name = `hello-${node.name}`;
+    const before = (await podPhase(cp.kubeConfig(), name)).status?.containerStatuses?.[0];
+    await node.restartContainerd();
+    await busyboxPod(cp.kubeConfig(), 'after-restart', node.name, 'busybox:1.35', 'exec sleep 3600');
+    await waitFor(async () => ((await podPhase(cp.kubeConfig(), 'after-restart')).status?.phase === 'Running' ? true : undefined), { what: 'a pod started after the restart Running', timeoutMs: 60_000 });
+    const kept = (await podPhase(cp.kubeConfig(), name)).status?.containerStatuses?.[0];
+    assert.equal(kept?.containerID, before?.containerID, 'the container that ran before the restart still runs');
+    assert.equal(kept?.restartCount, 0);
+    assert.equal((await kubectl('exec', name, '--', 'cat', '/etc/hostname')).trim(), name, 'the restarted containerd serves exec into the old container');
   });
 
   test('stopping a node leaves no process, cgroup, mount, netns or file of it on the host', async () => {

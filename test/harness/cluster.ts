@@ -107,3 +107,29 @@ export async function scaleDeployment(kc: KubeConfig, name: string, replicas: nu
     setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
   );
 }
+
+/** Waits until every DaemonSet and Deployment in `namespace` has rolled out its current template to ready pods. */
+export async function waitForRollouts(kc: KubeConfig, namespace: string, timeoutMs = 120_000): Promise<void> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  await waitFor(
+    async () => {
+      const daemonSets = (await apps.listNamespacedDaemonSet({ namespace })).items;
+      const deployments = (await apps.listNamespacedDeployment({ namespace })).items;
+      const pending = [
+        ...daemonSets.filter((d) => {
+          const s = d.status;
+          if (!s) return true;
+          return s.observedGeneration !== d.metadata?.generation || s.updatedNumberScheduled !== s.desiredNumberScheduled || s.numberReady !== s.desiredNumberScheduled || (s.numberUnavailable ?? 0) > 0;
+        }),
+        ...deployments.filter((d) => {
+          const s = d.status;
+          const want = d.spec?.replicas ?? 1;
+          if (!s) return true;
+          return s.observedGeneration !== d.metadata?.generation || s.updatedReplicas !== want || s.readyReplicas !== want || s.replicas !== want;
+        }),
+      ];
+      return pending.length === 0 ? true : undefined;
+    },
+    { what: `the DaemonSets and Deployments in ${namespace} rolled out`, timeoutMs, intervalMs: 500 },
+  );
+}

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { CoreV1Api, CustomObjectsApi, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { testbedStatus } from '../../hack/testbed/testbed.js';
-import { createAll } from '../../hack/testbed/apply.js';
+import { helmInstall } from '../../hack/testbed/charts.js';
 import { setPortForwards } from '../../hack/testbed/network.js';
-import { HUB_CNF_SELECTOR, HUB_NAMESPACE, hubManifests, type HubInstallOptions } from '../../hack/testbed/fleetboardHub.js';
+import { BOOTSTRAP_TOKEN_SECRET, HUB_CNF_SELECTOR, HUB_NAMESPACE, hubValues, type HubInstallOptions } from '../../hack/testbed/fleetboardHub.js';
 import { AGENT_NAMESPACE, type AgentOptions } from '../../hack/testbed/fleetboardAgent.js';
 import { FLEETBOARD_GROUP, FLEETBOARD_VERSION, HUB_PEER_NAME, PEER_PLURAL, memberNamespace, type NamedPeer } from '../../controller/clusterset/peer.js';
 import { PeerKind } from '../../controller/objects/fleetboard.js';
@@ -11,7 +11,6 @@ import { readIfFound } from './objects.js';
 import { LEADER_LABEL } from '../../controller/leader/leaderLabel.js';
 import { HUB_CREDENTIALS_SECRET } from '../../controller/member/credentialStore.js';
 import { hubKubeConfig } from '../../controller/member/hubKubeConfig.js';
-import { newBootstrapToken, tokenText } from '../../controller/cli/bootstrapToken.js';
 import { waitForReadyPods } from './cluster.js';
 import { installAgent } from './fleetboard.js';
 import { run } from './run.js';
@@ -48,13 +47,21 @@ export function caOf(kc: KubeConfig): string {
   return Buffer.from(data, 'base64').toString('utf8');
 }
 
-/** Installs the hub and waits for its leader to publish the hub Peer. Returns the join token. */
+/** Installs the hub with `helm install` and waits for its leader to publish the hub Peer. Returns the join token the chart made. */
 export async function installHub(hubKc: KubeConfig, opts: Partial<HubInstallOptions> & { nodes: number }): Promise<string> {
-  const token = newBootstrapToken(3600_000);
-  await createAll(hubKc, await hubManifests({ endpoint: hubEndpoint().tunnelEndpoint, bootstrapToken: token, ...opts }));
-  await waitForReadyPods(hubKc, HUB_NAMESPACE, HUB_CNF_SELECTOR, opts.nodes);
-  await waitFor(() => hubPeer(hubKc, HUB_NAMESPACE, HUB_PEER_NAME).then((p) => (p?.spec.publicKey ? p : undefined)), { what: 'the hub Peer', timeoutMs: 60_000 });
-  return tokenText(token);
+  const namespace = opts.namespace ?? HUB_NAMESPACE;
+  await helmInstall(hubKc, 'fleetboard', namespace, hubValues({ endpoint: hubEndpoint().tunnelEndpoint, ...opts }));
+  await waitForReadyPods(hubKc, namespace, HUB_CNF_SELECTOR, opts.nodes);
+  await waitFor(() => hubPeer(hubKc, namespace, HUB_PEER_NAME).then((p) => (p?.spec.publicKey ? p : undefined)), { what: 'the hub Peer', timeoutMs: 60_000 });
+  return joinToken(hubKc, namespace);
+}
+
+/** The join token the hub chart keeps, as its NOTES tell users to read it. */
+export async function joinToken(hubKc: KubeConfig, namespace = HUB_NAMESPACE): Promise<string> {
+  const secret = await hubKc.makeApiClient(CoreV1Api).readNamespacedSecret({ name: BOOTSTRAP_TOKEN_SECRET, namespace });
+  const token = secret.data?.token;
+  if (!token) throw new Error(`${namespace}/${BOOTSTRAP_TOKEN_SECRET} holds no token`);
+  return Buffer.from(token, 'base64').toString('utf8');
 }
 
 /** A Peer in the hub; undefined until it exists with a spec. */

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { decodePodNetwork } from '../../controller/ipam/annotations.js';
 import { hostInterfaceName } from '../../plugin/netns/podInterface.js';
-import { AGENT_NAMESPACE, agentManifests, CLUSTERSET_ZONE, CROSSDNS_SELECTOR, DEFAULT_CROSSDNS_IP, DEFAULT_SEED_ZONE, type AgentOptions } from '../../hack/testbed/fleetboardAgent.js';
+import { AGENT_NAMESPACE, agentValues, CLUSTERSET_ZONE, CROSSDNS_SELECTOR, DEFAULT_CROSSDNS_IP, DEFAULT_SEED_ZONE, type AgentOptions } from '../../hack/testbed/fleetboardAgent.js';
 import { forwardClusterDns } from '../../hack/testbed/clusterDnsForwarding.js';
-import { createAll } from '../../hack/testbed/apply.js';
-import { podNetnsName } from '../../hack/testbed/plan.js';
+import { helmInstall } from '../../hack/testbed/charts.js';
+import { podNetnsOf } from '../../hack/testbed/testbed.js';
 import { testbedPaths } from '../../hack/testbed/paths.js';
 import { CNF_SELECTOR } from '../../controller/cli/memberInfo.js';
 import { LEADER_LABEL } from '../../controller/leader/leaderLabel.js';
@@ -32,8 +32,10 @@ interface IpAddrJson {
 
 /** The pod's second interface as seen from inside its netns; undefined when it has none. */
 export async function fleetInterface(cluster: string, pod: V1Pod, ifName = 'eth-fleet'): Promise<FleetInterface | undefined> {
-  const netns = podNetnsName(cluster, pod.metadata?.uid ?? '');
-  const r = await runIn(netns, 'ip', ['-j', 'addr', 'show', 'dev', ifName]).catch(() => undefined);
+  // A pod without a sandbox (or, on a real node, without a running container) has no interface to show.
+  const r = await Promise.resolve()
+    .then(() => runIn(podNetnsOf(cluster, pod), 'ip', ['-j', 'addr', 'show', 'dev', ifName]))
+    .catch(() => undefined);
   const link = r ? (JSON.parse(r.stdout) as IpAddrJson[])[0] : undefined;
   const inet = link?.addr_info.filter((a) => a.family === 'inet') ?? [];
   if (!link || inet.length !== 1 || !inet[0]) return undefined;
@@ -41,9 +43,9 @@ export async function fleetInterface(cluster: string, pod: V1Pod, ifName = 'eth-
 }
 
 
-/** Installs the agent from its chart and waits for a ready cnf pod on each of `nodes` nodes. */
+/** Installs the agent with `helm install` and waits for a ready cnf pod on each of `nodes` nodes. */
 export async function installAgent(kc: KubeConfig, options: AgentOptions, nodes: number): Promise<void> {
-  await createAll(kc, await agentManifests(options));
+  await helmInstall(kc, 'fleetboard-agent', AGENT_NAMESPACE, agentValues(options));
   await waitForReadyPods(kc, AGENT_NAMESPACE, CNF_SELECTOR, nodes);
   await waitForReadyPods(kc, AGENT_NAMESPACE, CROSSDNS_SELECTOR, 2);
   // As the README has users do: cluster DNS forwards the clusterset zones, and reverse lookups of the global CIDR, to crossdns.
@@ -57,7 +59,7 @@ export async function installAgent(kc: KubeConfig, options: AgentOptions, nodes:
 export const globalIp = (p: V1Pod): string => decodePodNetwork(p.metadata?.annotations)?.ipAddress ?? '';
 
 /** The network namespace a (non-host-network) pod of `cluster` runs in. */
-export const netnsOf = (cluster: string, p: V1Pod): string => podNetnsName(cluster, p.metadata?.uid ?? '');
+export const netnsOf = (cluster: string, p: V1Pod): string => podNetnsOf(cluster, p);
 
 /** The cnf pod that carries the leader label (and is not being deleted). */
 export async function leaderCnf(kc: KubeConfig): Promise<V1Pod> {
@@ -79,7 +81,7 @@ export async function cnfPods(kc: KubeConfig): Promise<V1Pod[]> {
 async function cnfNetns(cluster: string, kc: KubeConfig, node: string): Promise<string> {
   const cnf = (await cnfPods(kc)).find((p) => p.spec?.nodeName === node);
   if (!cnf) throw new Error(`no cnf pod on ${node}`);
-  return podNetnsName(cluster, cnf.metadata?.uid ?? '');
+  return podNetnsOf(cluster, cnf);
 }
 
 /** Host-side veth ends (fbp…) in the cnf netns of `node`. */

@@ -72,6 +72,13 @@ export class ManagedProcess {
     }
   }
 
+  /** SIGKILL, as a crash; resolves once the process is gone. */
+  async kill(): Promise<void> {
+    if (!this.child || this.exitInfo) return;
+    this.child.kill('SIGKILL');
+    await this.exitedPromise;
+  }
+
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once the process is gone. */
   async stop(graceMs = 5000): Promise<void> {
     const child = this.child;

@@ -90,6 +90,13 @@ export async function removeNodeCgroup(node: string): Promise<void> {
   }
 }
 
+/** The nodes that have a cgroup tree, running or left by a testbed that crashed. */
+export async function nodesWithCgroups(): Promise<string[]> {
+  const top = join(CGROUP_FS, 'freezer', TESTBED_CGROUP);
+  if (!existsSync(top)) return [];
+  return (await readdir(top, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+}
+
 async function removeTree(dir: string): Promise<void> {
   if (!existsSync(dir)) return;
   for (const entry of await readdir(dir, { withFileTypes: true })) {

@@ -12,7 +12,7 @@
 # - /run is a fresh tmpfs: containerd's and NRI's sockets and the pods' netns
 #   files (/run/netns) are the node's own, and the host's `ip netns` never sees them.
 # - containerd's root and the kubelet's root are plain folders (overlayfs cannot
-#   hold overlay snapshots); the kubelet's is rshared, so volumes reach containers.
+#   hold overlay snapshots).
 # - The kernel tunables the kubelet sets are not namespaced: the node gets its
 #   own copies, so the kubelet never changes the host's.
 # - The host's cgroup v1 hierarchies are mounted again (ip netns exec remounted
@@ -42,7 +42,6 @@ mount -t tmpfs -o mode=755 run /run
 mkdir -p /var/lib/containerd /var/lib/kubelet "$node_dir/containerd" "$node_dir/kubelet"
 mount --bind "$node_dir/containerd" /var/lib/containerd
 mount --bind "$node_dir/kubelet" /var/lib/kubelet
-mount --make-rshared /var/lib/kubelet
 
 mkdir -p "$node_dir/sysctl"
 for key in kernel/panic kernel/panic_on_oops vm/overcommit_memory vm/panic_on_oom kernel/keys/root_maxkeys kernel/keys/root_maxbytes; do
@@ -50,6 +49,12 @@ for key in kernel/panic kernel/panic_on_oops vm/overcommit_memory vm/panic_on_oo
   cat "/proc/sys/$key" > "$copy"
   mount --bind "$copy" "/proc/sys/$key"
 done
+
+# Shared, as systemd makes a machine's mounts: volumes and the pods' netns files
+# (bidirectional and HostToContainer propagation) reach containers. The peer
+# groups are new ones of this namespace, which was made private: nothing
+# mounted here reaches the host.
+mount --make-rshared /
 
 echo ready
 exec sleep infinity

@@ -9,7 +9,8 @@ import { ManagedProcess } from '../../../test/harness/process.js';
 import { run } from '../../../test/harness/run.js';
 import { containerdDir, repoRoot, toolPath, type ContainerdRelease } from '../../../test/harness/tools.js';
 import { waitFor } from '../../../test/harness/wait.js';
-import { CNI_BIN_DIR } from '../cni.js';
+import { CNI_BIN_DIR, cniConfig } from '../cni.js';
+import type { CniType } from '../plan.js';
 import { createNodeCgroup, HIERARCHIES, nodeCgroup, removeNodeCgroup } from './cgroups.js';
 import { writeRegistryHostFiles } from './imageRegistry.js';
 import { containerdConfig, kubeletConfig } from './nodeConfig.js';
@@ -25,8 +26,8 @@ export interface RealNodeOptions {
   /** Everything of the node on the host's disk: configs, certificates, containerd's and the kubelet's state; removed by stop(). */
   dir: string;
   runtime: ContainerdRelease;
-  /** The primary CNI's configuration (a reference plugin over the node's pod CIDR). */
-  cniConfig: Record<string, unknown>;
+  /** The primary CNI: a reference plugin over the pod CIDR the controller manager gives the node. */
+  cni: CniType;
   clusterDns: string;
   /** The node's /etc/resolv.conf. */
   resolvConf: string;
@@ -50,6 +51,7 @@ export class RealNode {
   private holder: ChildProcess | undefined;
   private containerd: ManagedProcess | undefined;
   private kubelet: ManagedProcess | undefined;
+  private cidr: string | undefined;
 
   constructor(private readonly opts: RealNodeOptions) {}
 
@@ -69,7 +71,6 @@ export class RealNode {
     // Seeded into the node's /etc overlay before it is mounted.
     await mkdir(join(o.dir, 'upper', 'etc', 'cni', 'net.d'), { recursive: true });
     await writeFile(join(o.dir, 'upper', 'etc', 'resolv.conf'), o.resolvConf);
-    await writeFile(join(o.dir, 'upper', 'etc', 'cni', 'net.d', '10-testbed.conflist'), JSON.stringify(conflist(o.cniConfig)));
     await writeFile(join(pki, 'ca.crt'), o.caPem);
     await writeFile(join(pki, 'kubelet.crt'), o.serving.certPem);
     await writeFile(join(pki, 'kubelet.key'), o.serving.keyPem, { mode: 0o600 });
@@ -101,7 +102,27 @@ export class RealNode {
       `--hostname-override=${o.name}`,
       '--v=1',
     ]);
+    // As a CNI's node agent does: the network config appears once the node has its pod CIDR, and the node turns Ready.
+    this.cidr = await this.waitPodCidr();
+    await writeFile(this.hostPath(join(CNI_CONF_DIR, '10-testbed.conflist')), JSON.stringify(conflist(cniConfig(o.cni, this.cidr, '/var/lib/cni/networks'))));
     await this.waitReady();
+  }
+
+  /** The pod CIDR the controller manager gave the node. */
+  get podCidr(): string {
+    if (this.cidr === undefined) throw new HarnessError('NOT_STARTED', `node ${this.opts.name} has no pod CIDR yet`);
+    return this.cidr;
+  }
+
+  /** The PID of the process that holds the node's namespaces: /proc/<pid>/root is the node's filesystem. */
+  get pid(): number {
+    return this.holderPid();
+  }
+
+  /** Kills the node's containerd, as a crash would, and starts it again: running containers stay, as their shims keep them. */
+  async restartContainerd(): Promise<void> {
+    await this.containerd?.kill();
+    await this.startContainerd();
   }
 
   /** Runs a short command inside the node (its mount and network namespaces); returns its output. */
@@ -171,6 +192,17 @@ export class RealNode {
     });
     p.start();
     return p;
+  }
+
+  private async waitPodCidr(): Promise<string> {
+    const core = this.opts.admin.makeApiClient(CoreV1Api);
+    return waitFor(
+      async () => {
+        this.kubelet?.assertRunning();
+        return (await core.readNode({ name: this.opts.name }).catch(() => undefined))?.spec?.podCIDR;
+      },
+      { what: `node ${this.opts.name} registered with a pod CIDR`, timeoutMs: 60_000, intervalMs: 250 },
+    );
   }
 
   private async waitReady(): Promise<void> {
