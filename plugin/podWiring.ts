@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { NriHandlers } from './nri/session.js';
 import type { PodSandbox } from './nri/api.js';
@@ -120,6 +121,12 @@ export class PodWiring implements NriHandlers {
   private async wire(pod: PodSandbox, deadline: number): Promise<void> {
     const netns = podNetnsPath(pod);
     if (!netns) return;
+    // The runtime names the netns by its path on the node: the plugin sees it only through a mount of that folder.
+    if (!existsSync(netns)) {
+      throw new Error(
+        `fleetboard: pod ${podKey(pod)}'s network namespace ${netns} is not visible in the cnf pod: mount the node's ${dirname(netns)} into the plugin container (hostPath, mountPropagation: HostToContainer), as the fleetboard-agent chart does`,
+      );
+    }
     const ref = { namespace: pod.namespace, name: pod.name, uid: pod.uid };
     let cfg: PodNetworkConfig;
     try {

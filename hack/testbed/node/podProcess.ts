@@ -12,18 +12,28 @@ const QOS_DIRS = ['kubepods', 'kubepods/burstable', 'kubepods/besteffort'];
  * is the pod's network namespace. Undefined while no container of the pod runs.
  */
 export function podProcess(node: string, podUid: string): number | undefined {
-  const candidates: number[] = [];
-  for (const qos of QOS_DIRS) {
-    const pod = join('/sys/fs/cgroup/pids', nodeCgroup(node), qos, `pod${podUid}`);
-    if (!existsSync(pod)) continue;
-    for (const container of readdirSync(pod, { withFileTypes: true }).filter((e) => e.isDirectory())) {
-      const procs = readIfPresent(join(pod, container.name, 'cgroup.procs'));
-      candidates.push(...procs.split('\n').filter(Boolean).map(Number));
-    }
-  }
+  const candidates = podCgroups(node, podUid).flatMap(processesOf);
   const isPause = (pid: number) => readIfPresent(`/proc/${pid}/cmdline`).split('\0')[0] === '/pause';
   return candidates.find((pid) => !isPause(pid) && existsSync(`/proc/${pid}/root/etc/resolv.conf`)) ?? candidates[0];
 }
+
+/** The processes of one container of a pod (its containerID without the runtime's prefix), e.g. to stop one. */
+export function containerProcesses(node: string, podUid: string, containerId: string): number[] {
+  return podCgroups(node, podUid)
+    .filter((dir) => dir.endsWith(`/${containerId}`))
+    .flatMap(processesOf);
+}
+
+/** The cgroups of a pod's containers and sandbox. */
+function podCgroups(node: string, podUid: string): string[] {
+  for (const qos of QOS_DIRS) {
+    const pod = join('/sys/fs/cgroup/pids', nodeCgroup(node), qos, `pod${podUid}`);
+    if (existsSync(pod)) return readdirSync(pod, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(pod, e.name));
+  }
+  return [];
+}
+
+const processesOf = (cgroup: string): number[] => readIfPresent(join(cgroup, 'cgroup.procs')).split('\n').filter(Boolean).map(Number);
 
 function readIfPresent(file: string): string {
   try {
